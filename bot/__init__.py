@@ -1,0 +1,1 @@
+"""The running program: configuration, CLI, wiring, channels, scheduler and outbox delivery."""

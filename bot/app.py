@@ -1,0 +1,44 @@
+"""Wiring: settings → database → services → engine, shared by the CLI, the channels and the tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as DbEngine
+
+from bot.config import secret_key
+from conversations.clock import Clock, SystemClock
+from conversations.context import Services
+from conversations.engine import Engine
+from conversations.settings import Settings
+from storage import crypto
+from storage.db import ensure_migrated, make_engine, migrate, session_factory
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: DbEngine
+    services: Services
+    engine: Engine
+
+    @property
+    def sessions(self):  # type: ignore[no-untyped-def]
+        return self.services.sessions
+
+
+def build(settings: Settings, clock: Clock | None = None, *, init: bool = False) -> App:
+    """Connect to the database (migrating it with ``init``), refusing an unmigrated one."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("httpx", "fontTools", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    crypto.configure(secret_key(settings))
+    db = make_engine(settings.resolved_database_url)
+    if init:
+        migrate(db)
+    else:
+        ensure_migrated(db)
+    services = Services(sessions=session_factory(db), clock=clock or SystemClock(), settings=settings)
+    return App(settings=settings, db=db, services=services, engine=Engine(services))

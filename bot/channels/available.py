@@ -1,0 +1,1 @@
+"""Imports every channel module so each registers its factory with the runner."""

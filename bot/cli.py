@@ -1,0 +1,427 @@
+"""`wegbegleiter`: the operators' command line. Every command has ``--json`` for scripts.
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import config
+from bot.app import App, build
+from conversations import admin
+from conversations.admin import Actor, AdminError
+from conversations.i18n import translator
+from conversations.settings import describe
+from storage.db import DatabaseNotReady
+from storage.models import Case, StaffMember
+
+CLI = Actor("cli")
+
+
+def emit(data: Any, human: str | Callable[[], str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(human() if callable(human) else human)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
+
+
+def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (AdminError, config.ConfigError, DatabaseNotReady, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def load_app(init: bool = False) -> App:
+    return build(config.load(), init=init)
+
+
+@contextmanager
+def unit_of_work(init: bool = False) -> Iterator[tuple[App, Session]]:
+    app = load_app(init)
+    with app.sessions.begin() as session:
+        yield app, session
+
+
+def parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2027-03-16") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Wegbegleiter: chat companion for families in outpatient youth welfare."""
+
+
+@cli.command()
+@json_option
+@fail_cleanly
+def init(as_json: bool) -> None:
+    """Create or upgrade the database schema."""
+    app = load_app(init=True)
+    emit({"database": app.settings.resolved_database_url.split("@")[-1], "migrated": True},
+         "The database is ready.", as_json)
+
+
+@cli.command()
+@fail_cleanly
+def run() -> None:
+    """Serve the configured chat networks (Telegram, Matrix), the outbox and the scheduler."""
+    from bot.runner import NoChannel, configured_channels, serve
+
+    app = load_app()
+    try:
+        asyncio.run(serve(app, configured_channels(app)))
+    except NoChannel as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--as", "name", default="demo", show_default=True, help="Who you are at this terminal.")
+@fail_cleanly
+def chat(name: str) -> None:
+    """Talk to Wegbegleiter in this terminal (choices are numbered)."""
+    from bot.channels import console
+
+    console.main(load_app(), name)
+
+
+@cli.command()
+@click.option("--as", "name", default="demo", show_default=True, help="Who you are at this terminal.")
+@click.option("--no-chat", is_flag=True, help="Only set up the demo data and print the codes.")
+@json_option
+@fail_cleanly
+def demo(name: str, no_chat: bool, as_json: bool) -> None:
+    """Set up the demo (Brücke e.V., the Yılmaz family, staff) and chat in the terminal."""
+    from bot import demo as demo_data
+    from bot.channels import console
+
+    app = load_app(init=True)
+    with app.sessions.begin() as session:
+        demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
+        codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
+    emit([c.__dict__ for c in codes], lambda: "\n".join(
+        ["Demo invite codes (each works once; send one to link the chat as that person):"]
+        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]), as_json)
+    if not no_chat and not as_json:
+        console.main(app, name)
+
+
+@cli.command("config")
+@click.option("--markdown", is_flag=True, help="Print the README table.")
+@json_option
+def show_config(markdown: bool, as_json: bool) -> None:
+    """List every setting, its environment variable and default."""
+    rows = describe()
+    if markdown:
+        click.echo("| variable | default | meaning |\n| --- | --- | --- |")
+        for row in rows:
+            default = f"`{row['default']}`" if row["default"] not in ("", None) else "—"
+            click.echo(f"| `{row['env']}` | {default} | {row['doc']} |")
+        return
+    emit([{k: v for k, v in r.items() if k != "type"} for r in rows],
+         lambda: "\n".join(f"{r['env']:28} {r['default']!s:24} {r['doc']}" for r in rows), as_json)
+
+
+# --- organisations, staff, cases, members -------------------------------------------------------
+@cli.group()
+def org() -> None:
+    """Organisations (Träger, Jugendamt)."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--phone")
+@click.option("--hours", help="When the phone is answered, e.g. 'Mo–Fr 8:00–18:00'.")
+@json_option
+@fail_cleanly
+def org_add(name: str, phone: str | None, hours: str | None, as_json: bool) -> None:
+    with unit_of_work() as (app, session):
+        created = admin.add_organisation(session, CLI, app.services.clock.now(), name, phone, hours)
+        emit({"id": created.id, "name": created.name}, f"Organisation {created.id}: {created.name}", as_json)
+
+
+@cli.group()
+def staff() -> None:
+    """Staff members and their roles."""
+
+
+def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
+    from bot.letters import deep_link, invite_letter
+
+    tr = translator(person.language)
+    link = deep_link(app.settings.telegram_bot_username, code)
+    result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days}
+    if letter:
+        org_name = person.organisation.name if isinstance(person, StaffMember) else person.case.organisation.name
+        expires = tr.date(app.services.clock.now() + timedelta(days=app.settings.invite_ttl_days), "long")
+        letter.write_bytes(invite_letter(tr, name=person.display_name, organisation=org_name, code=code,
+                                         bot_username=app.settings.telegram_bot_username, expires=expires))
+        result["letter"] = str(letter)
+    return result
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="fachkraft, fallfuehrend, gespraechsfuehrung, beschwerde, leitung, admin (repeatable).")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--language", default="de", show_default=True)
+@click.option("--org", "org_id", type=int, help="Organisation id (default: the first).")
+@click.option("--letter", type=click.Path(path_type=Path), help="Also write an invite letter (PDF) here.")
+@json_option
+@fail_cleanly
+def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str | None, language: str,
+              org_id: int | None, letter: Path | None, as_json: bool) -> None:
+    """Add a staff member and print their invite code."""
+    with unit_of_work() as (app, session):
+        now = app.services.clock.now()
+        member = admin.add_staff(session, CLI, now, admin.organisation(session, org_id), name, list(roles),
+                                 email, phone, language)
+        code = admin.invite(session, CLI, now, member, app.settings.invite_ttl_days)
+        data = {"id": member.id, "name": member.name, "roles": list(roles),
+                **_invite_output(app, session, member, code, letter)}
+    emit(data, f"Staff member {data['id']}: {name}\nInvite code: {code} (valid {data['valid_days']} days)", as_json)
+
+
+@staff.command("invite")
+@click.argument("staff_id", type=int)
+@click.option("--letter", type=click.Path(path_type=Path))
+@json_option
+@fail_cleanly
+def staff_invite(staff_id: int, letter: Path | None, as_json: bool) -> None:
+    """A new invite code for a staff member."""
+    with unit_of_work() as (app, session):
+        person = admin.staff_member(session, staff_id)
+        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
+        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
+    emit(data, f"Invite code for {person.name}: {code}", as_json)
+
+
+@staff.command("list")
+@json_option
+@fail_cleanly
+def staff_list(as_json: bool) -> None:
+    with unit_of_work() as (_app, session):
+        rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email}
+                for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
+    emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}" for r in rows)
+         or "No staff yet.", as_json)
+
+
+@cli.group()
+def case() -> None:
+    """Cases (families) and who works on them."""
+
+
+@case.command("add")
+@click.argument("title")
+@click.option("--reference", help="Case reference (default: F-<year>-<number>).")
+@click.option("--help-type", help="e.g. 'SPFH § 31 SGB VIII'.")
+@click.option("--started", help="Date the help began (YYYY-MM-DD).")
+@click.option("--fachkraft", "fachkraefte", type=int, multiple=True, help="Staff id of a Fachkraft (repeatable).")
+@click.option("--fallfuehrend", type=int, help="Staff id of the fallführende Fachkraft at the Jugendamt.")
+@click.option("--org", "org_id", type=int)
+@json_option
+@fail_cleanly
+def case_add(title: str, reference: str | None, help_type: str | None, started: str | None,
+             fachkraefte: tuple[int, ...], fallfuehrend: int | None, org_id: int | None, as_json: bool) -> None:
+    """Create a case and assign its team."""
+    with unit_of_work() as (app, session):
+        now = app.services.clock.now()
+        created = admin.add_case(session, CLI, now, admin.organisation(session, org_id), title, reference,
+                                 help_type, parse_date(started))
+        for staff_id in fachkraefte:
+            admin.assign(session, CLI, now, created, admin.staff_member(session, staff_id), "fachkraft")
+        if fallfuehrend:
+            admin.assign(session, CLI, now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
+        data = admin.case_summary(session, created)
+    emit(data, f"Case {data['reference']}: {title}", as_json)
+
+
+@case.command("assign")
+@click.argument("case_ref")
+@click.argument("staff_id", type=int)
+@click.argument("role", type=click.Choice(["fachkraft", "fallfuehrend", "gespraechsfuehrung"]))
+@json_option
+@fail_cleanly
+def case_assign(case_ref: str, staff_id: int, role: str, as_json: bool) -> None:
+    with unit_of_work() as (app, session):
+        found = admin.find_case(session, case_ref)
+        admin.assign(session, CLI, app.services.clock.now(), found, admin.staff_member(session, staff_id), role)
+        data = admin.case_summary(session, found)
+    emit(data, f"Assigned staff {staff_id} as {role} to {data['reference']}.", as_json)
+
+
+def _case_text(data: dict[str, Any]) -> str:
+    lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})",
+             "Family:"]
+    lines += [f"  {m['id']:4} {m['name']:28} {m['kind']:7} {m['language']:3} "
+              f"{'linked via ' + m['linked'] if m['linked'] else 'not linked'}" for m in data["members"]]
+    lines.append("Staff:")
+    lines += [f"  {s['id']:4} {s['name']:28} {s['role']}" for s in data["staff"]]
+    return "\n".join(lines)
+
+
+@case.command("show")
+@click.argument("case_ref")
+@json_option
+@fail_cleanly
+def case_show(case_ref: str, as_json: bool) -> None:
+    """A case's family, team and linked chats."""
+    with unit_of_work() as (app, session):
+        found = admin.find_case(session, case_ref)
+        data = admin.case_summary(session, found)
+        admin.audit(session, at=app.services.clock.now(), actor=CLI.label, action="case.read", object_type="case",
+                    object_id=found.id, case_id=found.id)
+    emit(data, lambda: _case_text(data), as_json)
+
+
+@case.command("list")
+@json_option
+@fail_cleanly
+def case_list(as_json: bool) -> None:
+    with unit_of_work() as (_app, session):
+        rows = [{"id": c.id, "reference": c.reference, "title": c.title, "members": len(c.members)}
+                for c in session.scalars(select(Case).order_by(Case.id))]
+    emit(rows, lambda: "\n".join(f"{r['reference']:14} {r['title']}" for r in rows) or "No cases yet.", as_json)
+
+
+@cli.group()
+def member() -> None:
+    """Family members and their invite codes."""
+
+
+@member.command("add")
+@click.argument("case_ref")
+@click.argument("first_name")
+@click.option("--last-name")
+@click.option("--kind", type=click.Choice(["parent", "adult", "child"]), default="parent", show_default=True)
+@click.option("--born", help="Date of birth (YYYY-MM-DD); decides the youth questionnaire.")
+@click.option("--language", default="de", show_default=True)
+@click.option("--email")
+@click.option("--letter", type=click.Path(path_type=Path), help="Also write an invite letter (PDF) here.")
+@json_option
+@fail_cleanly
+def member_add(case_ref: str, first_name: str, last_name: str | None, kind: str, born: str | None, language: str,
+               email: str | None, letter: Path | None, as_json: bool) -> None:
+    """Add a family member and print their invite code."""
+    with unit_of_work() as (app, session):
+        now = app.services.clock.now()
+        found = admin.find_case(session, case_ref)
+        person = admin.add_member(session, CLI, now, found, first_name, last_name, kind, parse_date(born),
+                                  language, email)
+        code = admin.invite(session, CLI, now, person, app.settings.invite_ttl_days)
+        data = {"id": person.id, "name": person.display_name, "case": found.reference,
+                **_invite_output(app, session, person, code, letter)}
+    emit(data, f"Family member {data['id']}: {data['name']} ({data['case']})\nInvite code: {code}", as_json)
+
+
+@member.command("invite")
+@click.argument("member_id", type=int)
+@click.option("--letter", type=click.Path(path_type=Path))
+@json_option
+@fail_cleanly
+def member_invite(member_id: int, letter: Path | None, as_json: bool) -> None:
+    """A new invite code for a family member (e.g. a lost letter)."""
+    with unit_of_work() as (app, session):
+        person = admin.family_member(session, member_id)
+        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
+        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
+    emit(data, f"Invite code for {person.display_name}: {code}", as_json)
+
+
+@cli.group()
+def outbox() -> None:
+    """Messages waiting for delivery."""
+
+
+@outbox.command("status")
+@json_option
+@fail_cleanly
+def outbox_status(as_json: bool) -> None:
+    from bot.outbox import status_counts
+
+    with unit_of_work() as (_app, session):
+        counts = status_counts(session)
+    emit(counts, lambda: "\n".join(f"{k:10} {v}" for k, v in sorted(counts.items())) or "The outbox is empty.",
+         as_json)
+
+
+@cli.group()
+def i18n() -> None:
+    """Translation catalogs: extract, update, compile, check."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    from bot import i18n_tool
+
+    click.echo(i18n_tool.extract())
+
+
+@i18n.command("update")
+def i18n_update() -> None:
+    from bot import i18n_tool
+
+    i18n_tool.update()
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    from bot import i18n_tool
+
+    i18n_tool.compile_catalogs()
+
+
+@i18n.command("check")
+@json_option
+def i18n_check(as_json: bool) -> None:
+    """Fail when a catalog lacks a message, is fuzzy, or breaks a placeholder."""
+    from bot import i18n_tool
+
+    problems = i18n_tool.check()
+    emit([str(p) for p in problems], lambda: "\n".join(map(str, problems)) or "All catalogs complete.", as_json)
+    if problems:
+        sys.exit(1)
+
+
+def main() -> None:
+    try:
+        cli(prog_name="wegbegleiter")
+    except Exception as exc:  # an operator gets one line; LOG_LEVEL=DEBUG shows the trace
+        import logging
+
+        logging.getLogger("wegbegleiter").debug("unexpected error", exc_info=True)
+        click.echo(f"Error: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(1)
+
+
+# Sub-command groups added by the jobs (appointments, complaints, ...) register here.
+from bot import cli_extensions  # noqa: E402,F401

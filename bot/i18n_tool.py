@@ -1,0 +1,82 @@
+"""The catalog workflow (pybabel extract/update/compile) plus a check CI runs.
+
+The check fails when a catalog lacks a translation, has a fuzzy entry, or a placeholder that differs
+from the source: a family must never see English in the middle of Turkish, or a broken "{date}".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+
+from conversations.i18n import catalog_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+
+
+def _pybabel(*args: str) -> None:
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+def extract() -> Path:
+    pot = catalog_dir() / "messages.pot"
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "--no-location", "--sort-output",
+             "--project", "wegbegleiter", "-o", str(pot), str(ROOT))
+    return pot
+
+
+def update() -> None:
+    pot = extract()
+    _pybabel("update", "-i", str(pot), "-d", str(catalog_dir()), "--no-fuzzy-matching", "--ignore-obsolete")
+
+
+def compile_catalogs() -> None:
+    _pybabel("compile", "-d", str(catalog_dir()))
+
+
+@dataclass(frozen=True)
+class Problem:
+    language: str
+    msgid: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.what}: {self.msgid[:70]!r}"
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def check(languages: list[str] | None = None) -> list[Problem]:
+    """Every source message translated, nothing fuzzy, the same placeholders as the source."""
+    pot = catalog_dir() / "messages.pot"
+    with pot.open("rb") as fh:
+        source = read_po(fh)
+    problems: list[Problem] = []
+    for po_path in sorted(catalog_dir().glob("*/LC_MESSAGES/messages.po")):
+        lang = po_path.parent.parent.name
+        if languages and lang not in languages:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        for message in source:
+            if not message.id:
+                continue
+            entry = catalog.get(message.id)
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            if entry is None or not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)):
+                problems.append(Problem(lang, msgid, "missing"))
+                continue
+            if entry.fuzzy:
+                problems.append(Problem(lang, msgid, "fuzzy"))
+            strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+            for text in strings:
+                if placeholders(text) != placeholders(msgid):
+                    problems.append(Problem(lang, msgid, f"placeholders differ ({text[:40]!r})"))
+    return problems

@@ -1,0 +1,238 @@
+"""Delivering the outbox: per channel, paced, retried, in order within each chat, exactly once marked.
+
+A message is claimed (status ``sending`` with a lease) before it is handed to the network, so a second
+instance does not take it too. If the process dies while a message is out, the lease runs out and it
+is sent again: a possible duplicate is better than a lost reminder (and Matrix and email de-duplicate
+by the message's id). Within a chat the oldest undelivered message goes first; a message waiting for a
+retry holds back the ones after it, a message waiting for the end of quiet hours does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import (
+    OutgoingMessage,
+    PermanentFailure,
+    RecipientGone,
+    RetryLater,
+    TemporaryFailure,
+    Transport,
+)
+from bot.ratelimit import TokenBucket
+from conversations.clock import Clock
+from conversations.messages import Attachment, Choice
+from storage.models import ChatIdentity, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = 600.0
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(MAX_BACKOFF, 2.0 ** attempts))
+
+
+class ChannelSender:
+    """Delivers one channel's messages with that network's pacing."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, transport: Transport,
+                 concurrency: int = 16, address_filter: str | None = None) -> None:
+        self.sessions = sessions
+        self.address_filter = address_filter  # the console delivers only to the person at the terminal
+        self.clock = clock
+        self.transport = transport
+        limits = transport.limits
+        self.overall = TokenBucket(limits.per_second, burst=max(1, int(limits.per_second // 6))) \
+            if limits.per_second else None
+        self.per_chat: dict[str, TokenBucket] = {}
+        self.paused_until = 0.0  # after a network-wide 429
+        self.concurrency = asyncio.Semaphore(concurrency)
+
+    # --- selection and claiming ---------------------------------------------------------------
+    def _claim_due(self, limit: int) -> list[OutgoingMessage]:
+        now = self.clock.now()
+        channel = self.transport.channel
+        with self.sessions.begin() as session:
+            # A stale lease means the process died mid-send: hand the message out again.
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
+                       OutboxMessage.next_attempt_at < now)
+                .values(status=OutboxStatus.PENDING)
+            )
+            in_line = and_(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == self.address_filter if self.address_filter else true(),
+                or_(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    and_(OutboxMessage.status == OutboxStatus.PENDING,
+                         or_(OutboxMessage.attempts > 0, OutboxMessage.next_attempt_at <= now)),
+                ),
+            )
+            heads = select(func.min(OutboxMessage.id)).where(in_line).group_by(OutboxMessage.address)
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(heads), OutboxMessage.status == OutboxStatus.PENDING,
+                       OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+                .limit(limit)
+            ).all()
+            claimed: list[OutgoingMessage] = []
+            for row in rows:
+                if not self._chat_may_send(row.address):
+                    continue
+                taken = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
+                    .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE)
+                ).rowcount  # type: ignore[attr-defined]
+                if taken:
+                    claimed.append(self._outgoing(row))
+            return claimed
+
+    def _chat_may_send(self, address: str) -> bool:
+        rate = self.transport.limits.per_chat_per_second
+        if not rate:
+            return True
+        bucket = self.per_chat.get(address)
+        if bucket is None:
+            if len(self.per_chat) > 50_000:
+                self.per_chat.clear()  # buckets refill in seconds; forgetting them is harmless
+            bucket = self.per_chat[address] = TokenBucket(rate, self.transport.limits.per_chat_burst)
+        return bucket.try_take()
+
+    @staticmethod
+    def _outgoing(row: OutboxMessage) -> OutgoingMessage:
+        return OutgoingMessage(
+            id=row.id, channel=row.channel, address=row.address, text=row.text,
+            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []],
+            attachments=[Attachment(a.filename, a.mime_type, a.data) for a in row.attachments],
+            language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent,
+        )
+
+    # --- sending ------------------------------------------------------------------------------
+    async def deliver_due(self, limit: int = 500) -> int:
+        """Send what is due now; returns how many messages were handed to the network."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self.paused_until:
+            return 0
+        batch = await asyncio.to_thread(self._claim_due, limit)
+        await asyncio.gather(*(self._deliver(message) for message in batch))
+        return len(batch)
+
+    async def _deliver(self, message: OutgoingMessage) -> None:
+        async with self.concurrency:
+            if self.overall is not None:
+                while not self.overall.try_take():
+                    await asyncio.sleep(self.overall.wait_time())
+            try:
+                external_id = await self.transport.send(message)
+            except RetryLater as exc:
+                self.paused_until = asyncio.get_running_loop().time() + exc.seconds
+                await asyncio.to_thread(self._retry, message, timedelta(seconds=exc.seconds), str(exc), False)
+            except TemporaryFailure as exc:
+                await asyncio.to_thread(self._retry, message, None, str(exc), True)
+            except RecipientGone as exc:
+                await asyncio.to_thread(self._finish, message, OutboxStatus.BLOCKED, None, str(exc))
+            except PermanentFailure as exc:
+                await asyncio.to_thread(self._finish, message, OutboxStatus.FAILED, None, str(exc))
+            except Exception as exc:  # a bug in a transport must not stop delivery for everyone
+                log.exception("transport %s failed on message %s", message.channel, message.id)
+                await asyncio.to_thread(self._retry, message, None, repr(exc), True)
+            else:
+                await asyncio.to_thread(self._finish, message, OutboxStatus.SENT, external_id, None)
+
+    def _finish(self, message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, message.id)
+            assert row is not None
+            row.status = status
+            row.attempts += 1
+            row.external_id = external_id
+            row.last_error = error
+            if status == OutboxStatus.SENT:
+                row.sent_at = now
+            if status == OutboxStatus.BLOCKED and row.identity_id:
+                identity = session.get(ChatIdentity, row.identity_id)
+                if identity is not None:
+                    identity.blocked_at = now
+                log.info("chat %s/%s blocked the bot; not retried", row.channel, row.address)
+
+    def _retry(self, message: OutgoingMessage, wait: timedelta | None, error: str, counts: bool) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, message.id)
+            assert row is not None
+            row.last_error = error
+            if counts:
+                row.attempts += 1
+            if counts and row.attempts >= MAX_ATTEMPTS:
+                row.status = OutboxStatus.FAILED
+                log.error("giving up on message %s to %s after %s attempts: %s",
+                          row.id, row.channel, row.attempts, error)
+                return
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = now + (wait if wait is not None else backoff(row.attempts))
+
+
+class Dispatcher:
+    """All channel senders, polled until stopped."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, transports: Mapping[str, Transport]) -> None:
+        self.senders = {name: ChannelSender(sessions, clock, t) for name, t in transports.items()}
+        self.wakeup = asyncio.Event()
+
+    async def deliver_due(self) -> int:
+        counts = await asyncio.gather(*(s.deliver_due() for s in self.senders.values()))
+        return sum(counts)
+
+    async def drain(self, rounds: int = 50) -> int:
+        """Deliver until nothing is due (tests and the console use this instead of waiting)."""
+        total = 0
+        for _ in range(rounds):
+            sent = await self.deliver_due()
+            total += sent
+            if not sent:
+                break
+        return total
+
+    def poke(self) -> None:
+        """New messages were written: look now instead of at the next poll."""
+        self.wakeup.set()
+
+    async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.exception("outbox delivery round failed; trying again")
+                sent = 0
+            if sent:
+                continue
+            self.wakeup.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
+            _done, pending = await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+        # Graceful stop: what is due now still goes out.
+        await self.drain(rounds=5)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: count for status, count in rows}
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.status == OutboxStatus.PENDING))

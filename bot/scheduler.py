@@ -1,0 +1,39 @@
+"""Periodic work: APScheduler triggers the scans that jobs registered (due reminders, deadlines, ...).
+
+The work itself is stored as rows with unique keys, so a scan that runs twice, late, or on two
+instances creates nothing twice. Tests call :func:`run_all` with the injectable clock instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from conversations.context import Services
+from conversations.registry import REGISTRY, PeriodicTask
+
+log = logging.getLogger(__name__)
+
+
+def run_task(task: PeriodicTask, services: Services) -> None:
+    try:
+        task.run(services)
+    except Exception:  # one failing scan must not stop the others; it runs again next time
+        log.exception("periodic task %s failed", task.name)
+
+
+def run_all(services: Services) -> None:
+    for task in REGISTRY.tasks.values():
+        run_task(task, services)
+
+
+def start(services: Services) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for task in REGISTRY.tasks.values():
+        scheduler.add_job(asyncio.to_thread, "interval", args=[run_task, task, services], seconds=task.every,
+                          id=task.name, max_instances=1, coalesce=True, next_run_time=None)
+        scheduler.get_job(task.name).modify(next_run_time=services.clock.now())  # type: ignore[union-attr]
+    scheduler.start()
+    return scheduler

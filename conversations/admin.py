@@ -1,0 +1,204 @@
+"""Casework administration shared by the CLI and staff chat flows: organisations, staff, cases, members.
+
+Every change leaves an audit event naming who made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from babel import Locale
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conversations import invites
+from conversations.context import audit
+from conversations.i18n import available_languages
+from storage.models import (
+    Case,
+    CaseAssignment,
+    ChatIdentity,
+    FamilyMember,
+    MemberKind,
+    Organisation,
+    Role,
+    StaffMember,
+    StaffRole,
+)
+
+CASE_ROLES = (Role.FACHKRAFT, Role.FALLFUEHREND, Role.GESPRAECHSFUEHRUNG)
+
+
+class AdminError(Exception):
+    """A request that cannot be carried out; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str  # "cli", "staff:3"
+
+
+def _check_language(language: str) -> None:
+    """Any language babel knows may be stored; until it has a catalog, the person reads German."""
+    try:
+        Locale.parse(language)
+    except (ValueError, LookupError):
+        raise AdminError(f"unknown language {language!r}; offered are {', '.join(available_languages())}") from None
+
+
+def add_organisation(session: Session, actor: Actor, now: datetime, name: str, phone: str | None = None,
+                     phone_hours: str | None = None) -> Organisation:
+    org = Organisation(name=name, phone=phone, phone_hours=phone_hours, settings={}, created_at=now)
+    session.add(org)
+    session.flush()
+    audit(session, at=now, actor=actor.label, action="organisation.created", object_type="organisation",
+          object_id=org.id)
+    return org
+
+
+def organisation(session: Session, org_id: int | None) -> Organisation:
+    if org_id is not None:
+        org = session.get(Organisation, org_id)
+    else:
+        org = session.scalar(select(Organisation).order_by(Organisation.id))
+    if org is None:
+        raise AdminError("no organisation yet: run `wegbegleiter org add NAME` first" if org_id is None
+                         else f"no organisation with id {org_id}")
+    return org
+
+
+def add_staff(session: Session, actor: Actor, now: datetime, org: Organisation, name: str, roles: list[str],
+              email: str | None = None, phone: str | None = None, language: str = "de") -> StaffMember:
+    valid = {r.value for r in Role}
+    wrong = [r for r in roles if r not in valid]
+    if wrong or not roles:
+        raise AdminError(f"give at least one role from {', '.join(sorted(valid))}"
+                         + (f" (not a role: {', '.join(wrong)})" if wrong else ""))
+    _check_language(language)
+    staff = StaffMember(organisation=org, name=name, email=email, phone=phone, language=language, created_at=now,
+                        roles=[StaffRole(role=r) for r in dict.fromkeys(roles)])
+    session.add(staff)
+    session.flush()
+    audit(session, at=now, actor=actor.label, action="staff.created", object_type="staff_member",
+          object_id=staff.id, roles=roles)
+    return staff
+
+
+def staff_member(session: Session, staff_id: int) -> StaffMember:
+    staff = session.get(StaffMember, staff_id)
+    if staff is None:
+        raise AdminError(f"no staff member with id {staff_id}")
+    return staff
+
+
+def next_reference(session: Session, now: datetime) -> str:
+    count = session.scalar(select(func.count(Case.id))) or 0
+    return f"F-{now.year}-{count + 1:04d}"
+
+
+def add_case(session: Session, actor: Actor, now: datetime, org: Organisation, title: str,
+             reference: str | None = None, help_type: str | None = None,
+             started_on: date | None = None) -> Case:
+    reference = reference or next_reference(session, now)
+    if session.scalar(select(Case.id).where(Case.reference == reference)):
+        raise AdminError(f"a case with reference {reference} exists already")
+    case = Case(organisation=org, reference=reference, title=title, help_type=help_type, started_on=started_on,
+                created_at=now)
+    session.add(case)
+    session.flush()
+    audit(session, at=now, actor=actor.label, action="case.created", object_type="case", object_id=case.id,
+          case_id=case.id)
+    return case
+
+
+def find_case(session: Session, ref: str) -> Case:
+    case = session.scalar(select(Case).where(Case.reference == ref))
+    if case is None and ref.isdigit():
+        case = session.get(Case, int(ref))
+    if case is None:
+        raise AdminError(f"no case {ref!r} (give its reference, e.g. F-2027-0001, or its id)")
+    return case
+
+
+def assign(session: Session, actor: Actor, now: datetime, case: Case, staff: StaffMember, role: str) -> CaseAssignment:
+    if role not in {r.value for r in CASE_ROLES}:
+        raise AdminError(f"case role must be one of {', '.join(r.value for r in CASE_ROLES)}")
+    if not staff.has_role(role):
+        raise AdminError(f"{staff.name} does not hold the role {role}")
+    if role == Role.GESPRAECHSFUEHRUNG and any(
+        a.staff_id == staff.id and a.role == Role.FACHKRAFT and a.until is None for a in case.assignments
+    ):
+        raise AdminError(f"{staff.name} works on this case and cannot lead its Meilensteingespräch")
+    existing = next((a for a in case.assignments if a.staff_id == staff.id and a.role == role), None)
+    if existing is not None:
+        existing.until = None
+        return existing
+    assignment = CaseAssignment(case=case, staff=staff, role=role, since=now)
+    session.add(assignment)
+    session.flush()
+    audit(session, at=now, actor=actor.label, action="case.assigned", object_type="case", object_id=case.id,
+          case_id=case.id, staff_id=staff.id, role=role)
+    return assignment
+
+
+def add_member(session: Session, actor: Actor, now: datetime, case: Case, first_name: str,
+               last_name: str | None = None, kind: str = MemberKind.PARENT, birth_date: date | None = None,
+               language: str = "de", email: str | None = None) -> FamilyMember:
+    if kind not in {k.value for k in MemberKind}:
+        raise AdminError(f"kind must be one of {', '.join(k.value for k in MemberKind)}")
+    _check_language(language)
+    member = FamilyMember(case=case, first_name=first_name, last_name=last_name, kind=kind,
+                          birth_date=birth_date, language=language, email=email, created_at=now)
+    session.add(member)
+    session.flush()
+    audit(session, at=now, actor=actor.label, action="member.created", object_type="family_member",
+          object_id=member.id, case_id=case.id)
+    return member
+
+
+def family_member(session: Session, member_id: int) -> FamilyMember:
+    member = session.get(FamilyMember, member_id)
+    if member is None:
+        raise AdminError(f"no family member with id {member_id}")
+    return member
+
+
+def invite(session: Session, actor: Actor, now: datetime, person: FamilyMember | StaffMember,
+           ttl_days: int) -> str:
+    code = invites.issue(session, person, now=now, ttl_days=ttl_days)
+    kind = "family_member" if isinstance(person, FamilyMember) else "staff_member"
+    audit(session, at=now, actor=actor.label, action="invite.issued", object_type=kind, object_id=person.id,
+          case_id=person.case_id if isinstance(person, FamilyMember) else None)
+    return code
+
+
+def team(case: Case, role: str = Role.FACHKRAFT) -> list[StaffMember]:
+    """The staff currently assigned to a case in one role (default: the Fachkräfte)."""
+    return [a.staff for a in case.assignments if a.role == role and a.until is None and a.staff.active]
+
+
+def case_summary(session: Session, case: Case) -> dict[str, Any]:
+    linked = {
+        row.member_id: row.channel
+        for row in session.scalars(select(ChatIdentity).where(
+            ChatIdentity.member_id.in_([m.id for m in case.members])))
+    }
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "title": case.title,
+        "help_type": case.help_type,
+        "organisation": case.organisation.name,
+        "started_on": case.started_on.isoformat() if case.started_on else None,
+        "members": [
+            {"id": m.id, "name": m.display_name, "kind": m.kind, "language": m.language,
+             "linked": linked.get(m.id)}
+            for m in case.members
+        ],
+        "staff": [
+            {"id": a.staff.id, "name": a.staff.name, "role": a.role}
+            for a in case.assignments if a.until is None
+        ],
+    }

@@ -1,0 +1,153 @@
+"""What a flow sees during one turn: the person, their language, the session, and ways to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from conversations.clock import Clock
+from conversations.flows.base import Frame
+from conversations.i18n import Translator, translator
+from conversations.messages import Attachment, Choice, Incoming, Reply
+from conversations.registry import REGISTRY, Audience
+from conversations.settings import Settings
+from storage.models import AuditEvent, Case, ChatIdentity, ConversationState, FamilyMember, StaffMember
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived things every turn and every periodic task may use."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    settings: Settings
+
+
+def audit(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    case_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEvent(
+            at=at, actor=actor, action=action, object_type=object_type,
+            object_id=None if object_id is None else str(object_id), case_id=case_id, detail=detail,
+        )
+    )
+
+
+class Context:
+    def __init__(
+        self,
+        session: Session,
+        services: Services,
+        incoming: Incoming,
+        state: ConversationState,
+        identity: ChatIdentity | None,
+    ) -> None:
+        self.session = session
+        self.services = services
+        self.incoming = incoming
+        self.state = state
+        self.identity = identity
+        self.stack = [Frame.from_dict(f) for f in state.stack or []]
+        self.replies: list[Reply] = []
+        self.choice: str | None = None  # the payload of the choice taken this turn, if any
+        self.refresh_language()
+
+    # --- who is talking -------------------------------------------------------------------
+    @property
+    def member(self) -> FamilyMember | None:
+        return self.identity.member if self.identity else None
+
+    @property
+    def staff(self) -> StaffMember | None:
+        return self.identity.staff if self.identity else None
+
+    @property
+    def person(self) -> FamilyMember | StaffMember | None:
+        return self.member or self.staff
+
+    @property
+    def case(self) -> Case | None:
+        return self.member.case if self.member else None
+
+    @property
+    def actor(self) -> str:
+        if self.member:
+            return f"member:{self.member.id}"
+        if self.staff:
+            return f"staff:{self.staff.id}"
+        return f"chat:{self.incoming.channel}"
+
+    def allowed(self, audience: Audience, roles: Sequence[str] = ()) -> bool:
+        if audience is Audience.ANYONE:
+            return True
+        if audience is Audience.LINKED:
+            return self.person is not None
+        if audience is Audience.FAMILY:
+            return self.member is not None
+        return self.staff is not None and (not roles or self.staff.has_role(*roles))
+
+    # --- language -------------------------------------------------------------------------
+    def refresh_language(self) -> None:
+        person = self.person
+        lang = person.language if person else (self.state.language or self.services.settings.default_language)
+        self.tr: Translator = translator(lang)
+
+    def _(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text.strip()
+
+    # --- answering ------------------------------------------------------------------------
+    def say(
+        self, text: str, choices: Sequence[Choice] = (), attachments: Sequence[Attachment] = ()
+    ) -> None:
+        self.replies.append(Reply(text=text, choices=list(choices), attachments=list(attachments)))
+
+    # --- flows ----------------------------------------------------------------------------
+    @property
+    def frame(self) -> Frame | None:
+        return self.stack[-1] if self.stack else None
+
+    def start(self, flow_name: str, **data: Any) -> None:
+        """Start a flow on top of the current one; the current one continues when it finishes."""
+        frame = Frame(flow=flow_name, data=data)
+        self.stack.append(frame)
+        REGISTRY.flows[flow_name].begin(self, frame)
+
+    def finish(self) -> None:
+        """End the current flow and pick up the one it interrupted, if any."""
+        if self.stack:
+            self.stack.pop()
+        if self.stack:
+            REGISTRY.flows[self.stack[-1].flow].resume(self, self.stack[-1])
+
+    def reset(self) -> None:
+        self.stack.clear()
+
+    def resume(self) -> None:
+        if self.frame:
+            REGISTRY.flows[self.frame.flow].resume(self, self.frame)
+
+    def audit(self, action: str, object_type: str, object_id: object = None, case_id: int | None = None,
+              **detail: Any) -> None:
+        audit(self.session, at=self.now, actor=self.actor, action=action, object_type=object_type,
+              object_id=object_id, case_id=case_id, **detail)

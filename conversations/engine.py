@@ -1,0 +1,171 @@
+"""The conversation core: one turn per channel event, in one transaction.
+
+A turn: record the event id (a redelivered event stops here), load the chat's state, route the input
+(choice, command, current flow, or the menu), then write the replies to the outbox and store the new
+state, all in the same transaction. A crash before the commit changes nothing and sends nothing;
+after it, the outbox has everything to deliver.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import conversations.jobs  # noqa: F401  (registers every flow, command, action and task)
+from conversations.context import Context, Services
+from conversations.messages import Incoming
+from conversations.outbox import enqueue
+from conversations.registry import REGISTRY
+from storage.db import transaction
+from storage.models import ChatIdentity, ConversationState, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # longer texts are refused kindly (Telegram's own limit is 4096)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    duplicate: bool
+    replies: int
+
+
+class Engine:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def handle(self, incoming: Incoming) -> TurnResult:
+        try:
+            with transaction(self.services.sessions) as session:
+                session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
+                                           at=self.services.clock.now()))
+                session.flush()  # a redelivered event fails here, before anything else happens
+                ctx = self._context(session, incoming)
+                self._route(ctx)
+                self._save(ctx)
+                return TurnResult(duplicate=False, replies=len(ctx.replies))
+        except IntegrityError:
+            if self._seen(incoming):
+                log.info("event %s/%s already handled", incoming.channel, incoming.event_id)
+                return TurnResult(duplicate=True, replies=0)
+            raise
+
+    def _seen(self, incoming: Incoming) -> bool:
+        with self.services.sessions() as session:
+            return session.scalar(
+                select(ProcessedEvent.id).where(
+                    ProcessedEvent.channel == incoming.channel, ProcessedEvent.event_id == incoming.event_id
+                )
+            ) is not None
+
+    def _context(self, session, incoming: Incoming) -> Context:  # type: ignore[no-untyped-def]
+        where = (ConversationState.channel == incoming.channel, ConversationState.address == incoming.address)
+        state = session.scalar(select(ConversationState).where(*where))
+        if state is None:
+            state = ConversationState(channel=incoming.channel, address=incoming.address, stack=[], offered={},
+                                      updated_at=self.services.clock.now())
+            session.add(state)
+        identity = session.scalar(
+            select(ChatIdentity).where(ChatIdentity.channel == incoming.channel,
+                                       ChatIdentity.address == incoming.address)
+        )
+        if identity is not None and identity.blocked_at is not None:
+            identity.blocked_at = None  # they wrote to us again, so they unblocked the bot
+        return Context(session, self.services, incoming, state, identity)
+
+    # --- routing ----------------------------------------------------------------------------
+    def _route(self, ctx: Context) -> None:
+        _ = ctx._
+        incoming = ctx.incoming
+        if len(incoming.text) > MAX_TEXT:
+            ctx.say(_("That message is very long. Please send it in several shorter parts "
+                      "(at most {limit} characters each).").format(limit=ctx.tr.number(MAX_TEXT)))
+            ctx.resume()
+            return
+        payload = incoming.payload or self._numbered(ctx)
+        if payload is not None:
+            self._choice(ctx, payload)
+            return
+        text = ctx.text
+        if text[:1] in ("/", "!") and len(text) > 1:
+            self._command(ctx, text[1:])
+            return
+        if ctx.frame is None and ctx.person and " " not in text and REGISTRY.find_command(text):
+            self._command(ctx, text)  # a bare command word ("hilfe") where no question is open
+            return
+        if ctx.member and (text or incoming.attachments):
+            for screen in REGISTRY.text_screens:
+                screen(ctx)
+        if ctx.frame is not None:
+            REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
+        elif ctx.person is None:
+            ctx.start("onboarding")  # takes the text as a code if it looks like one
+        else:
+            ctx.start("menu")
+
+    def _numbered(self, ctx: Context) -> str | None:
+        """A typed "2" picks the second option of the newest message with options."""
+        numbered = (ctx.state.offered or {}).get("numbered") or []
+        text = ctx.text.rstrip(".)")
+        if numbered and text.isdigit() and 1 <= int(text) <= len(numbered):
+            return numbered[int(text) - 1]
+        return None
+
+    def _choice(self, ctx: Context, payload: str) -> None:
+        _ = ctx._
+        kind, _sep, rest = payload.partition(":")
+        if kind == "act":
+            name, _sep, arg = rest.partition(":")
+            action = REGISTRY.actions.get(name)
+            if action and ctx.allowed(action.audience):
+                action.handler(ctx, arg)
+                return
+        elif kind == "cmd":
+            command = REGISTRY.commands.get(rest)
+            if command and ctx.allowed(command.audience, command.roles):
+                command.handler(ctx, "")
+                return
+        elif payload in ((ctx.state.offered or {}).get("step") or []) and ctx.frame is not None:
+            ctx.choice = payload
+            REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
+            return
+        ctx.say(_("That button is no longer valid. Nothing was changed."))
+        if ctx.frame is not None:
+            ctx.resume()
+        elif ctx.person is not None:
+            ctx.start("menu")
+
+    def _command(self, ctx: Context, text: str) -> None:
+        _ = ctx._
+        word, _sep, arg = text.partition(" ")
+        word = word.split("@", 1)[0]  # Telegram adds the bot name in groups: /hilfe@bot
+        command = REGISTRY.find_command(word)
+        if command is None:
+            ctx.say(_("I don't know the command “{command}”. Send /{help} to see what I can do.").format(
+                command=word[:40], help=REGISTRY.commands["help"].word(ctx.tr.lang)))
+            return
+        if not ctx.allowed(command.audience, command.roles):
+            if ctx.person is None:
+                ctx.say(_("Please link this chat first: send me the code from your invitation letter."))
+            else:
+                ctx.say(_("This command is not available to you."))
+            return
+        command.handler(ctx, arg.strip())
+
+    # --- saving -----------------------------------------------------------------------------
+    def _save(self, ctx: Context) -> None:
+        state, now = ctx.state, ctx.services.clock.now()
+        state.stack = [f.to_dict() for f in ctx.stack]
+        state.updated_at = now
+        language = ctx.tr.lang
+        for reply in ctx.replies:
+            enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
+                    now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None)
+        if ctx.replies:
+            last_choices = [c.payload for c in ctx.replies[-1].choices]
+            state.offered = {"step": [p for p in last_choices if not p.startswith(("act:", "cmd:"))],
+                             "numbered": last_choices}
+

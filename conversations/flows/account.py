@@ -1,0 +1,181 @@
+"""Everyone's basics: the menu, /start, /hilfe, /sprache, /datenschutz, /meine_daten, /abmelden."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from conversations.context import Context
+from conversations.flows.base import Flow, Frame
+from conversations.flows.onboarding import privacy_notice_for
+from conversations.i18n import N_
+from conversations.messages import Attachment, Choice
+from conversations.registry import REGISTRY, Audience, Command
+from storage.models import ChatIdentity, FamilyMember, StaffMember
+
+
+def command_word(ctx: Context, key: str) -> str:
+    return "/" + REGISTRY.commands[key].word(ctx.tr.lang)
+
+
+def commands_for(ctx: Context) -> list[Command]:
+    return [c for c in REGISTRY.commands.values() if ctx.allowed(c.audience, c.roles)]
+
+
+def continue_where_we_were(ctx: Context) -> None:
+    """After a side remark (/hilfe, /datenschutz), repeat the open question or the menu."""
+    ctx.resume()
+
+
+class Menu(Flow):
+    name = "menu"
+    first_step = "choose"
+
+    def ask_choose(self, ctx: Context, frame: Frame) -> None:
+        entries = [c for c in commands_for(ctx) if c.in_menu]
+        ctx.say(ctx._("What would you like to do?"),
+                [Choice(ctx._(c.description), f"cmd:{c.key}") for c in entries])
+
+    def on_choose(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("I am a chat program and can only understand the buttons and commands. "
+                      "For anything else, please contact your Fachkraft directly."))
+        self.ask(ctx, frame)
+
+
+class Unlink(Flow):
+    name = "unlink"
+    first_step = "confirm"
+
+    def ask_confirm(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        ctx.say(_("Do you want to unlink this chat? I will then no longer send you messages here. "
+                  "What was recorded stays with your provider, as the law requires."),
+                [Choice(_("Yes, unlink"), "yes"), Choice(_("No, stay linked"), "no")])
+
+    def on_confirm(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        if ctx.choice == "yes" and ctx.identity is not None:
+            case_id = ctx.member.case_id if ctx.member else None
+            ctx.audit("chat.unlinked", "chat_identity", ctx.identity.id, case_id=case_id,
+                      channel=ctx.identity.channel)
+            ctx.session.delete(ctx.identity)
+            ctx.identity = None
+            ctx.reset()
+            ctx.say(_("This chat is unlinked. Thank you for the time together. "
+                      "If you want to come back, ask your Fachkraft for a new code."))
+        elif ctx.choice == "no":
+            ctx.say(_("Good, everything stays as it is."))
+            ctx.finish()
+        else:
+            ctx.say(_("Please choose one of the buttons."))
+            self.ask(ctx, frame)
+
+
+def personal_data(ctx: Context) -> dict[str, Any]:
+    person = ctx.person
+    assert person is not None
+    chats = ctx.session.scalars(
+        select(ChatIdentity).where(
+            ChatIdentity.member_id == person.id if isinstance(person, FamilyMember)
+            else ChatIdentity.staff_id == person.id
+        )
+    )
+    data: dict[str, Any] = {
+        "name": person.display_name,
+        "language": person.language,
+        "email": person.email,
+        "privacy_notice_accepted": person.consent_at.isoformat() if person.consent_at else None,
+        "linked_chats": [{"channel": c.channel, "linked": c.linked_at.isoformat()} for c in chats],
+    }
+    if isinstance(person, FamilyMember):
+        data["case"] = {"reference": person.case.reference, "title": person.case.title}
+        data["born"] = person.birth_date.isoformat() if person.birth_date else None
+    if isinstance(person, StaffMember):
+        data["roles"] = sorted(r.role for r in person.roles)
+        data["cases"] = sorted({a.case.reference for a in person.assignments if a.until is None})
+    for name, section in REGISTRY.data_sections.items():
+        data[name] = section(ctx.session, person)
+    return data
+
+
+def show_personal_data(ctx: Context, _arg: str) -> None:
+    _ = ctx._
+    person = ctx.person
+    assert person is not None
+    data = personal_data(ctx)
+    lines = [
+        _("This is what is stored about you:"),
+        _("Name: {name}").format(name=person.display_name),
+        _("Language: {language}").format(language=person.language),
+    ]
+    if person.consent_at:
+        lines.append(_("Privacy notice accepted: {when}").format(when=ctx.tr.when(person.consent_at)))
+    if isinstance(person, FamilyMember):
+        lines.append(_("Your help: {case}").format(case=person.case.title))
+    lines.append(_("Linked chats: {count}").format(count=len(data["linked_chats"])))
+    lines.append(_("The attached file contains everything in full."))
+    export = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    ctx.say("\n".join(lines), attachments=[Attachment("meine-daten.json", "application/json", export)])
+    ctx.audit("personal_data.exported", "person", ctx.actor,
+              case_id=person.case_id if isinstance(person, FamilyMember) else None)
+    continue_where_we_were(ctx)
+
+
+def show_help(ctx: Context, _arg: str) -> None:
+    _ = ctx._
+    lines = [_("I can help you with these commands:")]
+    for command in commands_for(ctx):
+        lines.append(f"/{command.word(ctx.tr.lang)} – {_(command.description)}")
+    org = ctx.member.case.organisation if ctx.member else (ctx.staff.organisation if ctx.staff else None)
+    if org and org.phone:
+        lines += ["", _("You can reach {org} by phone: {phone} ({hours}).").format(
+            org=org.name, phone=org.phone, hours=org.phone_hours or "")]
+    lines += ["", _("In an emergency call 110 (police) or 112 (ambulance). "
+                    "Nummer gegen Kummer for children and young people: 116 111.")]
+    if ctx.person is None:
+        lines += ["", _("To start, send me the code from your invitation letter.")]
+    ctx.say("\n".join(lines))
+    continue_where_we_were(ctx)
+
+
+def show_privacy(ctx: Context, _arg: str) -> None:
+    ctx.say(privacy_notice_for(ctx.tr, ctx.person))
+    continue_where_we_were(ctx)
+
+
+def start(ctx: Context, arg: str) -> None:
+    _ = ctx._
+    if ctx.person is None:
+        ctx.reset()
+        ctx.start("onboarding", code=arg) if arg else ctx.start("onboarding")
+        return
+    ctx.say(_("Hello {name}, this chat is already linked.").format(name=ctx.person.display_name))
+    ctx.reset()
+    ctx.start("menu")
+
+
+def open_menu(ctx: Context, _arg: str) -> None:
+    ctx.reset()
+    ctx.start("menu")
+
+
+REGISTRY.flow(Menu())
+REGISTRY.flow(Unlink())
+for command in (
+    Command("start", {"de": "start", "en": "start"}, N_("Start"), start, Audience.ANYONE),
+    Command("help", {"de": "hilfe", "en": "help"}, N_("Help and contact"), show_help, Audience.ANYONE,
+            in_menu=True, aliases=("?",)),
+    Command("menu", {"de": "menue", "en": "menu"}, N_("Main menu"), open_menu, Audience.LINKED,
+            aliases=("menü",)),
+    Command("language", {"de": "sprache", "en": "language"}, N_("Change language"),
+            lambda ctx, _arg: ctx.start("language"), Audience.ANYONE, in_menu=True),
+    Command("privacy", {"de": "datenschutz", "en": "privacy"}, N_("Privacy: who reads what"), show_privacy,
+            Audience.ANYONE),
+    Command("mydata", {"de": "meine_daten", "en": "my_data"}, N_("Show my data"), show_personal_data,
+            Audience.LINKED, in_menu=True),
+    Command("unlink", {"de": "abmelden", "en": "unlink"}, N_("Unlink this chat"),
+            lambda ctx, _arg: ctx.start("unlink"), Audience.LINKED),
+):
+    REGISTRY.command(command)

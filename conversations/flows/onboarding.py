@@ -1,0 +1,210 @@
+"""Linking a chat: invite code → language → privacy notice → linked.
+
+Nothing about the person is recorded before they accept the notice: the code is only checked (and
+failed attempts counted per chat); the chat is linked and the code used up when they agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from conversations import invites
+from conversations.context import Context
+from conversations.flows.base import Flow, Frame
+from conversations.i18n import Translator, available_languages, language_name
+from conversations.messages import Choice
+from conversations.registry import REGISTRY
+from storage.models import ChatIdentity, FamilyMember, InviteCode, Organisation, StaffMember
+
+
+def org_name(org: Organisation | None, tr: Translator) -> str:
+    return org.name if org else tr.gettext("your provider")
+
+
+def family_privacy_notice(tr: Translator, org: Organisation | None) -> str:
+    _ = tr.gettext
+    return "\n".join([
+        _("Before we start: what happens with what you write here."),
+        "",
+        "• " + _("What I keep: your name, this chat, your language, your appointments and the answers you give me."),
+        "• " + _("Who reads it: your Fachkräfte ({org}). Answers for a Meilensteingespräch are also read by the "
+                 "person who leads it. Complaints are read only by the complaint office.").format(org=org_name(org, tr)),
+        "• " + _("Why: to organise your help together and to hear your view."),
+        "• " + _("If you write something that sounds like a child is in danger, I show you numbers for help at "
+                 "once and tell your Fachkräfte. I decide nothing myself."),
+        "• " + _("How long: while your help lasts. Then it is deleted by the rules of the law."),
+        "• " + _("Your rights: /{mydata} shows what is stored about you. /{unlink} unlinks this chat.").format(
+            mydata=REGISTRY.commands["mydata"].word(tr.lang), unlink=REGISTRY.commands["unlink"].word(tr.lang)),
+    ])
+
+
+def staff_privacy_notice(tr: Translator, org: Organisation | None) -> str:
+    _ = tr.gettext
+    return "\n".join([
+        _("Before we start: what Wegbegleiter records about your work."),
+        "",
+        "• " + _("Your name, roles, this chat, and what you record about appointments and cases."),
+        "• " + _("Every change and every reading of a complaint is logged with your name and the time."),
+        "• " + _("You see only the cases you work on, as your role at {org} allows.").format(org=org_name(org, tr)),
+        "• " + _("/{mydata} shows what is stored about you. /{unlink} unlinks this chat.").format(
+            mydata=REGISTRY.commands["mydata"].word(tr.lang), unlink=REGISTRY.commands["unlink"].word(tr.lang)),
+    ])
+
+
+def privacy_notice_for(tr: Translator, person: FamilyMember | StaffMember | None) -> str:
+    if isinstance(person, StaffMember):
+        return staff_privacy_notice(tr, person.organisation)
+    return family_privacy_notice(tr, person.case.organisation if person else None)
+
+
+def language_choices() -> list[Choice]:
+    return [Choice(language_name(lang), f"lang:{lang}") for lang in available_languages()]
+
+
+def invited_person(invite: InviteCode) -> FamilyMember | StaffMember:
+    person = invite.member or invite.staff
+    assert person is not None
+    return person
+
+
+def link(session: Session, ctx: Context, invite: InviteCode, language: str) -> ChatIdentity | None:
+    """Link this chat to the invited person; None if the code was used up meanwhile."""
+    person = invited_person(invite)
+    identity = ChatIdentity(channel=ctx.incoming.channel, address=ctx.incoming.address, linked_at=ctx.now)
+    if isinstance(person, FamilyMember):
+        identity.member = person
+    else:
+        identity.staff = person
+    session.add(identity)
+    session.flush()
+    if not invites.redeem(session, invite.id, identity.id, ctx.now):
+        session.delete(identity)
+        return None
+    person.language = language
+    if person.consent_at is None:
+        person.consent_at = ctx.now
+    case_id = person.case_id if isinstance(person, FamilyMember) else None
+    ctx.identity = identity
+    ctx.audit("chat.linked", "chat_identity", identity.id, case_id=case_id, channel=identity.channel)
+    return identity
+
+
+class Onboarding(Flow):
+    name = "onboarding"
+    first_step = "code"
+
+    def begin(self, ctx: Context, frame: Frame) -> None:
+        code = frame.data.pop("code", None) or (ctx.text if invites.normalise(ctx.text) else None)
+        if code:
+            frame.step = "code"
+            self.try_code(ctx, frame, code)
+        else:
+            self.goto(ctx, frame, "code")
+
+    def ask_code(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        ctx.say(
+            _("Hello! I am Wegbegleiter, the chat helper for your family help. "
+              "Please send me the code from your invitation letter, for example ABCD-EFG-HJK."),
+            [Choice(_("Choose language"), "language")],
+        )
+
+    def on_code(self, ctx: Context, frame: Frame) -> None:
+        if ctx.choice == "language":
+            ctx.start("language")
+            return
+        self.try_code(ctx, frame, ctx.text)
+
+    def try_code(self, ctx: Context, frame: Frame, text: str) -> None:
+        _ = ctx._
+        settings = ctx.services.settings
+        try:
+            invite = invites.check(ctx.session, text, channel=ctx.incoming.channel, address=ctx.incoming.address,
+                                   now=ctx.now, max_failures=settings.invite_max_failures)
+        except invites.InviteProblem as problem:
+            ctx.say({
+                "unknown": _("I could not find this code. Please check it and send it again. "
+                             "It looks like ABCD-EFG-HJK."),
+                "used": _("This code has already been used. Please ask your Fachkraft for a new one."),
+                "expired": _("This code has expired. Please ask your Fachkraft for a new one."),
+                "too_many": _("That was one try too many. Please wait {minutes} minutes and try again.").format(
+                    minutes=problem.wait_minutes),
+            }[problem.reason])
+            return
+        person = invited_person(invite)
+        frame.data["invite_id"] = invite.id
+        ctx.say(_("Hello {name}, welcome!").format(name=person.first_name if isinstance(person, FamilyMember)
+                                                    else person.name))
+        self.goto(ctx, frame, "language")
+
+    def ask_language(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("Which language should I write in?"), language_choices())
+
+    def on_language(self, ctx: Context, frame: Frame) -> None:
+        if not (ctx.choice or "").startswith("lang:"):
+            ctx.say(ctx._("Please choose one of the buttons."))
+            self.ask(ctx, frame)
+            return
+        ctx.state.language = ctx.choice.removeprefix("lang:")  # type: ignore[union-attr]
+        ctx.refresh_language()
+        self.goto(ctx, frame, "privacy")
+
+    def ask_privacy(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        invite = ctx.session.get(InviteCode, frame.data["invite_id"])
+        person = invited_person(invite) if invite else None
+        ctx.say(
+            privacy_notice_for(ctx.tr, person) + "\n\n" + _("Nothing is recorded until you agree."),
+            [Choice(_("I agree"), "accept"), Choice(_("No, thank you"), "decline")],
+        )
+
+    def on_privacy(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        if ctx.choice == "decline":
+            ctx.reset()
+            ctx.say(_("That is all right. Nothing has been recorded. If you change your mind, "
+                      "just send your code again."))
+            return
+        if ctx.choice != "accept":
+            ctx.say(_("Please choose one of the buttons."))
+            self.ask(ctx, frame)
+            return
+        invite = ctx.session.get(InviteCode, frame.data["invite_id"])
+        identity = link(ctx.session, ctx, invite, ctx.tr.lang) if invite else None
+        ctx.reset()
+        if identity is None:
+            ctx.say(_("This code can no longer be used. Please ask your Fachkraft for a new one."))
+            return
+        ctx.refresh_language()
+        ctx.say(_("Thank you! This chat is now linked. You can write /{help} at any time.").format(
+            help=REGISTRY.commands["help"].word(ctx.tr.lang)))
+        ctx.start("menu")
+
+
+class Language(Flow):
+    """Choose or change the language (/sprache), before or after linking."""
+
+    name = "language"
+    first_step = "choose"
+
+    def ask_choose(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("Which language should I write in?"), language_choices())
+
+    def on_choose(self, ctx: Context, frame: Frame) -> None:
+        if not (ctx.choice or "").startswith("lang:"):
+            ctx.say(ctx._("Please choose one of the buttons."))
+            self.ask(ctx, frame)
+            return
+        lang = ctx.choice.removeprefix("lang:")  # type: ignore[union-attr]
+        if ctx.person is not None:
+            ctx.person.language = lang
+            ctx.audit("person.language_changed", "person", ctx.actor, language=lang)
+        else:
+            ctx.state.language = lang
+        ctx.refresh_language()
+        ctx.say(ctx._("Fine, I will write in English from now on."))
+        ctx.finish()
+
+
+REGISTRY.flow(Onboarding())
+REGISTRY.flow(Language())

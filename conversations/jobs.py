@@ -1,0 +1,7 @@
+"""Every job's module, imported once so its flows, commands, actions and tasks register.
+
+Add a new job's module here.
+"""
+
+from conversations import housekeeping  # noqa: F401
+from conversations.flows import account, onboarding  # noqa: F401

@@ -1,0 +1,140 @@
+"""Writing to the outbox: the only way anything leaves the conversation core.
+
+Rows are added to the caller's session, so they commit (or roll back) with the state change that
+caused them. The channel senders in :mod:`bot.outbox` deliver them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conversations.i18n import Translator, translator
+from conversations.messages import Reply
+from storage.models import (
+    ChatIdentity,
+    ConversationState,
+    FamilyMember,
+    OutboxAttachment,
+    OutboxMessage,
+    StaffMember,
+)
+
+Person = FamilyMember | StaffMember
+Render = Callable[[Translator], Reply]
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    reply: Reply,
+    now: datetime,
+    language: str,
+    identity_id: int | None = None,
+    kind: str = "reply",
+    dedupe_key: str | None = None,
+    urgent: bool = False,
+    not_before: datetime | None = None,
+    subject: str | None = None,
+) -> OutboxMessage | None:
+    """Add one message to the outbox. Returns None when ``dedupe_key`` was used before."""
+    if dedupe_key is not None and session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return None
+    message = OutboxMessage(
+        channel=channel,
+        address=address,
+        identity_id=identity_id,
+        kind=kind,
+        subject=subject,
+        text=reply.text,
+        choices=[{"label": c.label, "payload": c.payload} for c in reply.choices],
+        language=language,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+        next_attempt_at=max(now, not_before) if not_before else now,
+        created_at=now,
+        attachments=[
+            OutboxAttachment(filename=a.filename, mime_type=a.mime_type, data=a.data) for a in reply.attachments
+        ],
+    )
+    session.add(message)
+    if reply.choices and channel != "email":
+        remember_numbered_choices(session, channel, address, [c.payload for c in reply.choices], now)
+    return message
+
+
+def remember_numbered_choices(
+    session: Session, channel: str, address: str, payloads: list[str], now: datetime
+) -> None:
+    state = session.scalar(
+        select(ConversationState).where(ConversationState.channel == channel, ConversationState.address == address)
+    )
+    if state is None:
+        state = ConversationState(channel=channel, address=address, stack=[], offered={}, updated_at=now)
+        session.add(state)
+    state.offered = {**(state.offered or {}), "numbered": payloads}
+
+
+def chats_of(session: Session, person: Person) -> list[ChatIdentity]:
+    column = ChatIdentity.member_id if isinstance(person, FamilyMember) else ChatIdentity.staff_id
+    return list(
+        session.scalars(
+            select(ChatIdentity).where(column == person.id, ChatIdentity.blocked_at.is_(None)).order_by(ChatIdentity.id)
+        )
+    )
+
+
+def notify(
+    session: Session,
+    person: Person,
+    render: Render,
+    *,
+    now: datetime,
+    kind: str,
+    dedupe_key: str | None = None,
+    urgent: bool = False,
+    not_before: datetime | None = None,
+    email: bool | None = None,
+    subject: Callable[[Translator], str] | None = None,
+) -> list[OutboxMessage]:
+    """Tell a person something outside a conversation, in their language, on every chat they linked.
+
+    ``email``: None sends email only to people without a linked chat; True sends it as well.
+    ``dedupe_key`` makes the notification a job that can exist only once (per chat).
+    """
+    tr = translator(person.language)
+    reply = render(tr)
+    written: list[OutboxMessage] = []
+    for chat in chats_of(session, person):
+        key = f"{dedupe_key}:{chat.channel}:{chat.address}" if dedupe_key else None
+        msg = enqueue(
+            session, channel=chat.channel, address=chat.address, reply=reply, now=now, language=tr.lang,
+            identity_id=chat.id, kind=kind, dedupe_key=key, urgent=urgent, not_before=not_before,
+        )
+        if msg:
+            written.append(msg)
+    wants_email = email if email is not None else not written and not chats_of(session, person)
+    if wants_email and person.email:
+        key = f"{dedupe_key}:email:{person.email}" if dedupe_key else None
+        msg = enqueue(
+            session, channel="email", address=person.email, reply=reply, now=now, language=tr.lang,
+            kind=kind, dedupe_key=key, urgent=urgent, not_before=not_before,
+            subject=subject(tr) if subject else None,
+        )
+        if msg:
+            written.append(msg)
+    return written
+
+
+def notify_all(session: Session, people: Iterable[Person], render: Render, **kwargs: object) -> list[OutboxMessage]:
+    written: list[OutboxMessage] = []
+    for person in people:
+        written += notify(session, person, render, **kwargs)  # type: ignore[arg-type]
+    return written

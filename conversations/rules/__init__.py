@@ -1,0 +1,1 @@
+"""Casework rules as pure functions: no database, no network, only values in and values out."""

@@ -1,0 +1,79 @@
+"""Settings: one documented list, defaults that run.
+
+This module only describes the settings; :mod:`bot.config` reads them from the environment and an
+optional TOML file. Each field's metadata names its environment variable and says what it is for;
+the README's table is generated from it (``wegbegleiter config --markdown``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def setting(default: Any, env: str, doc: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Storage and secrets
+    data_dir: str = setting(".wegbegleiter", "WEGBEGLEITER_DATA_DIR",
+                            "Folder for the SQLite database, the generated key and the Matrix crypto store.")
+    database_url: str = setting("", "DATABASE_URL",
+                                "SQLAlchemy URL, e.g. `postgresql://user@host/db`. Empty: SQLite in the data folder.")
+    secret_key: str = setting("", "WEGBEGLEITER_SECRET_KEY",
+                              "Key for encryption at rest and signed links (32+ characters). Empty: generated "
+                              "once into the data folder (fine for a demo; set it in production).", secret=True)
+    config_file: str = setting("", "WEGBEGLEITER_CONFIG",
+                               "Optional TOML file with these settings (lower-case names). Default: `wegbegleiter.toml` if present.")
+    log_level: str = setting("INFO", "LOG_LEVEL", "Logging level: DEBUG, INFO, WARNING, ERROR.")
+    # People and conversation
+    default_language: str = setting("de", "WEGBEGLEITER_LANGUAGE", "Language before a person has chosen one.")
+    invite_ttl_days: int = setting(14, "INVITE_TTL_DAYS", "Days an invite code stays valid.")
+    invite_max_failures: int = setting(5, "INVITE_MAX_FAILURES",
+                                       "Wrong codes a chat may send within 15 minutes before it has to wait.")
+    quiet_hours: str = setting("20:00-08:00", "QUIET_HOURS",
+                               "No routine messages in this window (Europe/Berlin); urgent alerts still go out.")
+    public_base_url: str = setting("http://127.0.0.1:8080", "PUBLIC_BASE_URL",
+                                   "Address of the bot's small web endpoint, used in signed links in emails.")
+    http_listen: str = setting("127.0.0.1:8080", "HTTP_LISTEN",
+                               "Where the web endpoint for signed links (acknowledge, approve) listens.")
+    # Telegram
+    telegram_bot_token: str = setting("", "TELEGRAM_BOT_TOKEN",
+                                      "Bot token from @BotFather. Set it to serve Telegram.", secret=True)
+    telegram_bot_username: str = setting("WegbegleiterBot", "TELEGRAM_BOT_USERNAME",
+                                         "The bot's @name, for deep links and QR codes on invite letters.")
+    telegram_api_base_url: str = setting("", "TELEGRAM_API_BASE_URL",
+                                         "Another Bot API server, e.g. `http://127.0.0.1:8081/bot` (self-hosted or a test stand-in).")
+    telegram_webhook_url: str = setting("", "TELEGRAM_WEBHOOK_URL",
+                                        "Public HTTPS URL for webhook mode. Empty: long polling.")
+    telegram_webhook_listen: str = setting("0.0.0.0:8443", "TELEGRAM_WEBHOOK_LISTEN",
+                                           "Address and port the webhook server listens on.")
+    # Matrix
+    matrix_homeserver: str = setting("", "MATRIX_HOMESERVER", "Homeserver URL, e.g. `https://matrix.example.org`.")
+    matrix_user_id: str = setting("", "MATRIX_USER_ID", "The bot's Matrix id, e.g. `@wegbegleiter:example.org`.")
+    matrix_password: str = setting("", "MATRIX_PASSWORD", "Password of the bot account (or use an access token).",
+                                   secret=True)
+    matrix_access_token: str = setting("", "MATRIX_ACCESS_TOKEN", "Access token of the bot account.", secret=True)
+    matrix_device_id: str = setting("", "MATRIX_DEVICE_ID", "Device id to reuse with an access token.")
+    # Email
+    smtp_host: str = setting("", "SMTP_HOST", "Mail server for staff without a messenger. Empty: no email.")
+    smtp_port: int = setting(587, "SMTP_PORT", "Mail server port.")
+    smtp_user: str = setting("", "SMTP_USER", "Mail server login.")
+    smtp_password: str = setting("", "SMTP_PASSWORD", "Mail server password.", secret=True)
+    smtp_from: str = setting("wegbegleiter@localhost", "SMTP_FROM", "Sender address of emails.")
+    smtp_starttls: bool = setting(True, "SMTP_STARTTLS", "Use STARTTLS (true/false).")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir}/wegbegleiter.db"
+
+
+def describe() -> list[dict[str, Any]]:
+    """Every setting with its variable, default and meaning (for docs and `wegbegleiter config`)."""
+    return [
+        {"name": f.name, "env": f.metadata["env"], "default": f.default, "doc": f.metadata["doc"],
+         "secret": f.metadata["secret"], "type": f.type}
+        for f in fields(Settings)
+    ]

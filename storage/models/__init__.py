@@ -1,0 +1,48 @@
+"""All models, imported here so Alembic and the metadata see every table.
+
+Each job keeps its tables in its own module; add the module's import below.
+"""
+
+from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.core import (
+    AuditEvent,
+    Case,
+    CaseAssignment,
+    ChatIdentity,
+    ConversationState,
+    FamilyMember,
+    InviteAttempt,
+    InviteCode,
+    MemberKind,
+    Organisation,
+    OutboxAttachment,
+    OutboxMessage,
+    OutboxStatus,
+    ProcessedEvent,
+    Role,
+    StaffMember,
+    StaffRole,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseAssignment",
+    "ChatIdentity",
+    "ConversationState",
+    "EncryptedText",
+    "FamilyMember",
+    "InviteAttempt",
+    "InviteCode",
+    "MemberKind",
+    "Organisation",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProcessedEvent",
+    "Role",
+    "StaffMember",
+    "StaffRole",
+    "UTCDateTime",
+]

@@ -1,0 +1,91 @@
+"""Everyone's basics after linking: language, privacy, own data, unlinking, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from storage.models import AuditEvent, ChatIdentity
+
+
+def test_language_can_be_changed_any_time_and_back(bot, codes):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    ayse.say("/sprache")
+    assert "I will write in English from now on" in ayse.press("English")[0]
+    assert "What would you like to do?" in ayse.say("/menu")[0]
+    ayse.say("/language")
+    assert "ich schreibe ab jetzt auf Deutsch" in ayse.press("Deutsch")[0]
+
+
+def test_my_data_shows_only_my_own_data_and_is_audited(bot, codes, app):
+    bot.link("ayse", codes["Ayşe"])
+    olga = bot.link("olga", codes["Olga"])
+    answer = olga.say("/meine_daten")
+    assert "Olga Petrenko" in answer[0] and "Familie Petrenko" in answer[0]
+    export = json.loads(next(m for m in olga.seen if m.attachments).attachments[0].data)
+    assert export["name"] == "Olga Petrenko" and export["case"]["title"] == "Familie Petrenko"
+    assert "Yılmaz" not in json.dumps(export, ensure_ascii=False)
+    with app.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert "personal_data.exported" in actions
+
+
+def test_privacy_notice_is_available_before_and_after_linking(bot, codes):
+    stranger = bot.chat("stranger")
+    assert "Bevor es losgeht" in stranger.say("/datenschutz")[0]
+    ayse = bot.link("ayse", codes["Ayşe"])
+    assert "Gefahr für ein Kind" in ayse.say("/datenschutz")[0]
+
+
+def test_unlinking_ends_the_link_and_the_chat_is_a_stranger_again(bot, codes, app):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    ayse.say("/abmelden")
+    assert "keine Nachrichten mehr" in ayse.seen[-1].text
+    ayse.press("Nein, verbunden bleiben")
+    ayse.say("/abmelden")
+    assert "getrennt" in ayse.press("Ja, trennen")[0]
+    with app.sessions() as session:
+        assert session.scalar(select(ChatIdentity).where(ChatIdentity.address == "ayse")) is None
+    assert "Code" in ayse.say("/meine_daten")[0]  # nothing personal for an unlinked chat
+
+
+def test_unknown_command_gets_a_kind_answer(bot, codes):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    assert "Den Befehl „quatsch“ kenne ich nicht" in ayse.say("/quatsch")[0]
+
+
+def test_a_very_long_message_is_refused_kindly_and_changes_nothing(bot, codes):
+    emre = bot.chat("emre")
+    emre.say(codes["Emre"])
+    answer = emre.say("x" * 5000)
+    assert "sehr lang" in answer[0] and "4.000" in answer[0]
+    assert "In welcher Sprache" in answer[1]  # still at the same question
+    assert "Bis Sie zustimmen" in emre.press("Deutsch")[0]
+
+
+def test_emoji_and_rtl_text_where_a_choice_is_expected(bot, codes):
+    emre = bot.chat("emre")
+    emre.say(codes["Emre"])
+    answer = emre.say("🙂 مرحبا שלום")
+    assert "Bitte wählen Sie einen der Knöpfe." in answer[0]
+    assert "In welcher Sprache" in answer[1]
+
+
+def test_a_choice_from_another_conversation_changes_nothing(bot, codes, app):
+    emre = bot.chat("emre")
+    emre.say(codes["Emre"])
+    # "accept" belongs to the privacy question, which Emre has not been asked yet
+    answer = emre.say(payload="accept")
+    assert "Dieser Knopf gilt nicht mehr" in answer[0]
+    forged = emre.say(payload="act:nonexistent:42")
+    assert "Dieser Knopf gilt nicht mehr" in forged[0]
+    with app.sessions() as session:
+        assert session.scalar(select(ChatIdentity).where(ChatIdentity.address == "emre")) is None
+
+
+def test_typed_numbers_pick_the_numbered_options(bot, codes):
+    leyla = bot.chat("leyla")
+    leyla.say(codes["Leyla"])
+    assert "Nothing is recorded" in leyla.say("2")[0]  # 2 = English
+    assert "This chat is now linked" in leyla.say("1")[0]  # 1 = I agree

@@ -1,0 +1,99 @@
+"""Linking a chat, as a family member or staff member would do it, in German and English."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from storage.models import ChatIdentity, FamilyMember, InviteCode
+
+
+def test_a_mother_links_her_chat_in_german_and_asks_for_help(bot, codes):
+    ayse = bot.chat("ayse")
+    first = ayse.say("Hallo")
+    assert "Code aus Ihrem Einladungsbrief" in first[0]
+
+    answer = ayse.say(codes["Ayşe"].lower().replace("-", " "))  # typed loosely, still understood
+    assert "Hallo Ayşe, herzlich willkommen!" in answer[0]
+    assert "In welcher Sprache" in answer[1] and "1. Deutsch" in answer[1] and "English" in answer[1]
+
+    notice = ayse.press("Deutsch")
+    assert "Wer es liest: Ihre Fachkräfte (Brücke e.V.)" in notice[0]
+    assert "Bis Sie zustimmen, wird nichts gespeichert." in notice[0]
+
+    linked = ayse.press("Ich bin einverstanden")
+    assert "Dieser Chat ist jetzt verbunden" in linked[0]
+    assert "Was möchten Sie tun?" in linked[1]
+
+    help_text = ayse.say("/hilfe")[0]
+    assert "/meine_daten" in help_text and "/sprache" in help_text
+    assert "0391 555 0100" in help_text and "116 111" in help_text
+
+
+def test_a_father_links_in_english_and_everything_after_is_english(bot, codes):
+    murat = bot.chat("murat")
+    murat.say(codes["Murat"])
+    notice = murat.press("English")
+    assert "Nothing is recorded until you agree." in notice[0]
+    linked = murat.press("I agree")
+    assert "This chat is now linked. You can write /help at any time." in linked[0]
+    assert "/my_data" in murat.say("/help")[0]
+    # German command words keep working for someone who reads English
+    assert "This is what is stored about you" in murat.say("/meine_daten")[0]
+
+
+def test_declining_the_notice_records_nothing_and_the_code_still_works(bot, codes, app):
+    emre = bot.chat("emre")
+    emre.say(codes["Emre"])
+    emre.press("Deutsch")
+    answer = emre.press("Nein, danke")
+    assert "Es wurde nichts gespeichert" in answer[0]
+    with app.sessions() as session:
+        assert session.scalar(select(func.count(ChatIdentity.id))) == 0
+        emre_row = session.scalar(select(FamilyMember).where(FamilyMember.first_name == "Emre"))
+        assert emre_row.consent_at is None
+        assert session.scalar(select(func.count(InviteCode.id)).where(InviteCode.used_at.is_not(None))) == 0
+    bot.link("emre", codes["Emre"])
+    with app.sessions() as session:
+        assert session.scalar(select(func.count(ChatIdentity.id))) == 1
+
+
+def test_a_code_works_only_once(bot, codes):
+    bot.link("ayse-phone", codes["Ayşe"])
+    other = bot.chat("someone-else")
+    assert "schon benutzt" in other.say(codes["Ayşe"])[0]
+
+
+def test_an_expired_code_is_refused_kindly(bot, codes, clock):
+    clock.advance(timedelta(days=15))
+    assert "abgelaufen" in bot.chat("late").say(codes["Ayşe"])[0]
+
+
+def test_guessing_codes_is_slowed_down_per_chat(bot, codes, clock):
+    guesser = bot.chat("guesser")
+    for attempt in range(5):
+        assert "nicht finden" in guesser.say(f"AAAA-BBB-CC{attempt}")[0]
+    blocked = guesser.say(codes["Olga"])[0]
+    assert "zu viele Versuche" in blocked and "15 Minuten" in blocked
+    # another chat is not affected, and the guesser may try again later
+    assert "Olga" in bot.chat("olga").say(codes["Olga"])[0]
+    clock.advance(timedelta(minutes=16))
+    assert "schon benutzt" not in guesser.say(codes["Jana"])[0]
+
+
+def test_staff_link_with_a_staff_invite_and_see_the_staff_notice(bot, codes, app):
+    jana = bot.chat("jana")
+    jana.say(codes["Jana"])
+    notice = jana.press("Deutsch")
+    assert "Was Wegbegleiter über Ihre Arbeit festhält" in notice[0]
+    jana.press("Ich bin einverstanden")
+    with app.sessions() as session:
+        identity = session.scalar(select(ChatIdentity).where(ChatIdentity.address == "jana"))
+        assert identity.staff.name == "Jana Weber" and identity.member_id is None
+
+
+def test_telegram_style_start_with_code_links_in_one_step(bot, codes):
+    chat = bot.chat("deep-link")
+    answer = chat.say(f"/start {codes['Leyla'].replace('-', '')}")
+    assert "Hallo Leyla" in answer[0]

@@ -1,0 +1,1 @@
+"""Test support: builders, a collecting channel for transcripts, and local protocol peers."""
