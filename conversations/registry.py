@@ -79,6 +79,9 @@ class Registry:
     tasks: dict[str, PeriodicTask] = field(default_factory=dict)
     # Called for every free text a family member sends, before the flow sees it (danger screening).
     text_screens: list[Callable[[Context], None]] = field(default_factory=list)
+    # Called in the same transaction whenever an appointment's outcome is recorded or changed
+    # (session, services, appointment): the hour budget, the three-misses escalation, ...
+    outcome_listeners: list[Callable[[Session, Services, Any], None]] = field(default_factory=list)
 
     def flow(self, flow: Flow) -> Flow:
         self.flows[flow.name] = flow

@@ -3,6 +3,7 @@
 Each job keeps its tables in its own module; add the module's import below.
 """
 
+from storage.models.appointments import Appointment, AppointmentMember, AppointmentSeries, AppointmentStaff
 from storage.models.base import Base, EncryptedText, UTCDateTime
 from storage.models.core import (
     AuditEvent,
@@ -25,6 +26,10 @@ from storage.models.core import (
 )
 
 __all__ = [
+    "Appointment",
+    "AppointmentMember",
+    "AppointmentSeries",
+    "AppointmentStaff",
     "AuditEvent",
     "Base",
     "Case",
