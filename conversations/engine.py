@@ -99,6 +99,11 @@ class Engine:
         if ctx.member and (text or incoming.attachments):
             for screen in REGISTRY.text_screens:
                 screen(ctx)
+        if incoming.attachments and not (ctx.frame and REGISTRY.flows[ctx.frame.flow].accepts_attachments):
+            ctx.say(_("Thank you for the file. I can only read text and buttons here. Where a file helps, "
+                      "for example in a complaint, I will ask for it."))
+            ctx.resume()
+            return
         if ctx.frame is not None:
             REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
         elif ctx.person is None:

@@ -30,6 +30,9 @@ class Frame:
 class Flow:
     name: ClassVar[str] = ""
     first_step: ClassVar[str] = ""
+    # Flows that take files, photos or voice notes (a complaint, a questionnaire answer) say so; elsewhere
+    # the engine explains kindly that it can only read text and buttons there.
+    accepts_attachments: ClassVar[bool] = False
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         self.goto(ctx, frame, self.first_step)

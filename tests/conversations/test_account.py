@@ -89,3 +89,12 @@ def test_typed_numbers_pick_the_numbered_options(bot, codes):
     leyla.say(codes["Leyla"])
     assert "Nothing is recorded" in leyla.say("2")[0]  # 2 = English
     assert "This chat is now linked" in leyla.say("1")[0]  # 1 = I agree
+
+
+def test_a_photo_where_none_is_expected_gets_a_kind_answer(bot, codes):
+    from conversations.messages import Attachment
+
+    ayse = bot.link("ayse", codes["Ayşe"])
+    answer = ayse.say(attachments=(Attachment("foto.jpg", "image/jpeg", b"\xff\xd8jpeg"),))
+    assert "Ich kann hier nur Text und Knöpfe lesen" in answer[0]
+    assert "Was möchten Sie tun?" in answer[1]
