@@ -1,0 +1,308 @@
+"""Appointments: create, move, cancel, record what happened; the family hears of each with an .ics file.
+
+Every function works inside the caller's transaction (a chat turn, a CLI command, a periodic task), so
+the change, its audit event and its messages commit together. Whenever an outcome is recorded or changed
+(also a cancellation) every ``REGISTRY.outcome_listeners`` entry runs in the same transaction: the hour
+budget, the three-misses escalation, ...
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conversations import admin, ics
+from conversations.admin import Actor, AdminError
+from conversations.clock import BERLIN
+from conversations.context import Services, audit
+from conversations.i18n import N_, Translator
+from conversations.messages import Attachment, Choice, Reply
+from conversations.outbox import notify
+from conversations.registry import REGISTRY
+from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
+from conversations.rules.quiet_hours import QuietHours
+from storage.models import (
+    Appointment,
+    AppointmentMember,
+    AppointmentSeries,
+    AppointmentStaff,
+    Case,
+    FamilyMember,
+    MemberKind,
+    StaffMember,
+)
+
+KIND_LABELS: dict[str, str] = {
+    AppointmentKind.HAUSBESUCH: N_("Home visit"),
+    AppointmentKind.HILFEPLANGESPRAECH: N_("Hilfeplan meeting"),
+    AppointmentKind.MEILENSTEINGESPRAECH: N_("Milestone review"),
+    AppointmentKind.GRUPPENANGEBOT: N_("Group session"),
+    AppointmentKind.KRISENINTERVENTION: N_("Crisis intervention"),
+    AppointmentKind.OTHER: N_("Appointment"),
+}
+MAX_WEEKS = 52
+
+ActorLike = Actor | StaffMember | str
+
+
+# --- small helpers shared by the appointment modules -------------------------------------------------
+def actor_label(actor: ActorLike) -> str:
+    if isinstance(actor, StaffMember):
+        return f"staff:{actor.id}"
+    return actor.label if isinstance(actor, Actor) else actor
+
+
+def actor_staff_id(actor: ActorLike) -> int | None:
+    label = actor_label(actor)
+    return int(label.split(":", 1)[1]) if label.startswith("staff:") else None
+
+
+def routine_time(services: Services, now: datetime) -> datetime:
+    """The earliest moment a routine message may go out: now, or the end of quiet hours."""
+    return QuietHours.parse(services.settings.quiet_hours).next_allowed(now)
+
+
+def kind_label(tr: Translator, kind: str) -> str:
+    return tr.gettext(KIND_LABELS.get(kind, KIND_LABELS[AppointmentKind.OTHER]))
+
+
+def hours_text(tr: Translator, minutes: float) -> str:
+    return tr.gettext("{hours} h").format(hours=tr.number(minutes / 60))
+
+
+def ends_at(appointment: Appointment) -> datetime:
+    return appointment.starts_at + timedelta(minutes=appointment.duration_minutes)
+
+
+def facts(appointment: Appointment) -> AppointmentFacts:
+    return AppointmentFacts(
+        starts_at=appointment.starts_at, planned_minutes=appointment.duration_minutes,
+        outcome=Outcome(appointment.outcome), kind=AppointmentKind(appointment.kind),
+        cancelled_at=appointment.cancelled_at, actual_minutes=appointment.actual_minutes,
+    )
+
+
+def staff_of(appointment: Appointment) -> list[StaffMember]:
+    """The Fachkräfte of the appointment, or the case's team when none was named."""
+    named = [s.staff_member for s in appointment.staff if s.staff_member.active]
+    return named or admin.team(appointment.case)
+
+
+def members_of(appointment: Appointment) -> list[FamilyMember]:
+    return [m.member for m in appointment.members]
+
+
+def default_members(case: Case) -> list[FamilyMember]:
+    """Who is expected by default: the parents and other adults (children are invited by name)."""
+    return [m for m in case.members if m.kind != MemberKind.CHILD]
+
+
+def find(session: Session, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise AdminError(f"no appointment with id {appointment_id}")
+    return appointment
+
+
+def upcoming(session: Session, case: Case, now: datetime) -> list[Appointment]:
+    return list(session.scalars(
+        select(Appointment).where(Appointment.case_id == case.id, Appointment.starts_at >= now,
+                                  Appointment.outcome == Outcome.PLANNED).order_by(Appointment.starts_at)))
+
+
+def describe(tr: Translator, appointment: Appointment) -> str:
+    """"Home visit, Tuesday, 16 March 2027, 10:00 (2 h), at home"."""
+    text = f"{kind_label(tr, appointment.kind)}: {tr.when(appointment.starts_at)} " \
+           f"({hours_text(tr, appointment.duration_minutes)})"
+    return f"{text}, {appointment.place}" if appointment.place else text
+
+
+# --- the family's calendar file and message ----------------------------------------------------------
+def calendar_file(tr: Translator, appointment: Appointment, now: datetime) -> Attachment:
+    org = appointment.case.organisation
+    event = ics.Event(
+        uid=appointment.ics_uid, sequence=appointment.ics_sequence, starts_at=appointment.starts_at,
+        duration_minutes=appointment.duration_minutes,
+        summary=f"{kind_label(tr, appointment.kind)} – {org.name}", stamp=now, location=appointment.place,
+        description=", ".join(s.name for s in staff_of(appointment)) or None,
+        cancelled=appointment.outcome in (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER),
+    )
+    return Attachment("termin.ics", "text/calendar", ics.calendar(event))
+
+
+def family_choices(tr: Translator, appointment: Appointment) -> list[Choice]:
+    _ = tr.gettext
+    return [Choice(_("Confirm"), f"act:appt_confirm:{appointment.id}"),
+            Choice(_("Cancel"), f"act:appt_cancel:{appointment.id}"),
+            Choice(_("Ask for another date"), f"act:appt_move:{appointment.id}")]
+
+
+def tell_family(session: Session, services: Services, appointment: Appointment, what: str) -> None:
+    """Tell every expected family member at once (after quiet hours), with the updated .ics file.
+
+    ``what``: "new", "moved" or "cancelled".
+    """
+    now = services.clock.now()
+
+    def render(tr: Translator) -> Reply:
+        _ = tr.gettext
+        if what == "new":
+            text = _("New appointment: {appointment}. You will get a reminder before it.")
+        elif what == "moved":
+            text = _("Your appointment has changed. New: {appointment}.")
+        else:
+            text = _("This appointment is cancelled: {appointment}. You do not need to do anything.")
+        choices = family_choices(tr, appointment) if what != "cancelled" else []
+        return Reply(text.format(appointment=describe(tr, appointment)), choices,
+                     [calendar_file(tr, appointment, now)])
+
+    for member in members_of(appointment):
+        notify(session, member, render, now=now, kind=f"appointment.{what}",
+               dedupe_key=f"appt:{appointment.id}:seq{appointment.ics_sequence}:{what}:m{member.id}",
+               not_before=routine_time(services, now))
+
+
+def outcome_changed(session: Session, services: Services, appointment: Appointment) -> None:
+    """Run every listener (budget, three-misses escalation, ...) in this transaction."""
+    session.flush()
+    for listener in REGISTRY.outcome_listeners:
+        listener(session, services, appointment)
+
+
+# --- creating and changing ----------------------------------------------------------------------------
+def _check(case: Case, kind: str, duration_minutes: int, staff: Sequence[StaffMember],
+           members: Sequence[FamilyMember]) -> None:
+    if kind not in {k.value for k in AppointmentKind}:
+        raise AdminError(f"kind must be one of {', '.join(k.value for k in AppointmentKind)}")
+    if not 5 <= duration_minutes <= 24 * 60:
+        raise AdminError("the duration must be between 5 minutes and 24 hours")
+    if any(m.case_id != case.id for m in members):
+        raise AdminError("every family member must belong to the case")
+
+
+def create_appointment(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
+                       starts_at: datetime, duration_minutes: int, staff: Sequence[StaffMember],
+                       members: Sequence[FamilyMember], place: str | None = None, *,
+                       series: AppointmentSeries | None = None, tell: bool = True) -> Appointment:
+    """One appointment; the family is told with an .ics file, the budget checked (and warned about)."""
+    if starts_at.tzinfo is None:
+        raise AdminError("the start must be an aware datetime")
+    kind = str(kind)
+    _check(case, kind, duration_minutes, staff, members)
+    now = services.clock.now()
+    appointment = Appointment(
+        case=case, case_id=case.id, series_id=series.id if series else None, kind=kind,
+        starts_at=starts_at.astimezone(UTC),
+        duration_minutes=duration_minutes, place=place, outcome=Outcome.PLANNED,
+        ics_uid=f"{uuid.uuid4()}@wegbegleiter", ics_sequence=0, created_at=now,
+        staff=[AppointmentStaff(staff_id=s.id, staff_member=s) for s in dict.fromkeys(staff)],
+        members=[AppointmentMember(member_id=m.id, member=m) for m in dict.fromkeys(members)],
+    )
+    session.add(appointment)
+    session.flush()
+    audit(session, at=now, actor=actor_label(actor), action="appointment.created", object_type="appointment",
+          object_id=appointment.id, case_id=case.id, kind=kind, starts_at=starts_at.isoformat(),
+          minutes=duration_minutes)
+    from conversations import budget  # the budget reads appointments; imported late to keep one direction
+
+    budget.after_scheduling(session, services, actor, appointment)
+    if tell:
+        tell_family(session, services, appointment, "new")
+    return appointment
+
+
+def create_weekly(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
+                  first_start: datetime, duration_minutes: int, staff: Sequence[StaffMember],
+                  members: Sequence[FamilyMember], weeks: int, place: str | None = None) -> list[Appointment]:
+    """A weekly series: the same Berlin wall-clock time each week (also across DST changes)."""
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise AdminError(f"a series has 1 to {MAX_WEEKS} weeks")
+    local = first_start.astimezone(BERLIN)
+    # Wall-clock arithmetic: the series stays at 10:00 Berlin time across a DST change.
+    starts = [datetime.combine(local.date() + timedelta(weeks=i), local.time(), tzinfo=BERLIN) for i in range(weeks)]
+    now = services.clock.now()
+    series = AppointmentSeries(case_id=case.id, kind=str(kind), first_start=first_start,
+                               duration_minutes=duration_minutes, until=starts[-1], place=place, created_at=now)
+    session.add(series)
+    session.flush()
+    return [create_appointment(session, services, actor, case, kind, start, duration_minutes, staff, members,
+                               place, series=series) for start in starts]
+
+
+def reschedule(session: Session, services: Services, actor: ActorLike, appointment: Appointment,
+               starts_at: datetime, duration_minutes: int | None = None) -> Appointment:
+    if appointment.outcome != Outcome.PLANNED:
+        raise AdminError("only a planned appointment can be moved")
+    now = services.clock.now()
+    before = appointment.starts_at
+    appointment.starts_at = starts_at
+    if duration_minutes is not None:
+        _check(appointment.case, appointment.kind, duration_minutes, [], [])
+        appointment.duration_minutes = duration_minutes
+    appointment.ics_sequence += 1
+    audit(session, at=now, actor=actor_label(actor), action="appointment.moved", object_type="appointment",
+          object_id=appointment.id, case_id=appointment.case_id, before=before.isoformat(),
+          after=starts_at.isoformat())
+    tell_family(session, services, appointment, "moved")
+    return appointment
+
+
+def cancel(session: Session, services: Services, actor: ActorLike, appointment: Appointment, *,
+           by_family: bool, reason: str | None = None, tell: bool = True) -> Appointment:
+    """Cancel: the family's cancellation time decides the 24-hour rule (conversations.rules.billing)."""
+    if appointment.outcome != Outcome.PLANNED:
+        raise AdminError("this appointment is not planned any more")
+    now = services.clock.now()
+    appointment.outcome = Outcome.CANCELLED_BY_FAMILY if by_family else Outcome.CANCELLED_BY_PROVIDER
+    appointment.cancelled_at = now
+    appointment.cancel_reason = reason or None
+    appointment.outcome_recorded_at = now
+    appointment.outcome_recorded_by = actor_staff_id(actor)
+    appointment.ics_sequence += 1
+    audit(session, at=now, actor=actor_label(actor), action="appointment.cancelled", object_type="appointment",
+          object_id=appointment.id, case_id=appointment.case_id, by="family" if by_family else "provider")
+    if tell:
+        tell_family(session, services, appointment, "cancelled")
+    outcome_changed(session, services, appointment)
+    return appointment
+
+
+def record_outcome(session: Session, services: Services, actor: ActorLike, appointment: Appointment,
+                   outcome: Outcome | str, actual_minutes: int | None = None) -> Appointment:
+    """What happened, as the Fachkraft records it (may correct an earlier record)."""
+    outcome = Outcome(outcome)
+    if outcome == Outcome.PLANNED:
+        raise AdminError("an outcome is one of took_place, no_show, cancelled_by_family, cancelled_by_provider")
+    if outcome == Outcome.TOOK_PLACE and actual_minutes is not None and not 1 <= actual_minutes <= 24 * 60:
+        raise AdminError("the actual duration must be between 1 minute and 24 hours")
+    now = services.clock.now()
+    previous = appointment.outcome
+    if outcome in (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER):
+        # Recorded afterwards: when the cancellation reached us is unknown, so it counts as of now
+        # (for the family's side that is after the start: a cancellation under 24 hours).
+        if previous not in (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER):
+            appointment.cancelled_at = now
+    else:
+        appointment.cancelled_at = None
+    appointment.outcome = outcome
+    appointment.actual_minutes = (actual_minutes or appointment.duration_minutes) \
+        if outcome == Outcome.TOOK_PLACE else None
+    appointment.outcome_recorded_at = now
+    appointment.outcome_recorded_by = actor_staff_id(actor)
+    audit(session, at=now, actor=actor_label(actor), action="appointment.outcome", object_type="appointment",
+          object_id=appointment.id, case_id=appointment.case_id, outcome=str(outcome), before=previous,
+          actual_minutes=appointment.actual_minutes)
+    outcome_changed(session, services, appointment)
+    return appointment
+
+
+def confirm_by_family(session: Session, services: Services, member: FamilyMember,
+                      appointment: Appointment) -> None:
+    now = services.clock.now()
+    appointment.confirmed_at = appointment.confirmed_at or now
+    audit(session, at=now, actor=f"member:{member.id}", action="appointment.confirmed",
+          object_type="appointment", object_id=appointment.id, case_id=appointment.case_id)

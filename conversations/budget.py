@@ -1,0 +1,280 @@
+"""The monthly hour budget of a case: validity periods, statements, warnings, approval of extra hours.
+
+The rules themselves are pure (:mod:`conversations.rules.billing`); this module reads the database,
+tells people, and keeps approvals. Warnings carry unique keys (once per case, month and threshold).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conversations import admin
+from conversations.admin import AdminError
+from conversations.appointments import (
+    ActorLike,
+    actor_label,
+    actor_staff_id,
+    describe,
+    facts,
+    hours_text,
+    routine_time,
+    staff_of,
+)
+from conversations.context import Services, audit
+from conversations.i18n import Translator
+from conversations.messages import Attachment, Choice, Reply
+from conversations.outbox import notify, notify_all
+from conversations.registry import REGISTRY
+from conversations.rules import billing
+from conversations.rules.billing import BudgetPeriod, Month, Statement
+from conversations.rules.outcomes import AppointmentKind, Outcome
+from storage import crypto
+from storage.models import Appointment, AppointmentStaff, Case, CaseBudget, ExtraHoursRequest, Role, StaffMember
+
+
+# --- budget periods ------------------------------------------------------------------------------------
+def periods(session: Session, case: Case) -> list[BudgetPeriod]:
+    rows = session.scalars(select(CaseBudget).where(CaseBudget.case_id == case.id).order_by(CaseBudget.valid_from))
+    return [BudgetPeriod(r.monthly_minutes, r.valid_from, r.valid_until) for r in rows]
+
+
+def set_budget(session: Session, actor: ActorLike, now: datetime, case: Case, monthly_minutes: int,
+               valid_from: date, valid_until: date | None = None) -> CaseBudget:
+    """A new Hilfeplan budget from ``valid_from``: the one before it ends the day before."""
+    if monthly_minutes < 0:
+        raise AdminError("the budget cannot be negative")
+    if valid_until is not None and valid_until < valid_from:
+        raise AdminError("the budget must start before it ends")
+    for row in session.scalars(select(CaseBudget).where(CaseBudget.case_id == case.id)):
+        if row.valid_from >= valid_from:
+            session.delete(row)  # replaced by the new Hilfeplan
+        elif row.valid_until is None or row.valid_until >= valid_from:
+            row.valid_until = valid_from - timedelta(days=1)
+    budget = CaseBudget(case_id=case.id, monthly_minutes=monthly_minutes, valid_from=valid_from,
+                        valid_until=valid_until, created_at=now, created_by=actor_label(actor))
+    session.add(budget)
+    session.flush()
+    audit(session, at=now, actor=actor_label(actor), action="budget.set", object_type="case", object_id=case.id,
+          case_id=case.id, monthly_minutes=monthly_minutes, valid_from=valid_from.isoformat())
+    return budget
+
+
+# --- statements ------------------------------------------------------------------------------------------
+def month_appointments(session: Session, case: Case, month: Month) -> list[Appointment]:
+    start, end = month.bounds()
+    return list(session.scalars(
+        select(Appointment).where(Appointment.case_id == case.id, Appointment.starts_at >= start,
+                                  Appointment.starts_at < end).order_by(Appointment.starts_at)))
+
+
+def approved_extra_minutes(session: Session, case: Case, month: Month) -> int:
+    return session.scalar(select(func.coalesce(func.sum(ExtraHoursRequest.minutes), 0)).where(
+        ExtraHoursRequest.case_id == case.id, ExtraHoursRequest.month == str(month),
+        ExtraHoursRequest.status == "approved")) or 0
+
+
+def case_statement(session: Session, case: Case, month: Month) -> Statement:
+    session.flush()
+    return billing.statement(month, periods(session, case), [facts(a) for a in month_appointments(session, case, month)],
+                             approved_extra_minutes(session, case, month))
+
+
+def statement_text(tr: Translator, case: Case, stmt: Statement) -> str:
+    _ = tr.gettext
+    lines = [
+        _("Hours of {case} in {month}").format(case=case.title, month=tr.date(stmt.month.first_day, "LLLL yyyy")),
+        _("Budget: {hours}").format(hours=hours_text(tr, stmt.budget_minutes)),
+    ]
+    if stmt.approved_extra_minutes:
+        lines.append(_("Extra hours approved: {hours}").format(hours=hours_text(tr, stmt.approved_extra_minutes)))
+    lines += [
+        _("Used: {hours} ({percent} %)").format(hours=hours_text(tr, stmt.used_minutes), percent=stmt.used_percent),
+        _("Billable: {hours}").format(hours=hours_text(tr, stmt.billable_minutes)),
+        _("Still planned: {hours}").format(hours=hours_text(tr, stmt.planned_minutes)),
+        _("Cancelled at short notice: {count} ({hours} off the budget)").format(
+            count=stmt.short_notice_count, hours=hours_text(tr, stmt.short_notice_minutes)),
+        _("Cancelled in time or by us: {count}").format(count=stmt.free_cancellation_count),
+        _("Remaining: {hours}").format(hours=hours_text(tr, stmt.remaining_minutes)),
+    ]
+    if stmt.crisis_minutes:
+        lines.append(_("Of these, crisis intervention: {hours}").format(hours=hours_text(tr, stmt.crisis_minutes)))
+    return "\n".join(lines)
+
+
+def chart_png(tr: Translator, stmt: Statement) -> bytes:
+    """A small bar chart: budget, used, billable, planned (people would rather look than read)."""
+    _ = tr.gettext
+    bars = [(_("Budget"), float(stmt.allowed_minutes), (120, 144, 156)),
+            (_("Used"), float(stmt.used_minutes),
+             (198, 40, 40) if stmt.used_minutes > stmt.allowed_minutes else (46, 125, 50)),
+            (_("Billable"), float(stmt.billable_minutes), (21, 101, 192)),
+            (_("Planned"), float(stmt.planned_minutes), (249, 168, 37))]
+    width, row, left = 480, 44, 130
+    image = Image.new("RGB", (width, row * len(bars) + 20), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=15)
+    top = max([v for _label, v, _c in bars] + [60.0])
+    for i, (label, value, colour) in enumerate(bars):
+        y = 10 + i * row
+        draw.text((8, y + 10), label, fill="black", font=font)
+        length = int((width - left - 90) * value / top)
+        draw.rectangle((left, y + 6, left + max(length, 1), y + row - 10), fill=colour)
+        draw.text((left + length + 6, y + 10), hours_text(tr, value), fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def statement_reply(tr: Translator, case: Case, stmt: Statement) -> Reply:
+    return Reply(statement_text(tr, case, stmt),
+                 attachments=[Attachment(f"stunden-{stmt.month}.png", "image/png", chart_png(tr, stmt))])
+
+
+# --- who hears of it ---------------------------------------------------------------------------------------
+def fallfuehrend(case: Case) -> list[StaffMember]:
+    return admin.team(case, Role.FALLFUEHREND)
+
+
+def _staff_to_warn(actor: ActorLike, appointment: Appointment) -> list[StaffMember]:
+    people = staff_of(appointment)
+    staff_id = actor_staff_id(actor)
+    if staff_id is not None and staff_id not in {s.id for s in people}:
+        people = [*people, *[s for s in admin.team(appointment.case) if s.id == staff_id]]
+    return people
+
+
+# --- scheduling beyond the budget -----------------------------------------------------------------------------
+def approval_message(request: ExtraHoursRequest) -> str:
+    return f"approve-hours:{request.id}"
+
+
+def approval_link(services: Services, request: ExtraHoursRequest, staff: StaffMember) -> str:
+    """A signed link for the email: the web endpoint calls :func:`approve_extra_hours` after verifying it."""
+    query = urlencode({"request": request.id, "staff": staff.id,
+                       "sig": crypto.sign(f"{approval_message(request)}:{staff.id}")})
+    return f"{services.settings.public_base_url.rstrip('/')}/approve-hours?{query}"
+
+
+def verify_approval_link(request_id: int, staff_id: int, signature: str) -> bool:
+    return crypto.verify(f"approve-hours:{request_id}:{staff_id}", signature)
+
+
+def after_scheduling(session: Session, services: Services, actor: ActorLike, appointment: Appointment) -> None:
+    """Warn when new hours go beyond the month's budget (and ask the Jugendamt), or a week beyond 48 h."""
+    case, now = appointment.case, services.clock.now()
+    month = Month.of(appointment.starts_at)
+    stmt = case_statement(session, case, month)
+    over = stmt.used_minutes + stmt.planned_minutes - stmt.allowed_minutes
+    if over > 0 and appointment.kind != AppointmentKind.KRISENINTERVENTION and periods(session, case):
+        minutes = int(min(over, appointment.duration_minutes))
+        request = ExtraHoursRequest(case_id=case.id, month=str(month), appointment_id=appointment.id,
+                                    minutes=minutes, requested_by=actor_label(actor), requested_at=now,
+                                    status="pending")
+        session.add(request)
+        session.flush()
+        audit(session, at=now, actor=actor_label(actor), action="budget.extra_requested",
+              object_type="extra_hours_request", object_id=request.id, case_id=case.id, minutes=minutes)
+        notify_all(session, _staff_to_warn(actor, appointment), lambda tr: Reply(
+            tr.gettext("This appointment goes beyond the budget of {case} for {month} by {hours}: {appointment}. "
+                       "I have asked the fallführende Fachkraft to confirm the extra hours; until then they are "
+                       "not approved.").format(case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
+                                               hours=hours_text(tr, minutes),
+                                               appointment=describe(tr, appointment))),
+            now=now, kind="budget.over", dedupe_key=f"budget-over:{request.id}",
+            not_before=routine_time(services, now))
+        for person in fallfuehrend(case):
+            link = approval_link(services, request, person)
+
+            def render(tr: Translator, link: str = link) -> Reply:
+                return Reply(tr.gettext(
+                    "{case}: the Fachkräfte ask to go beyond the monthly budget in {month} by {hours} "
+                    "({appointment}). Do you confirm the extra hours? Or open this link: {link}").format(
+                        case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
+                        hours=hours_text(tr, minutes), appointment=describe(tr, appointment), link=link),
+                    [Choice(tr.gettext("Confirm the extra hours"), f"act:approve_hours:{request.id}")])
+
+            notify(session, person, render, now=now, kind="budget.approval", email=True,
+                   dedupe_key=f"budget-approval:{request.id}", not_before=routine_time(services, now),
+                   subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.title))
+    check_weekly_load(session, services, appointment)
+
+
+def approve_extra_hours(session: Session, services: Services, request_id: int, staff_id: int) -> ExtraHoursRequest:
+    """The fallführende Fachkraft confirms (button or signed link); a second press changes nothing."""
+    request = session.get(ExtraHoursRequest, request_id)
+    if request is None:
+        raise AdminError(f"no request for extra hours with id {request_id}")
+    if staff_id not in {s.id for s in fallfuehrend(request.case)}:
+        raise AdminError("only the fallführende Fachkraft of the case can confirm extra hours")
+    if request.status == "approved":
+        return request
+    now = services.clock.now()
+    request.status, request.decided_at, request.decided_by = "approved", now, staff_id
+    audit(session, at=now, actor=f"staff:{staff_id}", action="budget.extra_approved",
+          object_type="extra_hours_request", object_id=request.id, case_id=request.case_id, minutes=request.minutes)
+    case = request.case
+    notify_all(session, admin.team(case), lambda tr: Reply(tr.gettext(
+        "The fallführende Fachkraft confirmed {hours} extra for {case} in {month}.").format(
+            hours=hours_text(tr, request.minutes), case=case.title,
+            month=tr.date(Month.parse(request.month).first_day, "LLLL yyyy"))),
+        now=now, kind="budget.approved", dedupe_key=f"budget-approved:{request.id}",
+        not_before=routine_time(services, now))
+    return request
+
+
+# --- weekly load ---------------------------------------------------------------------------------------------------
+def check_weekly_load(session: Session, services: Services, appointment: Appointment) -> None:
+    week = billing.week_start(appointment.starts_at)
+    start = datetime.combine(week, datetime.min.time(), tzinfo=billing.BERLIN)
+    now = services.clock.now()
+    for person in staff_of(appointment):
+        rows = session.scalars(
+            select(Appointment).join(AppointmentStaff, AppointmentStaff.appointment_id == Appointment.id).where(
+                AppointmentStaff.staff_id == person.id, Appointment.starts_at >= start - timedelta(days=1),
+                Appointment.starts_at < start + timedelta(days=8)))
+        load = billing.weekly_load_minutes([facts(a) for a in rows], week)
+        if load > billing.MAX_WEEKLY_MINUTES:
+            notify(session, person, lambda tr, load=load: Reply(tr.gettext(
+                "Your appointments in the week of {date} add up to {hours}, more than the 48 hours a week "
+                "agreed as the maximum load. Please talk to your Leitung.").format(
+                    date=tr.date(week, "long"), hours=hours_text(tr, load))),
+                now=now, kind="budget.weekly_load", dedupe_key=f"weekly-load:{person.id}:{week.isoformat()}",
+                not_before=routine_time(services, now))
+
+
+# --- after an outcome: thresholds and crisis reports ------------------------------------------------------------------
+def on_outcome(session: Session, services: Services, appointment: Appointment) -> None:
+    case, now = appointment.case, services.clock.now()
+    month = Month.of(appointment.starts_at)
+    stmt = case_statement(session, case, month)
+    if not periods(session, case):
+        return
+    for threshold in billing.WARNING_THRESHOLDS:
+        if stmt.used_percent >= threshold:
+            notify_all(session, admin.team(case), lambda tr, t=threshold: Reply(tr.gettext(
+                "{case} has used {percent} % of its budget for {month} ({used} of {budget}).").format(
+                    case=case.title, percent=t, month=tr.date(month.first_day, "LLLL yyyy"),
+                    used=hours_text(tr, stmt.used_minutes), budget=hours_text(tr, stmt.allowed_minutes))),
+                now=now, kind="budget.threshold", dedupe_key=f"budget-threshold:{case.id}:{month}:{threshold}",
+                not_before=routine_time(services, now))
+    if (appointment.kind == AppointmentKind.KRISENINTERVENTION and appointment.outcome == Outcome.TOOK_PLACE
+            and stmt.used_minutes > stmt.allowed_minutes):
+        # Allowed without prior consultation, but reported straight after (seed 004): not held for quiet hours.
+        notify_all(session, fallfuehrend(case), lambda tr: Reply(tr.gettext(
+            "Report of a crisis intervention in {case}: {appointment}. It took {hours} and goes beyond the budget "
+            "for {month} ({used} used of {budget}).").format(
+                case=case.title, appointment=describe(tr, appointment),
+                hours=hours_text(tr, appointment.actual_minutes or appointment.duration_minutes),
+                month=tr.date(month.first_day, "LLLL yyyy"), used=hours_text(tr, stmt.used_minutes),
+                budget=hours_text(tr, stmt.allowed_minutes))),
+            now=now, kind="budget.crisis", email=True, dedupe_key=f"crisis-report:{appointment.id}",
+            subject=lambda tr: tr.gettext("Crisis intervention beyond the budget: {case}").format(case=case.title))
+
+
+REGISTRY.outcome_listeners.append(on_outcome)
