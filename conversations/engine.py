@@ -51,7 +51,25 @@ class Engine:
             if self._seen(incoming):
                 log.info("event %s/%s already handled", incoming.channel, incoming.event_id)
                 return TurnResult(duplicate=True, replies=0)
-            raise
+            return self._apologise(incoming)
+        except Exception:
+            return self._apologise(incoming)
+
+    def _apologise(self, incoming: Incoming) -> TurnResult:
+        """A bug must not mean silence: the turn was rolled back, so say so and that nothing changed.
+
+        The event is then marked handled, so a redelivery does not repeat the failure and the apology.
+        """
+        log.exception("turn failed for %s/%s (event %s)", incoming.channel, incoming.address, incoming.event_id)
+        with transaction(self.services.sessions) as session:
+            session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
+                                       at=self.services.clock.now()))
+            ctx = self._context(session, incoming)
+            ctx.say(ctx._("Sorry, something went wrong on my side. Nothing was changed. "
+                          "Please try again in a moment."))
+            ctx.resume()
+            self._save(ctx)
+        return TurnResult(duplicate=False, replies=len(ctx.replies))
 
     def _seen(self, incoming: Incoming) -> bool:
         with self.services.sessions() as session:

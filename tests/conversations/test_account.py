@@ -87,8 +87,9 @@ def test_a_choice_from_another_conversation_changes_nothing(bot, codes, app):
 def test_typed_numbers_pick_the_numbered_options(bot, codes):
     leyla = bot.chat("leyla")
     leyla.say(codes["Leyla"])
-    assert "Nothing is recorded" in leyla.say("2")[0]  # 2 = English
-    assert "This chat is now linked" in leyla.say("1")[0]  # 1 = I agree
+    english = [c.label for c in leyla.last.choices].index("English") + 1
+    assert "Nothing is recorded" in leyla.say(str(english))[0]
+    assert "This chat is now linked" in leyla.say("1.")[0]  # 1 = I agree, typed with a dot
 
 
 def test_a_photo_where_none_is_expected_gets_a_kind_answer(bot, codes):

@@ -120,3 +120,18 @@ def test_a_message_claimed_by_a_process_that_died_is_sent_again_after_the_lease(
     clock.advance(timedelta(minutes=3))
     deliver(app, transport)
     assert "Hallo Murat" in transport.sent[0].text
+
+
+def test_a_bug_in_a_flow_gets_an_apology_and_changes_nothing(bot, codes, monkeypatch):
+    from conversations.registry import REGISTRY, Audience, Command
+
+    def broken(ctx, _arg):  # type: ignore[no-untyped-def]
+        ctx.person.language = "en"  # a change that must be rolled back
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(REGISTRY.commands, "broken", Command("broken", {"de": "kaputt"}, "x", broken, Audience.LINKED))
+    ayse = bot.link("ayse", codes["Ayşe"])
+    answer = ayse.say("/kaputt", event_id="boom")
+    assert "Es wurde nichts geändert" in answer[0] and "Was möchten Sie tun?" in answer[1]
+    assert ayse.say("/kaputt", event_id="boom") == []  # redelivered: not repeated
+    assert "Was möchten Sie tun?" in ayse.say("/menue")[0]  # still German
