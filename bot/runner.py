@@ -56,6 +56,8 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event | None = 
             loop.add_signal_handler(sig, stop.set)
     dispatcher = Dispatcher(app.sessions, app.services.clock, {c.name: c.transport for c in channels})
     for channel in channels:
+        if hasattr(channel, "dispatcher"):
+            channel.dispatcher = dispatcher  # the channel pokes delivery after a turn (replies go out at once)
         await channel.start()
         log.info("serving %s", channel.name)
     jobs = scheduler.start(app.services)

@@ -3,12 +3,18 @@
 There is no process-wide language: every message is rendered with the translator of the person who
 reads it (a family member's reply, a staff member's notification), so two people in one process never
 see each other's language.
+
+Language codes are POSIX locale names, as gettext and babel read them: ``de``, ``tr``, ``ar``, … and
+``de@leicht`` for Leichte Sprache (German plain language), a modifier like ``sr@latin``: babel formats
+its dates as German, pybabel keeps its catalog in ``locales/de@leicht``.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -25,6 +31,14 @@ from conversations.clock import BERLIN
 
 SOURCE_LANGUAGE = "en"  # msgids are English; every other language has a catalog
 DEFAULT_LANGUAGE = "de"
+LEICHTE_SPRACHE = "de@leicht"
+# The order of the language menu; further catalogs follow, sorted by code.
+MENU_ORDER = ("de", LEICHTE_SPRACHE, "en", "tr", "ar", "uk", "ru")
+# Names babel does not know; every other language is shown by babel's name of it in itself.
+OWN_NAMES = {LEICHTE_SPRACHE: "Leichte Sprache"}
+# Other spellings people or systems use for a language we offer.
+ALIASES = {"de-x-ls": LEICHTE_SPRACHE, "de_ls": LEICHTE_SPRACHE, "ls": LEICHTE_SPRACHE,
+           "leichte sprache": LEICHTE_SPRACHE}
 
 
 def N_(message: str) -> str:
@@ -37,21 +51,27 @@ def catalog_dir() -> Path:
 
 
 def available_languages() -> list[str]:
-    """The source language plus every language with a catalog, German first."""
-    found = sorted(p.parent.parent.name for p in catalog_dir().glob("*/LC_MESSAGES/messages.po"))
-    langs = [DEFAULT_LANGUAGE] + [lang for lang in found if lang != DEFAULT_LANGUAGE]
-    if SOURCE_LANGUAGE not in langs:
-        langs.append(SOURCE_LANGUAGE)
-    return langs
+    """The source language plus every language with a catalog, German first, in the menu's order."""
+    found = {p.parent.parent.name for p in catalog_dir().glob("*/LC_MESSAGES/messages.po")}
+    found |= {DEFAULT_LANGUAGE, SOURCE_LANGUAGE}
+    ordered = [lang for lang in MENU_ORDER if lang in found]
+    return ordered + sorted(found - set(ordered))
 
 
 def language_name(lang: str) -> str:
-    """The language's own name for itself ("Deutsch", "Türkçe"), for the language menu."""
+    """The language's own name for itself ("Deutsch", "Türkçe", "Leichte Sprache"), for the language menu."""
+    if lang in OWN_NAMES:
+        return OWN_NAMES[lang]
     try:
         name = Locale.parse(lang).get_display_name(lang) or lang
     except (ValueError, LookupError):
         return lang
     return name[:1].upper() + name[1:]
+
+
+def base_language(lang: str) -> str:
+    """``de`` for ``de@leicht`` and ``de_AT``: the language whose words a variant falls back to."""
+    return re.split(r"[_@-]", lang, maxsplit=1)[0]
 
 
 @cache
@@ -60,26 +80,89 @@ def _translations(lang: str) -> _gettext.NullTranslations:
         return _gettext.NullTranslations()
     base = catalog_dir() / lang / "LC_MESSAGES"
     po, mo = base / "messages.po", base / "messages.mo"
+    translations: _gettext.NullTranslations
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
-            return _gettext.GNUTranslations(fh)
-    if po.exists():
+            translations = _gettext.GNUTranslations(fh)
+    elif po.exists():
         # Not compiled yet (a fresh checkout): compile in memory rather than show English.
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=lang)
         buf = io.BytesIO()
         write_mo(buf, catalog)
         buf.seek(0)
-        return _gettext.GNUTranslations(buf)
-    return _gettext.NullTranslations()
+        translations = _gettext.GNUTranslations(buf)
+    else:
+        return _gettext.NullTranslations()
+    if base_language(lang) != lang:
+        # A variant (Leichte Sprache) shows its base language (German) for a message it lacks, not English.
+        translations.add_fallback(_translations(base_language(lang)))
+    return translations
 
 
 def normalise_language(lang: str | None) -> str:
-    if lang and lang in available_languages():
+    if not lang:
+        return DEFAULT_LANGUAGE
+    offered = available_languages()
+    lang = ALIASES.get(lang.casefold(), lang)
+    if lang in offered:
         return lang
-    if lang and "_" in lang and lang.split("_", 1)[0] in available_languages():
-        return lang.split("_", 1)[0]
+    if base_language(lang) in offered:
+        return base_language(lang)
     return DEFAULT_LANGUAGE
+
+
+# --- right-to-left ---------------------------------------------------------------------------
+# In an Arabic sentence, a left-to-right run such as a phone number "0391 555 0100", a time "10:00–12:00",
+# a code "ABCD-EFG-HJK" or "/help" is scrambled by the bidi algorithm (the spaces between numbers take
+# the sentence's direction, so the groups come out in reverse). Wrapping each such run in a Unicode
+# isolate keeps it intact; a right-to-left mark at the start of each line makes the line read from the
+# right even when it begins with a Latin word.
+LRI, RLI, FSI, PDI, RLM = "\u2066", "\u2067", "\u2068", "\u2069", "\u200f"
+_INSIDE_LTR_RUN = set(" .,:;/-–—+_@#%&=?~'’()*×·")
+_RUN_OPENERS = set("/+#@")
+_MARKUP = re.compile(r"<[^<>\n]*>")
+
+
+def _is_ltr(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("L", "EN")
+
+
+def isolate_ltr_runs(line: str) -> str:
+    """Wrap each left-to-right run of a line (not already isolated, not markup) in LRI … PDI."""
+    out: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if char in (LRI, RLI, FSI):  # already isolated by a formatting helper: keep as it is
+            depth, j = 0, i
+            while j < n:
+                depth += line[j] in (LRI, RLI, FSI)
+                depth -= line[j] == PDI
+                j += 1
+                if depth == 0:
+                    break
+            out.append(line[i:j])
+            i = j
+            continue
+        markup = _MARKUP.match(line, i) if char == "<" else None
+        if markup:
+            out.append(markup.group())
+            i = markup.end()
+            continue
+        starts = _is_ltr(char) or (char in _RUN_OPENERS and i + 1 < n and _is_ltr(line[i + 1]))
+        if not starts:
+            out.append(char)
+            i += 1
+            continue
+        j, last = i, i
+        while j < n and (_is_ltr(line[j]) or line[j] in _INSIDE_LTR_RUN):
+            if _is_ltr(line[j]):
+                last = j
+            j += 1
+        out.append(LRI + line[i:last + 1] + PDI)
+        i = last + 1
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -92,30 +175,81 @@ class Translator:
     def locale(self) -> Locale:
         return Locale.parse(self.lang)
 
+    @property
+    def rtl(self) -> bool:
+        return self.locale.text_direction == "rtl"
+
     def gettext(self, message: str) -> str:
         return _translations(self.lang).gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return _translations(self.lang).ngettext(singular, plural, n)
 
-    def date(self, value: datetime | date, fmt: str = "full") -> str:
+    # --- direction ------------------------------------------------------------------------
+    def isolate(self, value: str) -> str:
+        """A formatted value (a date, a number) kept whole inside right-to-left text; unchanged otherwise."""
+        return f"{FSI}{value}{PDI}" if self.rtl and value else value
+
+    def display(self, text: str) -> str:
+        """A whole message as the reader's screen should get it: for right-to-left languages every line
+        starts right-to-left and each left-to-right run in it (numbers, codes, names, commands) is isolated."""
+        if not self.rtl:
+            return text
+        return "\n".join(RLM + isolate_ltr_runs(line) if line.strip() else line for line in text.split("\n"))
+
+    # --- formatting -----------------------------------------------------------------------
+    def _date(self, value: datetime | date, fmt: str) -> str:
         if isinstance(value, datetime):
             value = value.astimezone(BERLIN).date()
-        return format_date(value, fmt, locale=self.lang)
+        return format_date(value, fmt, locale=self.locale)
+
+    def _time(self, value: datetime) -> str:
+        return format_time(value, "short", tzinfo=BERLIN, locale=self.locale)
+
+    def date(self, value: datetime | date, fmt: str = "full") -> str:
+        return self.isolate(self._date(value, fmt))
 
     def time(self, value: datetime) -> str:
-        return format_time(value, "short", tzinfo=BERLIN, locale=self.lang)
+        return self.isolate(self._time(value))
 
     def datetime(self, value: datetime, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt, tzinfo=BERLIN, locale=self.lang)
+        return self.isolate(format_datetime(value, fmt, tzinfo=BERLIN, locale=self.locale))
 
     def when(self, value: datetime) -> str:
         """A weekday, date and time as people say it: "Dienstag, 16. März 2027, 10:00"."""
-        return f"{self.date(value)}, {self.time(value)}"
+        middle = self.locale.list_patterns["standard"]["middle"]  # "{0}, {1}"; Arabic "{0}، {1}"
+        return self.isolate(middle.format(self._date(value, "full"), self._time(value)))
 
     def number(self, value: float, digits: int = 2) -> str:
-        return format_decimal(round(value, digits), locale=self.lang)
+        return self.isolate(format_decimal(round(value, digits), locale=self.locale))
 
 
 def translator(lang: str | None) -> Translator:
     return Translator(normalise_language(lang))
+
+
+# --- command words ---------------------------------------------------------------------------
+# Words for commands, per language, kept here so translators find them next to the catalogs' rules.
+# A command's own ``words`` win; these fill the languages it does not name. Non-Latin words and words
+# with Turkish letters are understood when typed; Telegram's menu shows ``telegram_word`` instead.
+COMMAND_WORDS: dict[str, dict[str, str]] = {
+    "start": {"tr": "başla", "ar": "ابدأ", "uk": "почати", "ru": "начать"},
+    "help": {"tr": "yardım", "ar": "مساعدة", "uk": "допомога", "ru": "помощь"},
+    "menu": {"tr": "menü", "ar": "القائمة", "uk": "меню", "ru": "меню"},
+    "language": {"tr": "dil", "ar": "اللغة", "uk": "мова", "ru": "язык"},
+    "privacy": {"tr": "gizlilik", "ar": "الخصوصية", "uk": "конфіденційність", "ru": "конфиденциальность"},
+    "mydata": {"tr": "verilerim", "ar": "بياناتي", "uk": "мої_дані", "ru": "мои_данные"},
+    "unlink": {"tr": "ayrıl", "ar": "إلغاء_الربط", "uk": "відключити", "ru": "отключить"},
+}
+TELEGRAM_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_ASCII = str.maketrans({"ı": "i", "ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def ascii_word(word: str) -> str:
+    """The spelling someone without Turkish or German letters on their keyboard types: yardım → yardim."""
+    folded = unicodedata.normalize("NFKD", word.casefold().translate(_ASCII))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def command_words(key: str) -> dict[str, str]:
+    return COMMAND_WORDS.get(key, {})

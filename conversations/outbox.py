@@ -53,7 +53,7 @@ def enqueue(
         identity_id=identity_id,
         kind=kind,
         subject=subject,
-        text=reply.text,
+        text=translator(language).display(reply.text),  # right-to-left languages get bidi isolates
         choices=[{"label": c.label, "payload": c.payload} for c in reply.choices],
         language=language,
         urgent=urgent,

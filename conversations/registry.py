@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from conversations.i18n import TELEGRAM_COMMAND, ascii_word, base_language, command_words
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -39,10 +41,26 @@ class Command:
     aliases: tuple[str, ...] = ()
 
     def word(self, lang: str) -> str:
-        return self.words.get(lang) or self.words.get("de") or self.key
+        """The word shown to a reader of ``lang``: the command's own, else the table in conversations.i18n."""
+        for code in (lang, base_language(lang)):
+            word = self.words.get(code) or command_words(self.key).get(code)
+            if word:
+                return word
+        return self.words.get("de") or self.key
+
+    def telegram_word(self, lang: str) -> str:
+        """The spelling Telegram's command menu accepts ([a-z0-9_]): the word, its ASCII form
+        (yardım → yardim), or else the English word."""
+        word = self.word(lang)
+        for candidate in (word, ascii_word(word), self.words.get("en", ""), self.key):
+            if TELEGRAM_COMMAND.fullmatch(candidate):
+                return candidate
+        return self.key
 
     def spellings(self) -> set[str]:
-        return {w.casefold() for w in (*self.words.values(), *self.aliases, self.key)}
+        words = {w.casefold() for w in (*self.words.values(), *command_words(self.key).values(),
+                                         *self.aliases, self.key)}
+        return words | {a for a in map(ascii_word, words) if TELEGRAM_COMMAND.fullmatch(a)}
 
 
 @dataclass(frozen=True)

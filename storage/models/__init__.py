@@ -30,6 +30,7 @@ from storage.models.core import (
     StaffMember,
     StaffRole,
 )
+from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
 
 __all__ = [
     "Appointment",

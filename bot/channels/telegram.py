@@ -1,0 +1,539 @@
+"""The Telegram channel: python-telegram-bot (v22) in, the outbox out.
+
+Receiving: every update of a private chat becomes one :class:`Incoming` (event id ``u<update_id>``,
+so a redelivered update is answered once) and goes to the engine in a worker thread. Updates of one
+chat are handled in order, different chats side by side. Group chats are refused politely: no case
+data is ever written where others can read it.
+
+Sending: :class:`TelegramTransport` carries outbox messages; choices become inline keyboards whose
+buttons hold only an opaque, single-use token (``telegram_callback``). The outbox paces delivery to
+Telegram's limits and retries; this module only maps PTB's errors to the outbox's outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
+
+from bot import runner
+from bot.app import App
+from bot.channels.base import (
+    Limits,
+    OutgoingMessage,
+    PermanentFailure,
+    RecipientGone,
+    RetryLater,
+    TemporaryFailure,
+)
+from conversations.clock import Clock
+from conversations.i18n import available_languages, translator
+from conversations.messages import Attachment, Incoming
+from conversations.registry import REGISTRY, Audience, Command
+from conversations.settings import Settings
+from storage.models import ChatIdentity, ConversationState, StaffMember, TelegramCallback, TelegramChatMenu
+
+if TYPE_CHECKING:
+    from bot.outbox import Dispatcher
+
+log = logging.getLogger(__name__)
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's future behaviour (retry_after as timedelta), no warnings
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096  # Telegram's limit for one message
+CAPTION_LIMIT = 1024
+MAX_DOWNLOAD = 10 * 1024 * 1024  # files people send us; Telegram's Bot API serves at most 20 MB
+PHOTO_TYPES = ("image/png", "image/jpeg")  # sent as a photo (shown inline); everything else as a document
+TURN_CONCURRENCY = 8  # chats handled side by side (the engine runs in worker threads)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+COMMAND_WORD = re.compile(r"[a-z0-9_]{1,32}")
+CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgotten
+
+
+# --- button tokens ----------------------------------------------------------------------------
+def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage) -> list[str]:
+    """One token per choice of this outbox message; the same tokens again when it is re-sent."""
+    with sessions.begin() as session:
+        existing = session.scalars(
+            select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
+            .order_by(TelegramCallback.position)
+        ).all()
+        if len(existing) == len(message.choices):
+            return list(existing)
+        session.execute(delete(TelegramCallback).where(TelegramCallback.outbox_id == message.id))
+        tokens = [secrets.token_urlsafe(24) for _ in message.choices]  # 32 characters, 192 bits
+        now = clock.now()
+        session.add_all(
+            TelegramCallback(token=token, address=message.address, outbox_id=message.id, position=i,
+                             payload=choice.payload, created_at=now)
+            for i, (token, choice) in enumerate(zip(tokens, message.choices, strict=True))
+        )
+        return tokens
+
+
+@dataclass(frozen=True)
+class Press:
+    payload: str | None  # None: refused (unknown, foreign or used token)
+    language: str
+
+
+def redeem(sessions: sessionmaker[Session], clock: Clock, settings: Settings, token: str, address: str,
+           event_id: str) -> Press:
+    """Take a pressed button's payload, once. Using one button uses up its whole keyboard."""
+    with sessions.begin() as session:
+        language = chat_language(session, address, settings)
+        row = session.get(TelegramCallback, token[:43]) if token else None
+        if row is None or row.address != address:
+            log.info("refused an unknown or foreign button token in chat %s", address)
+            return Press(None, language)
+        if row.used_at is not None:
+            # The same update again (Telegram redelivers): the engine recognises it and answers once.
+            return Press(row.payload if row.used_by_event == event_id else None, language)
+        taken = session.execute(
+            update(TelegramCallback)
+            .where(TelegramCallback.outbox_id == row.outbox_id, TelegramCallback.used_at.is_(None))
+            .values(used_at=clock.now(), used_by_event=event_id)
+        ).rowcount  # type: ignore[attr-defined]
+        return Press(row.payload if taken else None, language)
+
+
+def forget_old_tokens(sessions: sessionmaker[Session], clock: Clock) -> None:
+    with sessions.begin() as session:
+        session.execute(delete(TelegramCallback).where(TelegramCallback.created_at < clock.now() - CALLBACK_MEMORY))
+
+
+def chat_language(session: Session, address: str, settings: Settings) -> str:
+    identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
+                                                         ChatIdentity.address == address))
+    person = identity and (identity.member or identity.staff)
+    if person is not None:
+        return person.language
+    state_language = session.scalar(select(ConversationState.language).where(
+        ConversationState.channel == CHANNEL, ConversationState.address == address))
+    return state_language or settings.default_language
+
+
+# --- command menus ----------------------------------------------------------------------------
+def menu_commands(lang: str, audience: str, staff: StaffMember | None = None) -> list[BotCommand]:
+    """The commands a chat may use, in its language. ``audience``: anyone (not linked), family, staff."""
+
+    def allowed(command: Command) -> bool:
+        if command.audience is Audience.ANYONE:
+            return True
+        if audience == "family":
+            return command.audience in (Audience.LINKED, Audience.FAMILY)
+        if audience == "staff" and staff is not None:
+            return command.audience is Audience.LINKED or (
+                command.audience is Audience.STAFF and (not command.roles or staff.has_role(*command.roles)))
+        return False
+
+    tr = translator(lang)
+    return [BotCommand(word, tr.gettext(command.description)[:256])
+            for command in REGISTRY.commands.values()
+            if allowed(command) and COMMAND_WORD.fullmatch(word := command.word(lang))][:100]
+
+
+def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, list[BotCommand]] | None:
+    """The menu this chat should have, if it differs from the one set last (None: nothing to do)."""
+    identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
+                                                         ChatIdentity.address == address))
+    known = session.get(TelegramChatMenu, address)
+    if identity is None:
+        return ("", []) if known is not None else None  # unlinked: back to the general menu
+    person = identity.member or identity.staff
+    assert person is not None
+    commands = menu_commands(person.language, "staff" if identity.staff else "family", identity.staff)
+    key = hashlib.sha256(json.dumps([person.language, [c.to_dict() for c in commands]]).encode()).hexdigest()[:40]
+    return None if known is not None and known.menu == key else (key, commands)
+
+
+def remember_menu(sessions: sessionmaker[Session], clock: Clock, address: str, key: str) -> None:
+    with sessions.begin() as session:
+        row = session.get(TelegramChatMenu, address)
+        if not key:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(TelegramChatMenu(address=address, menu=key, updated_at=clock.now()))
+        else:
+            row.menu, row.updated_at = key, clock.now()
+
+
+# --- sending ----------------------------------------------------------------------------------
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Telegram takes at most 4096 characters per message: cut at line ends where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text.strip():
+        parts.append(text)
+    return parts
+
+
+def keyboard(labels: Sequence[str], tokens: Sequence[str]) -> InlineKeyboardMarkup:
+    """Short labels two to a row, longer ones alone, so nothing is cut off on a phone."""
+    buttons = [InlineKeyboardButton(label[:64], callback_data=token) for label, token in zip(labels, tokens, strict=True)]
+    if all(len(label) <= 14 for label in labels):
+        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup([[button] for button in buttons])
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns that retry_after will become a timedelta
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramTransport:
+    channel = CHANNEL
+    # Telegram: about 30 messages/s overall and 1/s per chat (short bursts tolerated). A little under.
+    limits = Limits(per_second=28, per_chat_per_second=1, per_chat_burst=3)
+
+    def __init__(self, bot: Bot, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.clock = clock
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        try:
+            return await self._send(message)
+        except RetryAfter as exc:
+            raise RetryLater(retry_seconds(exc), str(exc)) from exc
+        except Forbidden as exc:  # blocked by the user, or the account was deleted
+            raise RecipientGone(str(exc)) from exc
+        except BadRequest as exc:  # before NetworkError: PTB derives BadRequest from it
+            if "chat not found" in str(exc).lower():
+                raise RecipientGone(str(exc)) from exc
+            raise PermanentFailure(str(exc)) from exc
+        except (TimedOut, NetworkError) as exc:  # maybe delivered: the outbox sends again rather than lose it
+            raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
+        except TelegramError as exc:
+            raise TemporaryFailure(str(exc)) from exc
+
+    async def _send(self, message: OutgoingMessage) -> str | None:
+        chat_id = int(message.address)
+        markup = None
+        if message.choices:
+            tokens = await asyncio.to_thread(keyboard_tokens, self.sessions, self.clock, message)
+            markup = keyboard([c.label for c in message.choices], tokens)
+        files = message.attachments
+        if len(files) == 1 and len(message.text) <= CAPTION_LIMIT:
+            sent = await self._send_file(chat_id, files[0], message.text or None, markup)
+            return str(sent.message_id)
+        chunks = split_text(message.text)
+        sent_last: Message | None = None
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1 and not files
+            sent_last = await self.bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+        for i, attachment in enumerate(files):
+            sent_last = await self._send_file(chat_id, attachment, None, markup if i == len(files) - 1 else None)
+        return str(sent_last.message_id) if sent_last else None
+
+    async def _send_file(self, chat_id: int, attachment: Attachment, caption: str | None,
+                         markup: InlineKeyboardMarkup | None) -> Message:
+        upload = InputFile(attachment.data, filename=attachment.filename)
+        if attachment.mime_type in PHOTO_TYPES:
+            return await self.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
+        return await self.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+
+
+# --- receiving --------------------------------------------------------------------------------
+class ChatQueues:
+    """Updates of one chat one after the other, in arrival order; different chats side by side."""
+
+    def __init__(self, handle: Callable[[Update], Awaitable[None]], concurrency: int = TURN_CONCURRENCY) -> None:
+        self.handle = handle
+        self.queues: dict[int, deque[Update]] = {}
+        self.workers: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(concurrency)
+
+    def put(self, chat_id: int, update: Update) -> None:
+        queue = self.queues.get(chat_id)
+        if queue is not None:
+            queue.append(update)
+            return
+        self.queues[chat_id] = deque([update])
+        worker = asyncio.create_task(self._work(chat_id), name=f"telegram-chat-{chat_id}")
+        self.workers.add(worker)
+        worker.add_done_callback(self.workers.discard)
+
+    async def _work(self, chat_id: int) -> None:
+        queue = self.queues[chat_id]
+        try:
+            while queue:
+                async with self.slots:
+                    try:
+                        await self.handle(queue[0])
+                    except Exception:  # one bad update must not stop the chat's later ones
+                        log.exception("telegram update %s failed", queue[0].update_id)
+                queue.popleft()
+        finally:
+            del self.queues[chat_id]
+
+    async def drain(self) -> None:
+        while self.workers:
+            await asyncio.gather(*list(self.workers), return_exceptions=True)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class TelegramChannel:
+    name = CHANNEL
+
+    def __init__(self, app: App, *, read_timeout: float = 10.0, poll_timeout: int = 10) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.clock = app.services.clock
+        self.poll_timeout = poll_timeout
+        self.dispatcher: Dispatcher | None = None  # set by the runner: poked after each turn
+        builder = ApplicationBuilder().token(self.settings.telegram_bot_token)
+        if self.settings.telegram_api_base_url:
+            base = self.settings.telegram_api_base_url.rstrip("/")
+            builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
+        builder = builder.read_timeout(read_timeout).write_timeout(max(read_timeout, 20.0))
+        self.application: Application = builder.build()  # type: ignore[type-arg]
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
+        self.turns = ChatQueues(self._handle)
+        self.refused_groups: set[int] = set()
+        self.username = self.settings.telegram_bot_username
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.application.initialize()
+        self.username = self.application.bot.username or self.username
+        await self.set_general_menus()
+        await self.application.start()
+        updater = self.application.updater
+        assert updater is not None
+        if self.settings.telegram_webhook_url:
+            host, _sep, port = self.settings.telegram_webhook_listen.rpartition(":")
+            await updater.start_webhook(
+                listen=host or "0.0.0.0", port=int(port), url_path=urlsplit(self.settings.telegram_webhook_url).path,
+                webhook_url=self.settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
+                secret_token=self.webhook_secret(),
+            )
+        else:
+            await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+
+    def webhook_secret(self) -> str:
+        """Derived from the token, so every instance behind the webhook URL knows it."""
+        return hashlib.sha256(b"webhook:" + self.settings.telegram_bot_token.encode()).hexdigest()
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish the turns under way, deliver what they wrote, then close."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        await self.turns.drain()
+        if self.dispatcher is not None and CHANNEL in self.dispatcher.senders:
+            sender = self.dispatcher.senders[CHANNEL]
+            for _round in range(5):  # the replies of the last turns still go out over this connection
+                if not await sender.deliver_due():
+                    break
+        await asyncio.to_thread(forget_old_tokens, self.app.sessions, self.clock)
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # --- updates ------------------------------------------------------------------------------
+    async def _on_update(self, update: object, _context: object) -> None:
+        """PTB hands updates here one by one; queue them per chat and return at once."""
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        chat = update.effective_chat
+        if chat.type != "private":
+            await self._refuse_group(update)
+            return
+        if update.message is None and update.callback_query is None:
+            return  # my_chat_member and the like: nothing to answer
+        self.turns.put(chat.id, update)
+
+    async def _handle(self, update: Update) -> None:
+        if update.callback_query is not None:
+            await self._on_press(update)
+        elif update.message is not None:
+            await self._on_message(update, update.message)
+
+    async def _on_press(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        address = str(update.effective_chat.id)
+        press = await asyncio.to_thread(redeem, self.app.sessions, self.clock, self.settings, query.data or "",
+                                        address, f"u{update.update_id}")
+        if press.payload is None:
+            text = translator(press.language).gettext(
+                "This button was already used or is no longer valid. Nothing was changed.")
+            with contextlib.suppress(TelegramError):
+                await query.answer(text[:200])
+            return
+        with contextlib.suppress(TelegramError):
+            await query.answer()  # stops the spinner on the button
+        if isinstance(query.message, Message):
+            with contextlib.suppress(TelegramError):  # old buttons must not be pressed twice
+                await query.message.edit_reply_markup(reply_markup=None)
+        await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
+                                  received_at=self.clock.now(), payload=press.payload,
+                                  sender_name=query.from_user.first_name if query.from_user else None))
+
+    async def _on_message(self, update: Update, message: Message) -> None:
+        address = str(message.chat.id)
+        try:
+            attachments = await self._attachments(message)
+        except TooLarge:
+            await self._tell(address, update, lambda _: _("This file is too large for me (at most {size} MB). "
+                                                          "Please send a smaller one.").format(
+                size=MAX_DOWNLOAD // (1024 * 1024)))
+            return
+        text = message.text or message.caption or (message.sticker.emoji if message.sticker else None) or ""
+        if not text and not attachments:
+            await self._tell(address, update, lambda _: _(
+                "I can only read text, voice messages, photos and documents."))
+            return
+        await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
+                                  received_at=self.clock.now(), text=text, attachments=tuple(attachments),
+                                  sender_name=message.from_user.first_name if message.from_user else None))
+
+    async def _attachments(self, message: Message) -> list[Attachment]:
+        found: list[tuple[str, str, str, int | None]] = []  # file id, name, type, size
+        if message.photo:
+            fitting = [p for p in message.photo if (p.file_size or 0) <= MAX_DOWNLOAD]
+            if not fitting:
+                raise TooLarge
+            best = max(fitting, key=lambda p: p.width * p.height)
+            found.append((best.file_id, "photo.jpg", "image/jpeg", best.file_size))
+        if message.voice:
+            found.append((message.voice.file_id, "voice.ogg", message.voice.mime_type or "audio/ogg",
+                          message.voice.file_size))
+        if message.audio:
+            found.append((message.audio.file_id, message.audio.file_name or "audio",
+                          message.audio.mime_type or "audio/mpeg", message.audio.file_size))
+        if message.document:
+            found.append((message.document.file_id, message.document.file_name or "document",
+                          message.document.mime_type or "application/octet-stream", message.document.file_size))
+        attachments = []
+        for file_id, filename, mime_type, size in found:
+            if size is not None and size > MAX_DOWNLOAD:
+                raise TooLarge
+            file = await self.application.bot.get_file(file_id)
+            data = bytes(await file.download_as_bytearray())
+            if len(data) > MAX_DOWNLOAD:
+                raise TooLarge
+            attachments.append(Attachment(filename, mime_type, data))
+        return attachments
+
+    async def _turn(self, incoming: Incoming) -> None:
+        menu = await asyncio.to_thread(self._handle_in_thread, incoming)
+        if self.dispatcher is not None:
+            self.dispatcher.poke()  # the replies are in the outbox: send them now, not at the next poll
+        if menu is not None:
+            await self._set_chat_menu(incoming.address, *menu)
+
+    def _handle_in_thread(self, incoming: Incoming) -> tuple[str, list[BotCommand]] | None:
+        result = self.app.engine.handle(incoming)
+        if result.duplicate:
+            return None
+        with self.app.sessions() as session:
+            return chat_menu(session, incoming.address, self.settings)
+
+    async def _tell(self, address: str, update: Update, render: Callable[[Callable[[str], str]], str]) -> None:
+        """A notice from the channel itself, through the outbox, in the chat's language, once per update."""
+        await asyncio.to_thread(self._tell_in_thread, address, f"u{update.update_id}", render)
+        if self.dispatcher is not None:
+            self.dispatcher.poke()
+
+    def _tell_in_thread(self, address: str, event_id: str, render: Callable[[Callable[[str], str]], str]) -> None:
+        from conversations.messages import Reply
+        from conversations.outbox import enqueue
+
+        with self.app.sessions.begin() as session:
+            language = chat_language(session, address, self.settings)
+            identity_id = session.scalar(select(ChatIdentity.id).where(ChatIdentity.channel == CHANNEL,
+                                                                       ChatIdentity.address == address))
+            enqueue(session, channel=CHANNEL, address=address, reply=Reply(render(translator(language).gettext)),
+                    now=self.clock.now(), language=language, identity_id=identity_id, kind="notice",
+                    dedupe_key=f"telegram:{event_id}:notice")
+
+    async def _refuse_group(self, update: Update) -> None:
+        """No case data where others read along: say so once, then leave the group."""
+        chat = update.effective_chat
+        assert chat is not None
+        if chat.id in self.refused_groups or chat.type == "channel":
+            return
+        self.refused_groups.add(chat.id)
+        member = update.my_chat_member
+        if member is not None and member.new_chat_member.status in ("left", "kicked"):
+            return  # we were removed: nothing to say
+        user = update.effective_user
+        _ = translator(user.language_code if user else None).gettext
+        text = _("I only talk in private chats, so that nothing about a family can be read by others. "
+                 "Please write to me directly: @{bot}").format(bot=self.username)
+        with contextlib.suppress(TelegramError):
+            await self.application.bot.send_message(chat.id, text)
+            await self.application.bot.leave_chat(chat.id)
+
+    # --- command menus ------------------------------------------------------------------------
+    async def set_general_menus(self) -> None:
+        """What a chat that is not linked yet sees, per language; linked chats get their own."""
+        scope = BotCommandScopeAllPrivateChats()
+        try:
+            await self.application.bot.set_my_commands(
+                menu_commands(self.settings.default_language, "anyone"), scope=scope)
+            for lang in available_languages():
+                await self.application.bot.set_my_commands(menu_commands(lang, "anyone"), scope=scope,
+                                                           language_code=lang)
+        except TelegramError:
+            log.warning("could not set Telegram's command menus", exc_info=True)
+
+    async def _set_chat_menu(self, address: str, key: str, commands: list[BotCommand]) -> None:
+        scope = BotCommandScopeChat(int(address))
+        try:
+            if commands:
+                await self.application.bot.set_my_commands(commands, scope=scope)
+            else:
+                await self.application.bot.delete_my_commands(scope=scope)
+        except TelegramError:
+            log.info("could not set the command menu of chat %s; trying after the next turn", address)
+            return
+        await asyncio.to_thread(remember_menu, self.app.sessions, self.clock, address, key)
+
+
+def channel_for(app: App) -> TelegramChannel | None:
+    return TelegramChannel(app) if app.settings.telegram_bot_token else None
+
+
+runner.CHANNEL_FACTORIES.append(channel_for)

@@ -1,0 +1,262 @@
+"""Telegram end to end: python-telegram-bot against a local Bot API stand-in, the real engine and outbox.
+
+Each test plays a person on a phone: messages and button presses go into the stand-in, the bot
+long-polls them, answers through the outbox, and the test reads what the phone would show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import cache
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.outbox import Dispatcher
+from conversations.messages import Attachment, Reply
+from conversations.outbox import enqueue, notify
+from storage.models import ChatIdentity, ConversationState, FamilyMember, OutboxMessage, OutboxStatus
+from tests.conftest import with_settings
+from tests.support.telegram_standin import BotApiStandIn
+
+TOKEN = "4242:TEST-TOKEN"
+AYSE, MURAT, STRANGER = 5001, 5002, 5003
+
+
+@cache
+def shared_standin() -> BotApiStandIn:
+    return BotApiStandIn().start()  # once per test session
+
+
+@pytest.fixture
+def standin() -> BotApiStandIn:
+    server = shared_standin()
+    server.reset()
+    return server
+
+
+@pytest.fixture
+def tg_app(app: App, standin: BotApiStandIn) -> App:
+    return with_settings(app, telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: App) -> AsyncIterator[TelegramChannel]:
+    """The channel and outbox delivery as `wegbegleiter run` wires them."""
+    channel = TelegramChannel(app, poll_timeout=1, read_timeout=3)
+    dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
+    channel.dispatcher = dispatcher
+    stop = asyncio.Event()
+    await channel.start()
+    delivery = asyncio.create_task(dispatcher.run(stop, poll=0.05))
+    try:
+        yield channel
+    finally:
+        stop.set()
+        await channel.stop()
+        await delivery
+
+
+async def link(standin: BotApiStandIn, chat: int, code: str, language: str = "Deutsch") -> None:
+    start = len(standin.messages(chat))
+    standin.say(chat, f"/start {code}")
+    await standin.wait_messages(chat, start + 2)
+    standin.press(chat, language)
+    await standin.wait_messages(chat, start + 3)
+    standin.press(chat, "Ich bin einverstanden" if language == "Deutsch" else "I agree")
+    await standin.wait_messages(chat, start + 5)
+
+
+async def test_a_mother_links_her_chat_through_a_deep_link_in_german(tg_app, standin, codes):
+    async with serving(tg_app):
+        standin.say(AYSE, "/start")
+        first = await standin.wait_messages(AYSE, 1)
+        assert "Code aus Ihrem Einladungsbrief" in first[0]
+
+        standin.say(AYSE, f"/start {codes['Ayşe']}")  # what t.me/WegbegleiterBot?start=CODE sends
+        texts = await standin.wait_messages(AYSE, 3)
+        assert "Hallo Ayşe, herzlich willkommen!" in texts[1]
+        language_question = standin.messages(AYSE)[2]
+        assert "In welcher Sprache" in language_question.text
+        assert ("Deutsch" in [label for label, _ in language_question.buttons]
+                and "English" in [label for label, _ in language_question.buttons])
+        assert all(len(data.encode()) <= 64 and "lang" not in data for _, data in language_question.buttons)
+
+        standin.press(AYSE, "Deutsch")
+        notice = (await standin.wait_messages(AYSE, 4))[3]
+        assert "Bis Sie zustimmen, wird nichts gespeichert." in notice
+        assert language_question.buttons == []  # the keyboard is gone: it cannot be pressed twice
+        assert standin.callback_answers[-1].get("text") is None  # the spinner stopped, nothing to say
+
+        standin.press(AYSE, "Ich bin einverstanden")
+        texts = await standin.wait_messages(AYSE, 6)
+        assert "Dieser Chat ist jetzt verbunden" in texts[4] and "Was möchten Sie tun?" in texts[5]
+
+        standin.say(AYSE, "/hilfe")
+        help_text = (await standin.wait_messages(AYSE, 7))[6]
+        assert "/meine_daten" in help_text and "0391 555 0100" in help_text
+        # her own command menu, in German, with what a linked family member may do
+        await standin.wait_for(lambda: "meine_daten" in standin.menu(chat_id=AYSE))
+        assert "hilfe" in standin.menu(chat_id=AYSE)
+    # the menu for chats that are not linked yet, per language
+    assert "hilfe" in standin.menu(language="de") and "help" in standin.menu(language="en")
+    assert "meine_daten" not in standin.menu(language="de")
+
+
+async def test_a_father_types_his_code_and_continues_in_english(tg_app, standin, codes):
+    async with serving(tg_app):
+        standin.say(MURAT, codes["Murat"])
+        await standin.wait_messages(MURAT, 2)
+        standin.press(MURAT, "English")
+        assert "Nothing is recorded until you agree." in (await standin.wait_messages(MURAT, 3))[2]
+        standin.press(MURAT, "I agree")
+        texts = await standin.wait_messages(MURAT, 5)
+        assert "This chat is now linked. You can write /help at any time." in texts[3]
+        standin.say(MURAT, "/help")
+        assert "/my_data" in (await standin.wait_messages(MURAT, 6))[5]
+        await standin.wait_for(lambda: "my_data" in standin.menu(chat_id=MURAT))
+
+
+async def test_replayed_forged_and_foreign_buttons_are_refused_kindly_and_change_nothing(tg_app, standin, codes):
+    async with serving(tg_app):
+        standin.say(AYSE, codes["Ayşe"])
+        await standin.wait_messages(AYSE, 2)
+        question = standin.messages(AYSE)[1]
+        german, english = (dict(question.buttons)[label] for label in ("Deutsch", "English"))
+        standin.press(AYSE, "Deutsch")
+        await standin.wait_messages(AYSE, 3)
+
+        for data, chat in ((german, AYSE), (english, AYSE), ("forged-token-123", AYSE)):
+            standin.press(chat, "", data=data, message_id=question.message_id)
+        standin.say(MURAT, codes["Murat"])
+        await standin.wait_messages(MURAT, 2)
+        standin.press(MURAT, "", data=standin.messages(AYSE)[2].buttons[0][1])  # Ayşe's "I agree", in his chat
+
+        await standin.wait_for(lambda: len(standin.callback_answers) == 5)
+        refusals = [a.get("text", "") for a in standin.callback_answers[1:]]
+        assert all("nicht mehr gültig" in text and "nichts geändert" in text for text in refusals)
+        await asyncio.sleep(0.3)  # nothing else may arrive
+        assert len(standin.messages(AYSE)) == 3 and len(standin.messages(MURAT)) == 2
+    with tg_app.sessions() as session:
+        assert session.scalar(select(ChatIdentity)) is None  # nobody got linked by a foreign button
+        state = session.scalar(select(ConversationState).where(ConversationState.address == str(AYSE)))
+        assert state.language == "de"  # the replayed "English" changed nothing
+
+
+async def test_a_redelivered_update_is_answered_once(tg_app, standin, codes):
+    async with serving(tg_app):
+        update_id = standin.say(AYSE, codes["Ayşe"])
+        await standin.wait_messages(AYSE, 2)
+        standin.redeliver(update_id)
+        standin.say(AYSE, "/hilfe")  # handled after the redelivered one: same chat, in order
+        await standin.wait_messages(AYSE, 3)
+        await asyncio.sleep(0.2)
+    texts = standin.texts(AYSE)
+    assert len(texts) == 3 and sum("herzlich willkommen" in t for t in texts) == 1
+
+
+async def test_429_is_honoured_and_the_message_goes_out_after_the_wait(tg_app, standin, clock):
+    standin.fail_next("sendMessage", 429, retry_after=1)
+    async with serving(tg_app):
+        standin.say(AYSE, "hallo")
+        await standin.wait_for(lambda: len(standin.calls_of("sendMessage")) == 1)
+        await asyncio.sleep(0.2)
+        assert standin.messages(AYSE) == []  # waiting, as Telegram asked
+        clock.advance(timedelta(seconds=1))
+        texts = await standin.wait_messages(AYSE, 1, timeout=5)
+    assert "Code aus Ihrem Einladungsbrief" in texts[0]
+    assert len(standin.calls_of("sendMessage")) == 2
+
+
+async def test_a_person_who_blocked_the_bot_is_recorded_and_not_retried(tg_app, standin, codes, clock):
+    async with serving(tg_app) as channel:
+        await link(standin, AYSE, codes["Ayşe"])
+        standin.block(AYSE)
+        with tg_app.sessions.begin() as session:
+            ayse = session.scalar(select(FamilyMember).where(FamilyMember.first_name == "Ayşe"))
+            notify(session, ayse, lambda tr: Reply("Erinnerung: morgen 10 Uhr"), now=clock.now(), kind="reminder")
+        channel.dispatcher.poke()
+        await standin.wait_for(lambda: any(p["chat_id"] == str(AYSE) and "Erinnerung" in p["text"]
+                                           for p in standin.calls_of("sendMessage")))
+        await asyncio.sleep(0.2)
+        clock.advance(timedelta(hours=1))
+        await asyncio.sleep(0.2)
+    with tg_app.sessions() as session:
+        reminder = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
+        assert reminder.status == OutboxStatus.BLOCKED and reminder.attempts == 1
+        assert session.scalar(select(ChatIdentity.blocked_at)) is not None
+    assert sum("Erinnerung" in p["text"] for p in standin.calls_of("sendMessage")) == 1
+
+
+async def test_my_data_arrives_as_a_document_and_a_chart_as_a_photo(tg_app, standin, codes, clock):
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    async with serving(tg_app) as channel:
+        await link(standin, AYSE, codes["Ayşe"])
+        standin.say(AYSE, "/meine_daten")
+        await standin.wait_for(lambda: any(s.method == "sendDocument" for s in standin.messages(AYSE)))
+        with tg_app.sessions.begin() as session:
+            enqueue(session, channel="telegram", address=str(AYSE), now=clock.now(), language="de",
+                    reply=Reply("Ihre Stunden im März", attachments=[Attachment("stunden.png", "image/png", png)]))
+        channel.dispatcher.poke()
+        await standin.wait_for(lambda: any(s.method == "sendPhoto" for s in standin.messages(AYSE)))
+    document = next(s for s in standin.messages(AYSE) if s.method == "sendDocument")
+    assert document.filename == "meine-daten.json" and json.loads(document.data)
+    photo = next(s for s in standin.messages(AYSE) if s.method == "sendPhoto")
+    assert photo.data == png and photo.text == "Ihre Stunden im März"
+
+
+async def test_a_photo_where_no_flow_takes_files_gets_a_kind_answer(tg_app, standin, codes):
+    async with serving(tg_app):
+        await link(standin, AYSE, codes["Ayşe"])
+        count = len(standin.messages(AYSE))
+        standin.send_photo(AYSE, b"\xff\xd8\xff\xe0 a photo of the fridge")
+        texts = await standin.wait_messages(AYSE, count + 1)
+    assert "Danke für die Datei" in texts[count]
+    assert standin.calls_of("getFile")  # it was fetched, within the size limit, and handed to the engine
+
+
+async def test_a_group_chat_is_refused_politely_and_left(tg_app, standin, codes):
+    group = -100777
+    async with serving(tg_app):
+        standin.say(group, codes["Ayşe"], chat_type="group")
+        texts = await standin.wait_messages(group, 1)
+        await standin.wait_for(lambda: standin.calls_of("leaveChat"))
+    assert "privaten Chats" in texts[0]
+    with tg_app.sessions() as session:
+        assert session.scalar(select(ConversationState)) is None  # nothing about the group was stored
+
+
+async def test_webhook_mode_serves_the_same_conversation(app, standin, codes):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hooked = with_settings(app, telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url,
+                           telegram_webhook_url=f"http://127.0.0.1:{port}/telegram",
+                           telegram_webhook_listen=f"127.0.0.1:{port}")
+    async with serving(hooked):
+        assert standin.webhook is not None and standin.webhook[1]  # registered with a secret
+        standin.say(AYSE, codes["Ayşe"])
+        texts = await standin.wait_messages(AYSE, 2)
+    assert "Hallo Ayşe" in texts[0]
+
+
+async def test_stopping_finishes_the_turn_under_way_and_delivers_its_replies(tg_app, standin, codes):
+    from bot.runner import serve
+
+    channel = TelegramChannel(tg_app, poll_timeout=1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(tg_app, [channel], stop))
+    await standin.wait_for(lambda: standin.calls_of("getUpdates"))
+    update_id = standin.say(AYSE, codes["Ayşe"])
+    await standin.wait_for(lambda: update_id in standin.handed_out)
+    stop.set()  # what SIGTERM does
+    await asyncio.wait_for(running, 20)
+    texts = standin.texts(AYSE)
+    assert len(texts) == 2 and "Hallo Ayşe" in texts[0]
