@@ -195,7 +195,8 @@ class Translator:
         starts right-to-left and each left-to-right run in it (numbers, codes, names, commands) is isolated."""
         if not self.rtl:
             return text
-        return "\n".join(RLM + isolate_ltr_runs(line) if line.strip() else line for line in text.split("\n"))
+        lines = [isolate_ltr_runs(line) for line in text.split("\n")]
+        return "\n".join(RLM + line if line.strip() and not line.startswith(RLM) else line for line in lines)
 
     # --- formatting -----------------------------------------------------------------------
     def _date(self, value: datetime | date, fmt: str) -> str:
