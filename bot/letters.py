@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import segno
-from fpdf import FPDF
 
+from conversations.documents import FONTS, new_pdf, paragraph  # noqa: F401  (moved there, issue 5)
 from conversations.i18n import Translator
-
-FONTS = Path(__file__).parent / "fonts"
 
 
 def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code.replace('-', '')}"
-
-
-def new_pdf() -> FPDF:
-    """An A4 PDF with a Unicode font (names like Yılmaz, every offered language)."""
-    pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(20, 20, 20)
-    pdf.add_page()
-    return pdf
-
-
-def paragraph(pdf: FPDF, text: str, size: int = 12, bold: bool = False, height: float = 7) -> None:
-    """A block of text across the page, the cursor back at the left margin below it."""
-    pdf.set_font("DejaVu", "B" if bold else "", size)
-    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def invite_letter(tr: Translator, *, name: str, organisation: str, code: str, bot_username: str,

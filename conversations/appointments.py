@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from conversations import admin, ics
@@ -33,6 +33,8 @@ from storage.models import (
     Case,
     FamilyMember,
     MemberKind,
+    OutboxMessage,
+    OutboxStatus,
     StaffMember,
 )
 
@@ -71,7 +73,7 @@ def kind_label(tr: Translator, kind: str) -> str:
 
 
 def hours_text(tr: Translator, minutes: float) -> str:
-    return tr.gettext("{hours} h").format(hours=tr.number(minutes / 60))
+    return tr.gettext("{hours} h").format(hours=tr.number(float(minutes) / 60))
 
 
 def ends_at(appointment: Appointment) -> datetime:
@@ -166,6 +168,13 @@ def tell_family(session: Session, services: Services, appointment: Appointment, 
                not_before=routine_time(services, now))
 
 
+def withdraw_reminders(session: Session, appointment: Appointment) -> None:
+    """Reminders still waiting (e.g. for the end of quiet hours) must not arrive after a change."""
+    session.execute(delete(OutboxMessage).where(
+        OutboxMessage.dedupe_key.like(f"remind:{appointment.id}:%"),
+        OutboxMessage.status == OutboxStatus.PENDING))
+
+
 def outcome_changed(session: Session, services: Services, appointment: Appointment) -> None:
     """Run every listener (budget, three-misses escalation, ...) in this transaction."""
     session.flush()
@@ -247,6 +256,7 @@ def reschedule(session: Session, services: Services, actor: ActorLike, appointme
     audit(session, at=now, actor=actor_label(actor), action="appointment.moved", object_type="appointment",
           object_id=appointment.id, case_id=appointment.case_id, before=before.isoformat(),
           after=starts_at.isoformat())
+    withdraw_reminders(session, appointment)
     tell_family(session, services, appointment, "moved")
     return appointment
 
@@ -265,6 +275,7 @@ def cancel(session: Session, services: Services, actor: ActorLike, appointment: 
     appointment.ics_sequence += 1
     audit(session, at=now, actor=actor_label(actor), action="appointment.cancelled", object_type="appointment",
           object_id=appointment.id, case_id=appointment.case_id, by="family" if by_family else "provider")
+    withdraw_reminders(session, appointment)
     if tell:
         tell_family(session, services, appointment, "cancelled")
     outcome_changed(session, services, appointment)

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, EncryptedText, UTCDateTime
-from storage.models.core import Case
+from storage.models.core import Case, FamilyMember
 
 
 class CaseBudget(Base):
@@ -74,3 +74,4 @@ class NachweisConfirmation(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the fallführende Fachkraft
 
     case: Mapped[Case] = relationship()
+    answered_by_member: Mapped[FamilyMember | None] = relationship()

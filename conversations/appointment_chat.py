@@ -1,0 +1,511 @@
+"""Appointments in the chat: the family's buttons (confirm · cancel · another date), the Fachkraft's
+guided flow for new appointments, "what happened?", moving an appointment, and the hours statement.
+
+Every ``act:`` handler checks that the appointment belongs to the case of the person who pressed it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+
+from conversations import appointments as appts
+from conversations import budget
+from conversations.admin import AdminError
+from conversations.clock import BERLIN
+from conversations.context import Context
+from conversations.flows.base import Flow, Frame
+from conversations.i18n import N_, Translator
+from conversations.messages import Choice, Reply
+from conversations.outbox import notify_all
+from conversations.registry import REGISTRY, Action, Audience, Command
+from conversations.rules import billing
+from conversations.rules.billing import Month
+from conversations.rules.outcomes import AppointmentKind, Outcome
+from storage.models import Appointment, Case, CaseAssignment, Role
+
+
+# --- parsing what staff type ------------------------------------------------------------------------------
+def parse_day(text: str, today: date) -> date | None:
+    """"16.03.2027", "16.3.", "16.3.27", "2027-03-16"."""
+    text = text.strip().rstrip(".")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?", text)
+    if not match:
+        return None
+    day, month, year = int(match[1]), int(match[2]), match[3]
+    try:
+        if year:
+            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def parse_clock(text: str) -> time | None:
+    """"10:00", "10.30", "10", "9 Uhr"."""
+    match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?(?:\s*uhr)?", text.strip().casefold())
+    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
+        return None
+    return time(int(match[1]), int(match[2] or 0))
+
+
+def parse_minutes(text: str) -> int | None:
+    """"2", "2,5", "2:30", "90 min" → minutes."""
+    text = text.strip().casefold().replace(" ", "")
+    if match := re.fullmatch(r"(\d{1,3})min", text):
+        return int(match[1])
+    if match := re.fullmatch(r"(\d{1,2}):(\d{2})h?", text):
+        return int(match[1]) * 60 + int(match[2])
+    if match := re.fullmatch(r"(\d{1,2}(?:[.,]\d{1,2})?)(?:h|std|stunden?)?", text):
+        return round(float(match[1].replace(",", ".")) * 60)
+    return None
+
+
+def hour_choices(tr: Translator, planned: int | None = None) -> list[Choice]:
+    values = [60, 90, 120, 150, 180]
+    if planned and planned not in values:
+        values = sorted([*values, planned])
+    return [Choice(appts.hours_text(tr, v), f"min:{v}") for v in values]
+
+
+# --- who may touch what ------------------------------------------------------------------------------------
+def family_appointment(ctx: Context, arg: str) -> Appointment | None:
+    """The appointment, if it belongs to the pressing family member's case."""
+    member = ctx.member
+    appointment = ctx.session.get(Appointment, int(arg)) if arg.isdigit() else None
+    if member is None or appointment is None or appointment.case_id != member.case_id:
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+        return None
+    if appointment.outcome != Outcome.PLANNED or appointment.starts_at <= ctx.now:
+        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+            appointment=appts.describe(ctx.tr, appointment)))
+        return None
+    return appointment
+
+
+def staff_cases(ctx: Context) -> list[Case]:
+    staff = ctx.staff
+    if staff is None:
+        return []
+    rows = ctx.session.scalars(select(CaseAssignment).where(
+        CaseAssignment.staff_id == staff.id, CaseAssignment.until.is_(None),
+        CaseAssignment.role.in_((Role.FACHKRAFT, Role.FALLFUEHREND))))
+    return sorted({a.case for a in rows if a.case.closed_at is None}, key=lambda c: c.title)
+
+
+def staff_appointment(ctx: Context, arg: str) -> Appointment | None:
+    """The appointment, if the pressing staff member works on its case (or on the appointment)."""
+    staff = ctx.staff
+    appointment = ctx.session.get(Appointment, int(arg)) if arg.isdigit() else None
+    if staff is None or appointment is None or not (
+            appointment.case in staff_cases(ctx) or staff.id in {s.staff_id for s in appointment.staff}):
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+        return None
+    return appointment
+
+
+def continue_after(ctx: Context) -> None:
+    if ctx.frame is not None:
+        ctx.resume()
+
+
+def tell_staff(ctx: Context, appointment: Appointment, render) -> None:  # type: ignore[no-untyped-def]
+    """A notice to the appointment's Fachkräfte, after quiet hours (Jana hears of 22:40 next morning)."""
+    notify_all(ctx.session, appts.staff_of(appointment), render, now=ctx.now, kind="appointment.family_answer",
+               not_before=appts.routine_time(ctx.services, ctx.now))
+
+
+# --- the family's buttons ----------------------------------------------------------------------------------------
+def on_confirm(ctx: Context, arg: str) -> None:
+    appointment = family_appointment(ctx, arg)
+    if appointment is None or ctx.member is None:
+        return continue_after(ctx)
+    first = appointment.confirmed_at is None
+    appts.confirm_by_family(ctx.session, ctx.services, ctx.member, appointment)
+    ctx.say(ctx._("Thank you! See you then: {appointment}.").format(appointment=appts.describe(ctx.tr, appointment)))
+    if first:
+        name = ctx.member.first_name
+        tell_staff(ctx, appointment, lambda tr: Reply(tr.gettext("{name} confirmed: {appointment} ({case}).").format(
+            name=name, appointment=appts.describe(tr, appointment), case=appointment.case.title)))
+    continue_after(ctx)
+
+
+def on_cancel(ctx: Context, arg: str) -> None:
+    appointment = family_appointment(ctx, arg)
+    if appointment is None:
+        return continue_after(ctx)
+    ctx.start("appointment_cancel", appointment_id=appointment.id)
+
+
+def on_move(ctx: Context, arg: str) -> None:
+    appointment = family_appointment(ctx, arg)
+    if appointment is None:
+        return continue_after(ctx)
+    ctx.start("appointment_move", appointment_id=appointment.id)
+
+
+class CancelByFamily(Flow):
+    name = "appointment_cancel"
+    first_step = "reason"
+
+    def _appointment(self, ctx: Context, frame: Frame) -> Appointment:
+        return ctx.session.get(Appointment, frame.data["appointment_id"])  # type: ignore[return-value]
+
+    def ask_reason(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        appointment = self._appointment(ctx, frame)
+        if billing.short_notice(appointment.starts_at, ctx.now):
+            ctx.say(_("The appointment is in less than 24 hours. If you cancel now, the {hours} planned for it "
+                      "count towards your family's monthly hours, as agreed with the Jugendamt. That is not a "
+                      "reproach: we want you to know what it means. Maybe another date helps instead.").format(
+                          hours=appts.hours_text(ctx.tr, appointment.duration_minutes)))
+        ctx.say(_("You want to cancel: {appointment}. If you like, write in a few words why. You don't have to.")
+                .format(appointment=appts.describe(ctx.tr, appointment)),
+                [Choice(_("Cancel without a reason"), "none"), Choice(_("Keep the appointment"), "keep")])
+
+    def on_reason(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        appointment = self._appointment(ctx, frame)
+        if ctx.choice == "keep":
+            ctx.say(_("Good, the appointment stays as it is."))
+            return ctx.finish()
+        if appointment.outcome != Outcome.PLANNED or appointment.starts_at <= ctx.now:
+            ctx.say(_("This appointment is no longer open: {appointment}.").format(
+                appointment=appts.describe(ctx.tr, appointment)))
+            return ctx.finish()
+        reason = None if ctx.choice == "none" else ctx.text[:1000] or None
+        late = billing.short_notice(appointment.starts_at, ctx.now)
+        assert ctx.member is not None
+        appts.cancel(ctx.session, ctx.services, ctx.actor, appointment, by_family=True, reason=reason)
+        if late:
+            ctx.say(_("The appointment is cancelled. The planned {hours} count towards this month's hours. "
+                      "Thank you for letting us know.").format(
+                          hours=appts.hours_text(ctx.tr, appointment.duration_minutes)))
+        else:
+            ctx.say(_("The appointment is cancelled. Thank you for letting us know in good time: "
+                      "it does not count towards your hours."))
+        name = ctx.member.first_name
+        tell_staff(ctx, appointment, lambda tr: Reply(
+            (tr.gettext("{name} cancelled at short notice: {appointment} ({case}).") if late
+             else tr.gettext("{name} cancelled: {appointment} ({case}).")).format(
+                name=name, appointment=appts.describe(tr, appointment), case=appointment.case.title)
+            + (("\n" + tr.gettext("Reason: {reason}").format(reason=reason)) if reason else "")))
+        self.goto(ctx, frame, "another")
+
+    def ask_another(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        ctx.say(_("Would you like another date?"),
+                [Choice(_("Yes, please"), "yes"), Choice(_("No, thank you"), "no")])
+
+    def on_another(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        if ctx.choice == "yes":
+            appointment = self._appointment(ctx, frame)
+            request_another_date(ctx, appointment, None)
+        elif ctx.choice != "no":
+            ctx.say(_("Please choose one of the buttons."))
+            return self.ask(ctx, frame)
+        else:
+            ctx.say(_("All right. Your Fachkraft will be in touch about the next appointment."))
+        ctx.finish()
+
+
+def request_another_date(ctx: Context, appointment: Appointment, wish: str | None) -> None:
+    assert ctx.member is not None
+    name = ctx.member.first_name
+    people = appts.staff_of(appointment)
+
+    def render(tr: Translator) -> Reply:
+        text = tr.gettext("{name} asks for another date instead of: {appointment} ({case}).").format(
+            name=name, appointment=appts.describe(tr, appointment), case=appointment.case.title)
+        if wish:
+            text += "\n" + tr.gettext("Their wish: {wish}").format(wish=wish)
+        choices = [Choice(tr.gettext("Move the appointment"), f"act:appt_reschedule:{appointment.id}")] \
+            if appointment.outcome == Outcome.PLANNED else []
+        return Reply(text, choices)
+
+    notify_all(ctx.session, people, render, now=ctx.now, kind="appointment.move_request",
+               not_before=appts.routine_time(ctx.services, ctx.now))
+    ctx.audit("appointment.move_requested", "appointment", appointment.id, case_id=appointment.case_id)
+    ctx.say(ctx._("I have passed your wish on to {names}. They will get back to you.").format(
+        names=", ".join(p.name for p in people) or ctx._("your Fachkraft")))
+
+
+class MoveRequest(Flow):
+    name = "appointment_move"
+    first_step = "wish"
+
+    def ask_wish(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        ctx.say(_("When would suit you better? Write it in a few words, for example “Thursday afternoon”."),
+                [Choice(_("Any other time is fine"), "any"), Choice(_("Keep the appointment"), "keep")])
+
+    def on_wish(self, ctx: Context, frame: Frame) -> None:
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        assert appointment is not None
+        if ctx.choice == "keep":
+            ctx.say(ctx._("Good, the appointment stays as it is."))
+        else:
+            request_another_date(ctx, appointment, None if ctx.choice == "any" else ctx.text[:500] or None)
+        ctx.finish()
+
+
+# --- staff: what happened? ----------------------------------------------------------------------------------------
+def on_outcome(ctx: Context, arg: str) -> None:
+    ident, _sep, value = arg.partition(":")
+    appointment = staff_appointment(ctx, ident)
+    if appointment is None or value not in {o.value for o in Outcome} - {Outcome.PLANNED}:
+        return continue_after(ctx)
+    if value == Outcome.TOOK_PLACE:
+        return ctx.start("appointment_duration", appointment_id=appointment.id)
+    appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, value)
+    say_recorded(ctx, appointment)
+    continue_after(ctx)
+
+
+def say_recorded(ctx: Context, appointment: Appointment) -> None:
+    _ = ctx._
+    labels = {Outcome.TOOK_PLACE: _("took place"), Outcome.NO_SHOW: _("the family was not there"),
+              Outcome.CANCELLED_BY_FAMILY: _("cancelled by the family"),
+              Outcome.CANCELLED_BY_PROVIDER: _("cancelled by us")}
+    item = billing.charge(appts.facts(appointment))
+    ctx.say(_("Recorded: {appointment}: {outcome}. Off the budget: {used}; billable: {billable}.").format(
+        appointment=appts.describe(ctx.tr, appointment), outcome=labels[Outcome(appointment.outcome)],
+        used=appts.hours_text(ctx.tr, item.used_minutes),
+        billable=appts.hours_text(ctx.tr, float(item.billable_minutes))))
+
+
+class ActualDuration(Flow):
+    name = "appointment_duration"
+    first_step = "minutes"
+
+    def ask_minutes(self, ctx: Context, frame: Frame) -> None:
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        assert appointment is not None
+        ctx.say(ctx._("How long did it take? Press a button or write it, e.g. 2,5 or 2:30."),
+                hour_choices(ctx.tr, appointment.duration_minutes))
+
+    def on_minutes(self, ctx: Context, frame: Frame) -> None:
+        minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
+        if minutes is None or not 1 <= minutes <= 24 * 60:
+            ctx.say(ctx._("I did not understand the duration. Please write hours, e.g. 2,5 or 2:30."))
+            return self.ask(ctx, frame)
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        assert appointment is not None
+        appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, Outcome.TOOK_PLACE, minutes)
+        say_recorded(ctx, appointment)
+        ctx.finish()
+
+
+def on_approve(ctx: Context, arg: str) -> None:
+    try:
+        request = budget.approve_extra_hours(ctx.session, ctx.services, int(arg) if arg.isdigit() else -1,
+                                             ctx.staff.id if ctx.staff else -1)
+    except AdminError:
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    else:
+        ctx.say(ctx._("Thank you. The extra {hours} for {case} are confirmed.").format(
+            hours=appts.hours_text(ctx.tr, request.minutes), case=request.case.title))
+    continue_after(ctx)
+
+
+def on_reschedule(ctx: Context, arg: str) -> None:
+    appointment = staff_appointment(ctx, arg)
+    if appointment is None:
+        return continue_after(ctx)
+    if appointment.outcome != Outcome.PLANNED:
+        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+            appointment=appts.describe(ctx.tr, appointment)))
+        return continue_after(ctx)
+    ctx.start("appointment_new", appointment_id=appointment.id)
+
+
+# --- staff: a new appointment (or a new date for one) --------------------------------------------------------------
+KIND_ORDER = [AppointmentKind.HAUSBESUCH, AppointmentKind.HILFEPLANGESPRAECH, AppointmentKind.MEILENSTEINGESPRAECH,
+              AppointmentKind.GRUPPENANGEBOT, AppointmentKind.KRISENINTERVENTION, AppointmentKind.OTHER]
+
+
+class NewAppointment(Flow):
+    """case → kind → day → time → duration → single or weekly → confirm. With ``appointment_id``: day → time."""
+
+    name = "appointment_new"
+    first_step = "case"
+
+    def begin(self, ctx: Context, frame: Frame) -> None:
+        if frame.data.get("appointment_id"):
+            return self.goto(ctx, frame, "day")
+        cases = staff_cases(ctx)
+        if not cases:
+            ctx.say(ctx._("You are not assigned to a case yet."))
+            return ctx.finish()
+        if len(cases) == 1:
+            frame.data["case_id"] = cases[0].id
+            return self.goto(ctx, frame, "kind")
+        self.goto(ctx, frame, "case")
+
+    def ask_case(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("For which family?"), [Choice(c.title, f"case:{c.id}") for c in staff_cases(ctx)])
+
+    def on_case(self, ctx: Context, frame: Frame) -> None:
+        if not (ctx.choice or "").startswith("case:"):
+            return self.ask(ctx, frame)
+        frame.data["case_id"] = int(ctx.choice[5:])  # type: ignore[index]
+        self.goto(ctx, frame, "kind")
+
+    def ask_kind(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("What kind of appointment?"),
+                [Choice(appts.kind_label(ctx.tr, k), f"kind:{k}") for k in KIND_ORDER])
+
+    def on_kind(self, ctx: Context, frame: Frame) -> None:
+        if not (ctx.choice or "").startswith("kind:"):
+            return self.ask(ctx, frame)
+        frame.data["kind"] = ctx.choice[5:]  # type: ignore[index]
+        self.goto(ctx, frame, "day")
+
+    def ask_day(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("On which day? For example 16.03.2027."))
+
+    def on_day(self, ctx: Context, frame: Frame) -> None:
+        today = ctx.now.astimezone(BERLIN).date()
+        day = parse_day(ctx.text, today)
+        if day is None or day < today:
+            ctx.say(ctx._("Please give a day from today on, for example 16.03.2027."))
+            return self.ask(ctx, frame)
+        frame.data["day"] = day.isoformat()
+        self.goto(ctx, frame, "clock")
+
+    def ask_clock(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("At what time? For example 10:00."))
+
+    def on_clock(self, ctx: Context, frame: Frame) -> None:
+        at = parse_clock(ctx.text)
+        start = datetime.combine(date.fromisoformat(frame.data["day"]), at, tzinfo=BERLIN) if at else None
+        if start is None or start <= ctx.now:
+            ctx.say(ctx._("Please give a time in the future, for example 10:00."))
+            return self.ask(ctx, frame)
+        frame.data["start"] = start.isoformat()
+        if frame.data.get("appointment_id"):
+            return self.move(ctx, frame, start)
+        self.goto(ctx, frame, "duration")
+
+    def move(self, ctx: Context, frame: Frame, start: datetime) -> None:
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        assert appointment is not None
+        try:
+            appts.reschedule(ctx.session, ctx.services, ctx.actor, appointment, start)
+        except AdminError:
+            ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+                appointment=appts.describe(ctx.tr, appointment)))
+        else:
+            ctx.say(ctx._("Moved to {appointment}. The family has been told.").format(
+                appointment=appts.describe(ctx.tr, appointment)))
+        ctx.finish()
+
+    def ask_duration(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("How long? Press a button or write it, e.g. 2,5 or 2:30."), hour_choices(ctx.tr))
+
+    def on_duration(self, ctx: Context, frame: Frame) -> None:
+        minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
+        if minutes is None or not 5 <= minutes <= 24 * 60:
+            ctx.say(ctx._("I did not understand the duration. Please write hours, e.g. 2,5 or 2:30."))
+            return self.ask(ctx, frame)
+        frame.data["minutes"] = minutes
+        self.goto(ctx, frame, "repeat")
+
+    def ask_repeat(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        ctx.say(_("Once, or every week?"),
+                [Choice(_("Once"), "weeks:1"), Choice(_("Weekly, 4 weeks"), "weeks:4"),
+                 Choice(_("Weekly, 8 weeks"), "weeks:8"), Choice(_("Weekly, 12 weeks"), "weeks:12")])
+
+    def on_repeat(self, ctx: Context, frame: Frame) -> None:
+        if not (ctx.choice or "").startswith("weeks:"):
+            return self.ask(ctx, frame)
+        frame.data["weeks"] = int(ctx.choice[6:])  # type: ignore[index]
+        self.goto(ctx, frame, "confirm")
+
+    def ask_confirm(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        case = ctx.session.get(Case, frame.data["case_id"])
+        assert case is not None
+        start = datetime.fromisoformat(frame.data["start"])
+        weeks = frame.data["weeks"]
+        text = _("{kind} with {case}: {when} ({hours}).").format(
+            kind=appts.kind_label(ctx.tr, frame.data["kind"]), case=case.title, when=ctx.tr.when(start),
+            hours=appts.hours_text(ctx.tr, frame.data["minutes"]))
+        if weeks > 1:
+            text += " " + _("Every week, {weeks} times.").format(weeks=weeks)
+        ctx.say(text + " " + _("Shall I enter it and tell the family?"),
+                [Choice(_("Yes, enter it"), "yes"), Choice(_("No, discard"), "no")])
+
+    def on_confirm(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        if ctx.choice == "no":
+            ctx.say(_("Discarded. Nothing was entered."))
+            return ctx.finish()
+        if ctx.choice != "yes":
+            return self.ask(ctx, frame)
+        case = ctx.session.get(Case, frame.data["case_id"])
+        assert case is not None and ctx.staff is not None
+        start = datetime.fromisoformat(frame.data["start"])
+        args = (ctx.session, ctx.services, ctx.staff, case, frame.data["kind"], start, frame.data["minutes"],
+                [ctx.staff], appts.default_members(case))
+        created = appts.create_weekly(*args, weeks=frame.data["weeks"]) if frame.data["weeks"] > 1 \
+            else [appts.create_appointment(*args)]
+        ctx.say(ctx.tr.ngettext("Entered {count} appointment. The family has been told.",
+                                "Entered {count} appointments. The family has been told.",
+                                len(created)).format(count=len(created)))
+        ctx.finish()
+
+
+# --- staff: the hours statement -------------------------------------------------------------------------------------
+def show_hours(ctx: Context, arg: str) -> None:
+    cases = staff_cases(ctx)
+    if not cases:
+        ctx.say(ctx._("You are not assigned to a case yet."))
+        return
+    if len(cases) > 1 and not arg:
+        ctx.say(ctx._("For which family?"), [Choice(c.title, f"act:hours_case:{c.id}") for c in cases])
+        return
+    show_statement(ctx, cases[0])
+
+
+def on_hours_case(ctx: Context, arg: str) -> None:
+    case = next((c for c in staff_cases(ctx) if str(c.id) == arg), None)
+    if case is None:
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    else:
+        show_statement(ctx, case)
+    continue_after(ctx)
+
+
+def show_statement(ctx: Context, case: Case) -> None:
+    stmt = budget.case_statement(ctx.session, case, Month.of(ctx.now))
+    reply = budget.statement_reply(ctx.tr, case, stmt)
+    ctx.audit("budget.read", "case", case.id, case_id=case.id, month=str(stmt.month))
+    ctx.say(reply.text, attachments=reply.attachments)
+
+
+REGISTRY.flow(CancelByFamily())
+REGISTRY.flow(MoveRequest())
+REGISTRY.flow(ActualDuration())
+REGISTRY.flow(NewAppointment())
+REGISTRY.action(Action("appt_confirm", on_confirm, Audience.FAMILY))
+REGISTRY.action(Action("appt_cancel", on_cancel, Audience.FAMILY))
+REGISTRY.action(Action("appt_move", on_move, Audience.FAMILY))
+REGISTRY.action(Action("appt_outcome", on_outcome, Audience.STAFF))
+REGISTRY.action(Action("appt_reschedule", on_reschedule, Audience.STAFF))
+REGISTRY.action(Action("approve_hours", on_approve, Audience.STAFF))
+REGISTRY.action(Action("hours_case", on_hours_case, Audience.STAFF))
+REGISTRY.command(Command("appointment", {"de": "termin", "en": "appointment"}, N_("New appointment"),
+                         lambda ctx, _arg: ctx.start("appointment_new"), Audience.STAFF,
+                         roles=(Role.FACHKRAFT,), in_menu=True))
+REGISTRY.command(Command("hours", {"de": "stunden", "en": "hours"}, N_("Hours of my families"), show_hours,
+                         Audience.STAFF, roles=(Role.FACHKRAFT, Role.FALLFUEHREND), in_menu=True))

@@ -1,0 +1,280 @@
+"""The monthly proof (Nachweisblatt): the family confirms last month's appointments, the Jugendamt gets it.
+
+On the first working day of a month (Monday to Friday; public holidays are not known to the bot) from the
+end of quiet hours, each family with appointments that took place last month is asked: all right ·
+something is wrong (+ what). The first answer of a family member counts; then a PDF and a CSV (appointments,
+hours, billable hours, cancellations under 24 h, the confirmation with time and channel) go to the
+fallführende Fachkraft. Crisis interventions are exempt from the confirmation unless the organisation's
+setting ``nachweis_crisis_exempt`` is false (seed 004: "ggf. ausgenommen").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conversations import admin
+from conversations.appointments import default_members, describe, facts, hours_text, kind_label, routine_time
+from conversations.budget import case_statement, fallfuehrend, month_appointments
+from conversations.clock import BERLIN
+from conversations.context import Context, Services, audit
+from conversations.documents import new_pdf, paragraph
+from conversations.flows.base import Flow, Frame
+from conversations.i18n import Translator, translator
+from conversations.messages import Attachment, Choice, Reply
+from conversations.outbox import notify, notify_all
+from conversations.registry import REGISTRY, Action, Audience, PeriodicTask
+from conversations.rules import billing
+from conversations.rules.billing import Month
+from conversations.rules.outcomes import AppointmentKind, Outcome
+from conversations.rules.quiet_hours import QuietHours
+from storage.db import transaction
+from storage.models import Appointment, Case, NachweisConfirmation
+
+
+def first_working_day(month: Month) -> date:
+    day = month.first_day
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def crisis_exempt(case: Case) -> bool:
+    return bool((case.organisation.settings or {}).get("nachweis_crisis_exempt", True))
+
+
+def to_confirm(session: Session, case: Case, month: Month) -> list[Appointment]:
+    """The appointments the family signs for: those that took place (crisis interventions maybe not)."""
+    exempt = crisis_exempt(case)
+    return [a for a in month_appointments(session, case, month) if a.outcome == Outcome.TOOK_PLACE
+            and not (exempt and a.kind == AppointmentKind.KRISENINTERVENTION)]
+
+
+def confirmation(session: Session, case: Case, month: Month) -> NachweisConfirmation | None:
+    return session.scalar(select(NachweisConfirmation).where(
+        NachweisConfirmation.case_id == case.id, NachweisConfirmation.month == str(month)))
+
+
+# --- the documents ---------------------------------------------------------------------------------------------
+def _status_line(tr: Translator, conf: NachweisConfirmation | None) -> str:
+    _ = tr.gettext
+    if conf is None or conf.status == "pending":
+        return _("Not confirmed by the family yet.")
+    who = conf.answered_by_member.display_name if conf.answered_by_member else "?"
+    when = tr.datetime(conf.answered_at) if conf.answered_at else "?"
+    if conf.status == "confirmed":
+        return _("Confirmed by {name} on {when} via {channel}.").format(name=who, when=when, channel=conf.channel)
+    return _("{name} reported on {when} via {channel} that something is wrong: {remark}").format(
+        name=who, when=when, channel=conf.channel, remark=conf.remark or "")
+
+
+def rows(tr: Translator, session: Session, case: Case, month: Month) -> list[dict[str, str]]:
+    result = []
+    for a in month_appointments(session, case, month):
+        if a.outcome == Outcome.PLANNED:
+            continue
+        item = billing.charge(facts(a))
+        result.append({
+            "date": a.starts_at.astimezone(BERLIN).strftime("%Y-%m-%d"),
+            "time": a.starts_at.astimezone(BERLIN).strftime("%H:%M"),
+            "kind": kind_label(tr, a.kind),
+            "outcome": a.outcome,
+            "planned_hours": f"{a.duration_minutes / 60:.2f}",
+            "hours_used": f"{item.used_minutes / 60:.2f}",
+            "billable_hours": f"{float(item.billable_minutes) / 60:.2f}",
+            "cancelled_under_24h": "yes" if item.short_notice else "no",
+            "crisis": "yes" if item.crisis else "no",
+            "staff": ", ".join(s.staff_member.name for s in a.staff),
+        })
+    return result
+
+
+def csv_bytes(tr: Translator, session: Session, case: Case, month: Month) -> bytes:
+    conf = confirmation(session, case, month)
+    out = io.StringIO()
+    data = rows(tr, session, case, month)
+    fields = ["case", "month", "date", "time", "kind", "outcome", "planned_hours", "hours_used", "billable_hours",
+              "cancelled_under_24h", "crisis", "staff", "family_confirmation", "confirmed_at", "confirmed_via"]
+    writer = csv.DictWriter(out, fieldnames=fields, delimiter=";")
+    writer.writeheader()
+    extra = {"case": case.reference, "month": str(month), "family_confirmation": conf.status if conf else "pending",
+             "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else "",
+             "confirmed_via": conf.channel or "" if conf else ""}
+    for row in data:
+        writer.writerow(row | extra)
+    return out.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read umlauts
+
+
+def pdf_bytes(tr: Translator, session: Session, case: Case, month: Month) -> bytes:
+    _ = tr.gettext
+    stmt = case_statement(session, case, month)
+    pdf = new_pdf()
+    paragraph(pdf, _("Nachweisblatt {month}").format(month=tr.date(month.first_day, "LLLL yyyy")), 16, True, 9)
+    paragraph(pdf, f"{case.title} ({case.reference}) · {case.help_type or ''} · {case.organisation.name}", 10)
+    pdf.ln(3)
+    widths = (26, 14, 40, 44, 16, 16, 14)
+    pdf.set_font("DejaVu", "B", 8)
+    for width, head in zip(widths, (_("Date"), _("Time"), _("Kind"), _("What happened"), _("Hours"),
+                                    _("Billable"), _("< 24 h")), strict=True):
+        pdf.cell(width, 6, head, border=1)
+    pdf.ln()
+    pdf.set_font("DejaVu", "", 8)
+    labels = {Outcome.TOOK_PLACE: _("took place"), Outcome.NO_SHOW: _("the family was not there"),
+              Outcome.CANCELLED_BY_FAMILY: _("cancelled by the family"),
+              Outcome.CANCELLED_BY_PROVIDER: _("cancelled by us")}
+    for row in rows(tr, session, case, month):
+        values = (row["date"], row["time"], row["kind"], labels[Outcome(row["outcome"])], row["hours_used"],
+                  row["billable_hours"], _("yes") if row["cancelled_under_24h"] == "yes" else "")
+        for width, value in zip(widths, values, strict=True):
+            pdf.cell(width, 6, value, border=1)
+        pdf.ln()
+    pdf.ln(4)
+    paragraph(pdf, _("Budget {budget}, used {used}, billable {billable}, remaining {remaining}.").format(
+        budget=hours_text(tr, stmt.allowed_minutes), used=hours_text(tr, stmt.used_minutes),
+        billable=hours_text(tr, stmt.billable_minutes), remaining=hours_text(tr, stmt.remaining_minutes)), 10)
+    if crisis_exempt(case):
+        paragraph(pdf, _("Crisis interventions need no confirmation by the family."), 9)
+    pdf.ln(2)
+    paragraph(pdf, _status_line(tr, confirmation(session, case, month)), 10, True)
+    return bytes(pdf.output())
+
+
+def documents(tr: Translator, session: Session, case: Case, month: Month) -> list[Attachment]:
+    name = f"nachweis-{case.reference}-{month}"
+    return [Attachment(f"{name}.pdf", "application/pdf", pdf_bytes(tr, session, case, month)),
+            Attachment(f"{name}.csv", "text/csv", csv_bytes(tr, session, case, month))]
+
+
+def send_to_fallfuehrend(session: Session, services: Services, conf: NachweisConfirmation) -> None:
+    now, case, month = services.clock.now(), conf.case, Month.parse(conf.month)
+    for person in fallfuehrend(case):
+        def render(tr: Translator) -> Reply:
+            return Reply(tr.gettext("Nachweisblatt of {case} for {month}. {status}").format(
+                case=case.title, month=tr.date(month.first_day, "LLLL yyyy"), status=_status_line(tr, conf)),
+                attachments=documents(tr, session, case, month))
+
+        notify(session, person, render, now=now, kind="nachweis", email=True,
+               dedupe_key=f"nachweis:{conf.id}:{conf.status}", not_before=routine_time(services, now),
+               subject=lambda tr: tr.gettext("Nachweisblatt {case} {month}").format(case=case.reference,
+                                                                                      month=conf.month))
+    conf.sent_at = now
+
+
+# --- asking the family -------------------------------------------------------------------------------------------
+def ask_families(session: Session, services: Services) -> int:
+    now = services.clock.now()
+    quiet = QuietHours.parse(services.settings.quiet_hours)
+    this_month = Month.of(now)
+    start = datetime.combine(first_working_day(this_month), quiet.end, tzinfo=BERLIN)
+    if now < start:
+        return 0
+    month = this_month.previous()
+    asked = 0
+    for case in session.scalars(select(Case).where(Case.closed_at.is_(None))):
+        items = to_confirm(session, case, month)
+        if not items or confirmation(session, case, month) is not None:
+            continue
+        conf = NachweisConfirmation(case_id=case.id, month=str(month), status="pending", asked_at=now)
+        session.add(conf)
+        session.flush()
+        audit(session, at=now, actor="system", action="nachweis.asked", object_type="nachweis_confirmation",
+              object_id=conf.id, case_id=case.id, month=str(month))
+
+        def render(tr: Translator, items: list[Appointment] = items, conf: NachweisConfirmation = conf) -> Reply:
+            _ = tr.gettext
+            lines = [_("Your appointments in {month} that took place:").format(
+                month=tr.date(month.first_day, "LLLL yyyy"))]
+            lines += [f"• {describe(tr, a)}" + (f" – {hours_text(tr, a.actual_minutes)}" if a.actual_minutes else "")
+                      for a in items]
+            lines.append(_("Is this right? Your answer is sent to the Jugendamt as the monthly proof."))
+            return Reply("\n".join(lines), [Choice(_("All right"), f"act:nachweis_ok:{conf.id}"),
+                                            Choice(_("Something is wrong"), f"act:nachweis_wrong:{conf.id}")])
+
+        for member in default_members(case):
+            asked += len(notify(session, member, render, now=now, kind="nachweis.question",
+                                dedupe_key=f"nachweis-ask:{conf.id}:m{member.id}",
+                                not_before=routine_time(services, now)))
+    return asked
+
+
+def _open_confirmation(ctx: Context, arg: str) -> NachweisConfirmation | None:
+    member = ctx.member
+    conf = ctx.session.get(NachweisConfirmation, int(arg)) if arg.isdigit() else None
+    if member is None or conf is None or conf.case_id != member.case_id:
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+        return None
+    if conf.status != "pending":
+        ctx.say(ctx._("Thank you, this month has already been answered: {status}").format(
+            status=_status_line(ctx.tr, conf)))
+        return None
+    return conf
+
+
+def _answer(ctx: Context, conf: NachweisConfirmation, status: str, remark: str | None) -> None:
+    assert ctx.member is not None
+    conf.status, conf.answered_at, conf.answered_by = status, ctx.now, ctx.member.id
+    conf.channel, conf.remark = ctx.incoming.channel, remark
+    ctx.session.flush()
+    ctx.session.refresh(conf)
+    ctx.audit(f"nachweis.{status}", "nachweis_confirmation", conf.id, case_id=conf.case_id)
+    send_to_fallfuehrend(ctx.session, ctx.services, conf)
+
+
+def on_ok(ctx: Context, arg: str) -> None:
+    conf = _open_confirmation(ctx, arg)
+    if conf is not None:
+        _answer(ctx, conf, "confirmed", None)
+        ctx.say(ctx._("Thank you! I have passed on your confirmation."))
+    if ctx.frame is not None:
+        ctx.resume()
+
+
+def on_wrong(ctx: Context, arg: str) -> None:
+    conf = _open_confirmation(ctx, arg)
+    if conf is None:
+        if ctx.frame is not None:
+            ctx.resume()
+        return
+    ctx.start("nachweis_wrong", confirmation_id=conf.id)
+
+
+class SomethingWrong(Flow):
+    name = "nachweis_wrong"
+    first_step = "what"
+
+    def ask_what(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."))
+
+    def on_what(self, ctx: Context, frame: Frame) -> None:
+        if not ctx.text:
+            return self.ask(ctx, frame)
+        conf = ctx.session.get(NachweisConfirmation, frame.data["confirmation_id"])
+        assert conf is not None and ctx.member is not None
+        if conf.status == "pending":
+            _answer(ctx, conf, "disputed", ctx.text[:1000])
+            case, name, remark = conf.case, ctx.member.first_name, ctx.text[:1000]
+            notify_all(ctx.session, admin.team(case), lambda tr: Reply(tr.gettext(
+                "{name} ({case}) says the appointments of {month} are not right: {remark}").format(
+                    name=name, case=case.title, month=conf.month, remark=remark)),
+                now=ctx.now, kind="nachweis.disputed", not_before=routine_time(ctx.services, ctx.now))
+        ctx.say(ctx._("Thank you. I have passed it on; your Fachkraft will talk it through with you."))
+        ctx.finish()
+
+
+def scan(services: Services) -> None:
+    with transaction(services.sessions) as session:
+        ask_families(session, services)
+
+
+def for_cli(session: Session, case: Case, month: Month, language: str = "de") -> list[Attachment]:
+    return documents(translator(language), session, case, month)
+
+
+REGISTRY.flow(SomethingWrong())
+REGISTRY.action(Action("nachweis_ok", on_ok, Audience.FAMILY))
+REGISTRY.action(Action("nachweis_wrong", on_wrong, Audience.FAMILY))
+REGISTRY.tasks["nachweis"] = PeriodicTask("nachweis", 900, scan)
