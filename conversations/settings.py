@@ -65,6 +65,14 @@ class Settings:
     smtp_from: str = setting("wegbegleiter@localhost", "SMTP_FROM", "Sender address of emails.")
     smtp_starttls: bool = setting(True, "SMTP_STARTTLS", "Use STARTTLS (true/false).")
 
+    # Complaints (issue 9); an organisation may override them in its settings under "complaints"
+    complaint_take_up_working_days: int = setting(2, "COMPLAINT_TAKE_UP_WORKING_DAYS",
+                                                  "Working days (Mon–Fri) within which a complaint is taken up.")
+    complaint_answer_days: int = setting(14, "COMPLAINT_ANSWER_DAYS", "Days within which a complaint is answered.")
+    ombudsstelle: str = setting(
+        "Ombudsstelle Kinder- und Jugendhilfe Sachsen-Anhalt, www.ombudschaft-jugendhilfe.de", "OMBUDSSTELLE",
+        "Independent help (§ 9a SGB VIII) named to everyone who complains: name and contact.")
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir}/wegbegleiter.db"
