@@ -1,0 +1,288 @@
+"""`wegbegleiter appointments …`, `wegbegleiter budget …` and `wegbegleiter nachweis CASE MONTH`.
+
+Appointments entered here are told to the family like those entered in the chat (with an .ics file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from bot.cli import CLI, cli, emit, fail_cleanly, json_option, parse_date, unit_of_work
+from conversations import admin, budget, nachweis
+from conversations import appointments as appts
+from conversations.admin import AdminError
+from conversations.appointment_jobs import offsets_for, set_offsets
+from conversations.clock import BERLIN
+from conversations.i18n import translator
+from conversations.rules import billing
+from conversations.rules.billing import Month
+from conversations.rules.outcomes import AppointmentKind, Outcome
+from storage.models import Appointment, Case
+
+KINDS = [k.value for k in AppointmentKind]
+OUTCOMES = [o.value for o in Outcome if o != Outcome.PLANNED]
+
+
+def parse_start(value: str) -> datetime:
+    """"2027-03-16 10:00" (Europe/Berlin wall-clock time) → aware."""
+    try:
+        local = datetime.fromisoformat(value.strip().replace("T", " "))
+    except ValueError:
+        raise AdminError(f"{value!r} is not a start like '2027-03-16 10:00' (Berlin time)") from None
+    return local.replace(tzinfo=BERLIN) if local.tzinfo is None else local
+
+
+def as_dict(a: Appointment) -> dict[str, Any]:
+    item = billing.charge(appts.facts(a))
+    return {
+        "id": a.id, "case": a.case.reference, "kind": a.kind,
+        "starts_at": a.starts_at.astimezone(BERLIN).isoformat(), "minutes": a.duration_minutes,
+        "place": a.place, "outcome": a.outcome, "actual_minutes": a.actual_minutes,
+        "cancelled_at": a.cancelled_at.isoformat() if a.cancelled_at else None,
+        "confirmed_by_family": a.confirmed_at is not None, "series": a.series_id,
+        "staff": [s.staff_member.name for s in a.staff], "members": [m.member.display_name for m in a.members],
+        "hours_used": round(item.used_minutes / 60, 2), "billable_hours": round(float(item.billable_minutes) / 60, 2),
+        "short_notice": item.short_notice, "ics_sequence": a.ics_sequence,
+    }
+
+
+def line(a: dict[str, Any]) -> str:
+    return (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
+            f"{a['outcome']:<22} {a['case']}")
+
+
+def _create(session: Any, app: Any, case: Case, kind: str, start: str, minutes: int, staff_ids: tuple[int, ...],
+            member_ids: tuple[int, ...], place: str | None, weeks: int) -> list[Appointment]:
+    staff = [admin.staff_member(session, i) for i in staff_ids] or admin.team(case)
+    members = [admin.family_member(session, i) for i in member_ids] or appts.default_members(case)
+    if weeks > 1:
+        return appts.create_weekly(session, app.services, CLI, case, kind, parse_start(start), minutes, staff,
+                                   members, weeks, place)
+    return [appts.create_appointment(session, app.services, CLI, case, kind, parse_start(start), minutes, staff,
+                                     members, place)]
+
+
+@cli.group("appointments")
+def appointments_group() -> None:
+    """Appointments (Hausbesuche, …): add, list, move, cancel, record what happened, import."""
+
+
+@appointments_group.command("add")
+@click.argument("case_ref")
+@click.option("--start", required=True, help="Berlin time, e.g. '2027-03-16 10:00'.")
+@click.option("--minutes", type=int, default=120, show_default=True)
+@click.option("--kind", type=click.Choice(KINDS), default="hausbesuch", show_default=True)
+@click.option("--staff", "staff_ids", type=int, multiple=True, help="Staff id (repeatable; default: the team).")
+@click.option("--member", "member_ids", type=int, multiple=True,
+              help="Family member id (repeatable; default: parents and adults).")
+@click.option("--place")
+@click.option("--weekly", "weeks", type=int, default=1, show_default=True, help="Repeat weekly this many times.")
+@json_option
+@fail_cleanly
+def add(case_ref: str, start: str, minutes: int, kind: str, staff_ids: tuple[int, ...],
+        member_ids: tuple[int, ...], place: str | None, weeks: int, as_json: bool) -> None:
+    """Add an appointment (or a weekly series); the family is told with an .ics file."""
+    with unit_of_work() as (app, session):
+        case = admin.find_case(session, case_ref)
+        created = [as_dict(a) for a in _create(session, app, case, kind, start, minutes, staff_ids, member_ids,
+                                               place, weeks)]
+        emit(created, lambda: "\n".join(line(a) for a in created), as_json)
+
+
+@appointments_group.command("list")
+@click.argument("case_ref")
+@click.option("--month", help="Only this month, e.g. 2027-03.")
+@json_option
+@fail_cleanly
+def list_(case_ref: str, month: str | None, as_json: bool) -> None:
+    """A case's appointments with their outcome and what they count."""
+    with unit_of_work() as (_app, session):
+        case = admin.find_case(session, case_ref)
+        if month:
+            rows = budget.month_appointments(session, case, Month.parse(month))
+        else:
+            rows = list(session.scalars(select(Appointment).where(Appointment.case_id == case.id)
+                                        .order_by(Appointment.starts_at)))
+        data = [as_dict(a) for a in rows]
+        emit(data, lambda: "\n".join(line(a) for a in data) or "No appointments.", as_json)
+
+
+@appointments_group.command("move")
+@click.argument("appointment_id", type=int)
+@click.option("--start", required=True, help="New Berlin time, e.g. '2027-03-18 14:00'.")
+@click.option("--minutes", type=int)
+@json_option
+@fail_cleanly
+def move(appointment_id: int, start: str, minutes: int | None, as_json: bool) -> None:
+    """Move an appointment; the family gets the updated .ics (same UID, next SEQUENCE)."""
+    with unit_of_work() as (app, session):
+        a = appts.reschedule(session, app.services, CLI, appts.find(session, appointment_id), parse_start(start),
+                             minutes)
+        emit(as_dict(a), lambda: line(as_dict(a)), as_json)
+
+
+@appointments_group.command("cancel")
+@click.argument("appointment_id", type=int)
+@click.option("--by", type=click.Choice(["family", "provider"]), default="provider", show_default=True,
+              help="Who cancelled: the family (24-hour rule applies, as of now) or the Träger.")
+@click.option("--reason")
+@json_option
+@fail_cleanly
+def cancel(appointment_id: int, by: str, reason: str | None, as_json: bool) -> None:
+    """Cancel an appointment; the family gets a METHOD:CANCEL calendar update."""
+    with unit_of_work() as (app, session):
+        a = appts.cancel(session, app.services, CLI, appts.find(session, appointment_id), by_family=by == "family",
+                         reason=reason)
+        emit(as_dict(a), lambda: line(as_dict(a)), as_json)
+
+
+@appointments_group.command("outcome")
+@click.argument("appointment_id", type=int)
+@click.argument("outcome", type=click.Choice(OUTCOMES))
+@click.option("--minutes", type=int, help="Actual duration when it took place (default: as planned).")
+@click.option("--staff", "staff_id", type=int, help="Who records it (default: the CLI).")
+@json_option
+@fail_cleanly
+def outcome(appointment_id: int, outcome: str, minutes: int | None, staff_id: int | None, as_json: bool) -> None:
+    """Record what happened: took_place, no_show, cancelled_by_family, cancelled_by_provider."""
+    with unit_of_work() as (app, session):
+        actor = admin.staff_member(session, staff_id) if staff_id else CLI
+        a = appts.record_outcome(session, app.services, actor, appts.find(session, appointment_id), outcome, minutes)
+        emit(as_dict(a), lambda: line(as_dict(a)), as_json)
+
+
+@appointments_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@fail_cleanly
+def import_(csv_file: Path, as_json: bool) -> None:
+    """Add many appointments from a CSV file: case,start,minutes[,kind,staff,place,weekly].
+
+    ``staff`` holds staff ids separated by spaces. All rows are added, or none (one transaction).
+    """
+    text = csv_file.read_text(encoding="utf-8-sig")
+    delimiter = ";" if ";" in text.partition("\n")[0] else ","
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+    created: list[dict[str, Any]] = []
+    with unit_of_work() as (app, session):
+        with click.progressbar(rows, label="Importing appointments", file=sys.stderr,
+                               hidden=as_json) as bar:
+            for number, row in enumerate(bar, start=2):
+                try:
+                    case = admin.find_case(session, (row.get("case") or "").strip())
+                    staff = tuple(int(s) for s in (row.get("staff") or "").split())
+                    created += [as_dict(a) for a in _create(
+                        session, app, case, (row.get("kind") or "hausbesuch").strip(), row.get("start") or "",
+                        int(row.get("minutes") or 120), staff, (), (row.get("place") or "").strip() or None,
+                        int(row.get("weekly") or 1))]
+                except (AdminError, ValueError) as exc:
+                    raise AdminError(f"line {number}: {exc}; nothing was imported") from None
+        emit(created, f"Imported {len(created)} appointments from {len(rows)} lines.", as_json)
+
+
+@appointments_group.command("reminders")
+@click.argument("case_ref")
+@click.option("--set", "offsets", help="Comma-separated, e.g. '2d,0d@08:00' (2 days before; on the day at 8).")
+@json_option
+@fail_cleanly
+def reminders(case_ref: str, offsets: str | None, as_json: bool) -> None:
+    """Show or set when the family of a case is reminded."""
+    with unit_of_work() as (_app, session):
+        case = admin.find_case(session, case_ref)
+        if offsets is not None:
+            set_offsets(session, case.id, [o.strip() for o in offsets.split(",") if o.strip()])
+        current = offsets_for(session, case.id)
+        emit({"case": case.reference, "reminders": current}, ", ".join(current) or "No reminders.", as_json)
+
+
+# --- budget ------------------------------------------------------------------------------------------------------
+@cli.group("budget")
+def budget_group() -> None:
+    """The monthly hour budget of a case (Hilfeplan)."""
+
+
+@budget_group.command("set")
+@click.argument("case_ref")
+@click.argument("month")
+@click.argument("hours", type=float)
+@click.option("--from", "valid_from", help="Valid from this day (default: the month's first day).")
+@json_option
+@fail_cleanly
+def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, as_json: bool) -> None:
+    """Set the monthly budget from MONTH (or --from a day in it) on, until changed again."""
+    with unit_of_work() as (app, session):
+        case = admin.find_case(session, case_ref)
+        start: date = parse_date(valid_from) or Month.parse(month).first_day
+        row = budget.set_budget(session, CLI, app.services.clock.now(), case, round(hours * 60), start)
+        emit({"case": case.reference, "monthly_hours": hours, "valid_from": row.valid_from.isoformat()},
+             f"{case.reference}: {hours:g} h a month from {row.valid_from.isoformat()}.", as_json)
+
+
+@budget_group.command("show")
+@click.argument("case_ref")
+@click.argument("month")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), help="Also write a bar chart (PNG).")
+@json_option
+@fail_cleanly
+def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) -> None:
+    """Budget, used, billable, cancelled and remaining hours of a case in a month."""
+    with unit_of_work() as (_app, session):
+        case = admin.find_case(session, case_ref)
+        stmt = budget.case_statement(session, case, Month.parse(month))
+        data = {"case": case.reference, **stmt.as_dict()}
+        tr = translator("de")
+        if chart:
+            chart.write_bytes(budget.chart_png(tr, stmt))
+            data["chart"] = str(chart)
+        emit(data, lambda: budget.statement_text(tr, case, stmt), as_json)
+
+
+@budget_group.command("approve")
+@click.argument("request_id", type=int)
+@click.option("--staff", "staff_id", type=int, required=True, help="The fallführende Fachkraft's staff id.")
+@json_option
+@fail_cleanly
+def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
+    """Confirm extra hours for the fallführende Fachkraft (as she told you by phone)."""
+    with unit_of_work() as (app, session):
+        request = budget.approve_extra_hours(session, app.services, request_id, staff_id)
+        emit({"id": request.id, "status": request.status, "minutes": request.minutes},
+             f"Request {request.id}: {request.status}.", as_json)
+
+
+# --- Nachweisblatt --------------------------------------------------------------------------------------------------
+@cli.command("nachweis")
+@click.argument("case_ref")
+@click.argument("month")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here.")
+@json_option
+@fail_cleanly
+def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | None, as_json: bool) -> None:
+    """The monthly proof of a case (Nachweisblatt) as PDF and/or CSV."""
+    with unit_of_work() as (_app, session):
+        case = admin.find_case(session, case_ref)
+        the_month = Month.parse(month)
+        files = {a.mime_type: a.data for a in nachweis.for_cli(session, case, the_month)}
+        written = {}
+        if pdf:
+            pdf.write_bytes(files["application/pdf"])
+            written["pdf"] = str(pdf)
+        if csv_path:
+            csv_path.write_bytes(files["text/csv"])
+            written["csv"] = str(csv_path)
+        conf = nachweis.confirmation(session, case, the_month)
+        data = {"case": case.reference, "month": str(the_month), **written,
+                "family_confirmation": conf.status if conf else None,
+                "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else None,
+                "confirmed_via": conf.channel if conf else None}
+        emit(data, lambda: files["text/csv"].decode("utf-8-sig") if not written
+             else "Written: " + ", ".join(written.values()), as_json)
