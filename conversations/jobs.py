@@ -8,3 +8,4 @@ from conversations.flows import account, onboarding  # noqa: F401
 from conversations import appointments, budget  # noqa: F401  (appointments and the hour budget, issue 5)
 from conversations import appointment_chat, appointment_jobs, nachweis  # noqa: F401  (issue 5)
 from conversations import complaints  # noqa: F401  (Beschwerdemanagement, issue 9)
+from conversations import milestone  # noqa: F401  (Meilensteingespräch, issue 8)

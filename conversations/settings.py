@@ -64,6 +64,13 @@ class Settings:
     smtp_password: str = setting("", "SMTP_PASSWORD", "Mail server password.", secret=True)
     smtp_from: str = setting("wegbegleiter@localhost", "SMTP_FROM", "Sender address of emails.")
     smtp_starttls: bool = setting(True, "SMTP_STARTTLS", "Use STARTTLS (true/false).")
+    # Meilensteingespräch (issue 8)
+    milestone_invite_days: int = setting(10, "MILESTONE_INVITE_DAYS",
+                                         "Days before a Meilensteingespräch the family and Fachkräfte are asked for their view.")
+    milestone_youth_age: int = setting(14, "MILESTONE_YOUTH_AGE",
+                                       "Young people from this age get their own (simpler) questionnaire.")
+    milestone_reminder_days: int = setting(3, "MILESTONE_REMINDER_DAYS",
+                                           "Days after the invitation an unfinished questionnaire gets its one reminder.")
 
     # Complaints (issue 9); an organisation may override them in its settings under "complaints"
     complaint_take_up_working_days: int = setting(2, "COMPLAINT_TAKE_UP_WORKING_DAYS",

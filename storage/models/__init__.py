@@ -32,6 +32,14 @@ from storage.models.core import (
     StaffRole,
 )
 from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
+from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, issue 8)
+    CaseGoal,
+    Milestone,
+    MilestoneAction,
+    MilestoneEvaluation,
+    MilestoneMedia,
+    MilestoneResponse,
+)
 
 __all__ = [
     "Appointment",
