@@ -45,6 +45,17 @@ class NoChannel(Exception):
     pass
 
 
+async def start_web(app: App):  # type: ignore[no-untyped-def]
+    """The web endpoint; a port already in use is logged, not fatal: chat delivery matters more."""
+    from bot import web
+
+    try:
+        return await web.start(app)
+    except OSError:
+        log.exception("cannot listen on HTTP_LISTEN=%s; links in emails will not work", app.settings.http_listen)
+        return None
+
+
 async def serve(app: App, channels: list[Channel], stop: asyncio.Event | None = None) -> None:
     if not channels:
         raise NoChannel("no chat network configured: set TELEGRAM_BOT_TOKEN or MATRIX_HOMESERVER "
@@ -61,10 +72,13 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event | None = 
         await channel.start()
         log.info("serving %s", channel.name)
     jobs = scheduler.start(app.services)
+    links = await start_web(app)  # signed links in emails (acknowledge an escalation)
     delivery = asyncio.create_task(dispatcher.run(stop))
     await stop.wait()
     log.info("stopping: no new events, finishing delivery")
     jobs.shutdown(wait=False)
+    if links is not None:
+        await links.cleanup()
     for channel in channels:
         await channel.stop()
     await delivery

@@ -5,6 +5,7 @@ Each job keeps its tables in its own module; add the module's import below.
 
 from storage.models.appointments import Appointment, AppointmentMember, AppointmentSeries, AppointmentStaff
 from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.escalations import Escalation, EscalationNotice  # noqa: F401  (issue 6)
 from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile  # noqa: F401  (issue 9)
 from storage.models.budget import (  # noqa: F401  (hour budget and Nachweis, issue 5)
     CaseBudget,

@@ -1,0 +1,121 @@
+"""`wegbegleiter escalations list|ack` and `wegbegleiter alerts list|handle`.
+
+Escalations (three appointments without participation) with their history: who was told when, by which
+way, and who acknowledged. Alerts (possible risk for a child) stay open until a person marks them
+handled; listing them shows the family's message, so every listing is an audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
+from conversations import admin, escalations
+from conversations.admin import AdminError
+from conversations.context import audit
+from storage.models import Escalation
+
+
+def _human(rows: list[dict[str, Any]], empty: str) -> str:
+    if not rows:
+        return empty
+    lines = []
+    for row in rows:
+        done = row["acknowledged"]
+        state = f"done {done['at'][:16]} by {done['by']} ({done['via']})" if done else "OPEN"
+        lines.append(f"#{row['id']} {row['kind']} case {row['case']} created {row['created_at'][:16]} — {state}")
+        if row.get("message"):
+            lines.append(f"    “{row['message']}”  [{row['facts'].get('phrase') or row['facts'].get('source')}]")
+        for told in row["told"]:
+            lines.append(f"    {told['queued_at'][:16]} {told['purpose']:9} → {told['to']} by {told['channel']}"
+                         f" ({told['status']}{', sent ' + told['sent_at'][:16] if told['sent_at'] else ''})")
+    return "\n".join(lines)
+
+
+def _close(escalation_id: int, staff_id: int, note: str | None, kind: str) -> dict[str, Any]:
+    with unit_of_work() as (app, session):
+        escalation = session.get(Escalation, escalation_id)
+        if escalation is None or escalation.kind != kind:
+            raise AdminError(f"no {kind.replace('_', ' ')} #{escalation_id}")
+        staff = admin.staff_member(session, staff_id)
+        if not escalations.may_acknowledge(session, escalation, staff):
+            raise AdminError(f"{staff.name} is not responsible for case {escalation.case.reference}")
+        result = escalations.acknowledge(session, escalation, staff, via="cli", now=app.services.clock.now(),
+                                         note=note)
+        if result.already:
+            raise AdminError(f"#{escalation_id} was already closed by "
+                             f"{escalation.acknowledger.name if escalation.acknowledger else '—'}")
+        return escalations.describe(escalation)
+
+
+def _case_option(func: Any) -> Any:
+    func = click.option("--open", "open_only", is_flag=True, help="Only those not yet acknowledged/handled.")(func)
+    return click.option("--case", "case_ref", help="Only this case (reference or id).")(func)
+
+
+@cli.group("escalations")
+def escalations_group() -> None:
+    """Three appointments without participation: escalations and their history."""
+
+
+@escalations_group.command("list")
+@_case_option
+@json_option
+@fail_cleanly
+def escalations_list(case_ref: str | None, open_only: bool, as_json: bool) -> None:
+    """Every escalation: dates, who was told when and how, who acknowledged."""
+    with unit_of_work() as (_app, session):
+        case = admin.find_case(session, case_ref) if case_ref else None
+        rows = escalations.history(session, kind=escalations.ATTENDANCE, case=case, open_only=open_only)
+    emit(rows, lambda: _human(rows, "No escalations."), as_json)
+
+
+@escalations_group.command("ack")
+@click.argument("escalation_id", type=int)
+@click.option("--by", "staff_id", type=int, required=True, help="Staff id of the person acknowledging.")
+@click.option("--note", help="What was done (e.g. 'confirmed by phone').")
+@json_option
+@fail_cleanly
+def escalations_ack(escalation_id: int, staff_id: int, note: str | None, as_json: bool) -> None:
+    """Record that the escalation reached its recipient (e.g. confirmed by phone)."""
+    row = _close(escalation_id, staff_id, note, escalations.ATTENDANCE)
+    emit(row, f"Escalation #{escalation_id} acknowledged.", as_json)
+
+
+@cli.group("alerts")
+def alerts_group() -> None:
+    """Possible risks for a child: alerts stay open until a person marks them handled."""
+
+
+@alerts_group.command("list")
+@_case_option
+@json_option
+@fail_cleanly
+def alerts_list(case_ref: str | None, open_only: bool, as_json: bool) -> None:
+    """Alerts with the family's message and who was alerted (each listing is logged)."""
+    with unit_of_work() as (app, session):
+        case = admin.find_case(session, case_ref) if case_ref else None
+        rows = escalations.history(session, kind=escalations.CHILD_PROTECTION, case=case, open_only=open_only)
+        for row in rows:
+            alert = session.scalar(select(Escalation).where(Escalation.id == row["id"]))
+            assert alert is not None
+            row["message"] = alert.message
+            row["member"] = alert.member.first_name if alert.member else None
+            audit(session, at=app.services.clock.now(), actor=CLI.label, action="child_protection.read",
+                  object_type="escalation", object_id=alert.id, case_id=alert.case_id)
+    emit(rows, lambda: _human(rows, "No alerts."), as_json)
+
+
+@alerts_group.command("handle")
+@click.argument("alert_id", type=int)
+@click.option("--by", "staff_id", type=int, required=True, help="Staff id of the person who took it on.")
+@click.option("--note", help="What was done (e.g. 'called the family, § 8a check started').")
+@json_option
+@fail_cleanly
+def alerts_handle(alert_id: int, staff_id: int, note: str | None, as_json: bool) -> None:
+    """Mark an alert handled: a person has taken it on (nothing is closed automatically)."""
+    row = _close(alert_id, staff_id, note, escalations.CHILD_PROTECTION)
+    emit(row, f"Alert #{alert_id} marked as handled.", as_json)

@@ -1,0 +1,89 @@
+"""The bot's small web endpoint: signed links from emails (acknowledge an escalation).
+
+A link names the action, its object and the email it was sent in, signed with the server's key
+(``storage.crypto.sign``): ``/ack/<escalation>?m=<outbox id>&sig=…``. Opening it (GET) only shows a
+page with one button; the acknowledgement is the button's POST. Mail scanners that open every link
+in an email therefore never acknowledge anything in someone's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.app import App
+from conversations import escalations
+from storage import crypto
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+# act:<action>:<argument> choices that have a page here, by action name → route.
+LINK_ROUTES: dict[str, str] = {escalations.ACK_ACTION: "ack"}
+
+
+def signature(route: str, arg: str, outbox_id: int) -> str:
+    return crypto.sign(f"{route}:{arg}:{outbox_id}")
+
+
+def link_for(base_url: str, payload: str, outbox_id: int) -> str | None:
+    """The signed link for a choice sent by email, or None if the choice has no page."""
+    kind, _sep, rest = payload.partition(":")
+    name, _sep, arg = rest.partition(":")
+    route = LINK_ROUTES.get(name) if kind == "act" else None
+    if route is None or not arg:
+        return None
+    query = urlencode({"m": outbox_id, "sig": signature(route, arg, outbox_id)})
+    return f"{base_url.rstrip('/')}/{route}/{arg}?{query}"
+
+
+def page(title: str, text: str, *, form: str = "", status: int = 200, lang: str = "de") -> web.Response:
+    body = (f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;max-width:34em;margin:3em auto;padding:0 1em;line-height:1.5}"
+            "button{font-size:1.1em;padding:.5em 1.2em}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>")
+    return web.Response(text=body, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def make_app(app: App) -> web.Application:
+    async def ack(request: web.Request) -> web.Response:
+        arg, outbox, sig = request.match_info["arg"], request.query.get("m", ""), request.query.get("sig", "")
+        if not (arg.isdigit() and outbox.isdigit() and crypto.verify(f"ack:{arg}:{outbox}", sig)):
+            return page("Wegbegleiter", "Dieser Link ist ungültig. / This link is not valid.", status=403)
+        confirm = request.method == "POST"
+
+        def work() -> escalations.LinkPage | None:
+            with transaction(app.sessions) as session:
+                return escalations.acknowledge_by_link(session, app.services, int(arg), int(outbox),
+                                                       confirm=confirm)
+
+        result = await asyncio.to_thread(work)
+        if result is None:
+            return page("Wegbegleiter", "Dieser Link ist ungültig. / This link is not valid.", status=404)
+        form = ""
+        if result.button:
+            form = (f"<form method='post' action='{html.escape(request.path_qs)}'>"
+                    f"<button type='submit'>{html.escape(result.button)}</button></form>")
+        return page("Wegbegleiter", result.text, form=form, lang=result.lang)
+
+    application = web.Application()
+    application.router.add_get("/ack/{arg}", ack)
+    application.router.add_post("/ack/{arg}", ack)
+    return application
+
+
+async def start(app: App) -> web.AppRunner:
+    """Listen on HTTP_LISTEN (host:port); the runner stops it with ``await runner.cleanup()``."""
+    host, _sep, port = app.settings.http_listen.rpartition(":")
+    runner = web.AppRunner(make_app(app), access_log=None)  # links carry signatures: keep them out of logs
+    await runner.setup()
+    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+    log.info("web endpoint on %s", app.settings.http_listen)
+    return runner

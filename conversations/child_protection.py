@@ -1,0 +1,278 @@
+"""Signals that a child may be at risk (seed 004, "Kinderschutz", "Krisenintervention"; DOMAIN.md).
+
+Every free text a family member sends passes :func:`screen` before the flow sees it. A hit answers at
+once with help that works now (110/112, Nummer gegen Kummer, Elterntelefon, the Träger's own number)
+and alerts the case's Fachkräfte and the Träger's Leitung urgently (chat and email, past quiet hours),
+with the message. The screen only adds replies: the flow the person was in continues. Nothing is decided
+automatically; the alert stays open until a person marks it handled (button, email link, CLI).
+
+The phrases are data (``conversations/data/danger_phrases.toml``): curated per language, compared after
+normalising case, diacritics and repeated letters, with one typo allowed in longer words. All languages
+are screened for everyone: a Turkish-speaking mother may write German, a child may mix.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from conversations import admin
+from conversations.context import Context, Services, audit
+from conversations.escalations import CHILD_PROTECTION, ack_choice, create, leitung, tell
+from conversations.i18n import N_, Translator
+from conversations.messages import Choice, Reply
+from conversations.registry import REGISTRY, Action, Audience, Command
+from storage.models import Escalation, FamilyMember, Organisation
+
+PHRASES_FILE = Path(__file__).parent / "data" / "danger_phrases.toml"
+MAX_GAP = 2  # other words allowed between two words of a phrase
+TELL_ACTION = "cp_tell"
+
+# --- normalising -------------------------------------------------------------------------------------
+_FOLD = str.maketrans({
+    "ı": "i",  # Turkish dotless i
+    "ى": "ي", "ة": "ه", "ـ": None,  # Arabic: alef maqsura, ta marbuta, tatweel
+    "'": None, "’": None, "ʼ": None, "`": None, "´": None,  # apostrophes join ("б'є", "don't")
+    "ё": "е",
+})
+_NOT_WORD = re.compile(r"[^\w\s]+|_")
+_REPEATS = re.compile(r"(\w)\1+")
+
+
+def normalise(text: str) -> list[str]:
+    """Words of ``text`` without case, diacritics, punctuation and repeated letters."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+    plain = _NOT_WORD.sub(" ", plain)
+    return _REPEATS.sub(r"\1", plain).split()
+
+
+# --- phrases ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Word:
+    core: str
+    prefix: bool = False  # "*word": the text's word may start with anything
+    suffix: bool = False  # "word*": the text's word may end with anything
+
+    def matches(self, token: str, typos: bool) -> bool:
+        return _similar(self.core, token, self.prefix, self.suffix, typos)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str  # as written in the list (shown to staff: "recognised: …")
+    language: str
+    words: tuple[Word, ...]
+
+
+def parse(text: str, language: str) -> Phrase | None:
+    words: list[Word] = []
+    for raw in text.split():
+        cores = normalise(raw.strip("*"))
+        for i, core in enumerate(cores):
+            words.append(Word(core, prefix=raw.startswith("*") and i == 0,
+                              suffix=raw.endswith("*") and i == len(cores) - 1))
+    return Phrase(text, language, tuple(words)) if words else None
+
+
+def phrases_from(data: Mapping[str, object]) -> list[Phrase]:
+    result = []
+    for language, entry in data.items():
+        items = entry.get("phrases", []) if isinstance(entry, Mapping) else entry
+        for text in items if isinstance(items, Iterable) else ():
+            phrase = parse(str(text), language)
+            if phrase:
+                result.append(phrase)
+    return result
+
+
+@cache
+def curated() -> tuple[Phrase, ...]:
+    with PHRASES_FILE.open("rb") as fh:
+        return tuple(phrases_from(tomllib.load(fh)))
+
+
+def phrases_for(org: Organisation | None) -> list[Phrase]:
+    extra = ((org.settings or {}).get("child_protection") or {}).get("extra_phrases") if org else None
+    return [*curated(), *phrases_from(extra or {})]
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of two letters is one typo), cut off above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@lru_cache(maxsize=200_000)
+def _similar(core: str, token: str, prefix: bool, suffix: bool, typos: bool) -> bool:
+    if prefix and suffix:
+        return core in token
+    if suffix:
+        return token.startswith(core)
+    if prefix:
+        return token.endswith(core)
+    if core == token:
+        return True
+    if not typos:
+        return False
+    # Short words get no typo: "hat mich" must not read as "haut mich".
+    limit = 2 if len(core) >= 9 else 1 if len(core) >= 5 else 0
+    return limit > 0 and _distance(core, token, limit) <= limit
+
+
+def _match_from(words: tuple[Word, ...], tokens: list[str], word: int, start: int, typos: bool) -> bool:
+    if word == len(words):
+        return True
+    for position in range(start, min(start + MAX_GAP + 1, len(tokens))):
+        if words[word].matches(tokens[position], typos) and _match_from(words, tokens, word + 1, position + 1,
+                                                                        typos):
+            return True
+    return False
+
+
+def matches(phrase: Phrase, tokens: list[str], joined: str, typos: bool = True) -> bool:
+    first = phrase.words[0]
+    for position, token in enumerate(tokens):
+        if first.matches(token, typos) and _match_from(phrase.words, tokens, 1, position + 1, typos):
+            return True
+    # "zu hause" / "zuhause", "my self": a phrase of several plain words also matches without spaces.
+    if len(phrase.words) > 1 and not any(w.prefix or w.suffix for w in phrase.words):
+        return "".join(w.core for w in phrase.words) in joined
+    return False
+
+
+def find(text: str, phrases: Iterable[Phrase]) -> Phrase | None:
+    """A phrase that occurs in ``text`` (one written exactly, if any, so staff see the closest), or None."""
+    tokens = normalise(text)
+    if not tokens:
+        return None
+    joined, phrases = "".join(tokens), list(phrases)
+    for typos in (False, True):
+        hit = next((p for p in phrases if matches(p, tokens, joined, typos)), None)
+        if hit is not None:
+            return hit
+    return None
+
+
+# --- what the person sees ----------------------------------------------------------------------------
+def help_lines(tr: Translator, org: Organisation | None) -> list[str]:
+    _ = tr.gettext
+    lines = [
+        _("Help right now, day and night:"),
+        "• " + _("Emergency: 110 (police) or 112 (ambulance)"),
+        "• " + _("Nummer gegen Kummer for children and young people: 116 111 (free, anonymous)"),
+        "• " + _("Elterntelefon for parents: 0800 111 0 550 (free, anonymous)"),
+    ]
+    if org and org.phone:
+        lines.append("• " + (_("{org}: {phone} ({hours})") if org.phone_hours else _("{org}: {phone}")).format(
+            org=org.name, phone=org.phone, hours=org.phone_hours or ""))
+    return lines
+
+
+# --- raising an alert -----------------------------------------------------------------------------------
+def raise_alert(session: Session, services: Services, member: FamilyMember, *, key: str, message: str,
+                phrase: Phrase | None) -> Escalation | None:
+    """Record the alert and alert the Fachkräfte and the Leitung urgently; None if this key was seen."""
+    now = services.clock.now()
+    case = member.case
+    alert = create(session, Escalation(
+        kind=CHILD_PROTECTION, key=key, case_id=case.id, member_id=member.id, message=message, created_at=now,
+        facts={"phrase": phrase.text if phrase else None, "language": phrase.language if phrase else None,
+               "source": "message" if phrase else "button"},
+    ))
+    if alert is None:
+        return None
+    audit(session, at=now, actor=f"member:{member.id}", action="child_protection.alert", object_type="escalation",
+          object_id=alert.id, case_id=case.id, source=alert.facts["source"])
+
+    def render(tr: Translator) -> Reply:
+        _ = tr.gettext
+        if phrase:
+            said = [_("{name} ({ref}) wrote at {when}:").format(name=member.first_name, ref=case.reference,
+                                                               when=tr.when(now)),
+                    f"“{message}”",
+                    _("Recognised: “{phrase}”.").format(phrase=phrase.text)]
+        else:
+            said = [_("{name} ({ref}) pressed “Tell my Fachkräfte now” in the emergency help at {when}.").format(
+                name=member.first_name, ref=case.reference, when=tr.when(now))]
+        return Reply("\n".join([
+            _("Urgent: a message that may point to a risk for a child."), "", *said, "",
+            _("Wegbegleiter showed the emergency numbers and decides nothing itself. Please look at it now, "
+              "follow your Kinderschutz procedure (§ 8a SGB VIII), and mark the alert as handled when "
+              "someone has taken it on."),
+        ]), [ack_choice(tr, alert)])
+
+    def subject(tr: Translator) -> str:
+        return tr.gettext("Urgent: possible risk for a child – case {ref}").format(ref=case.reference)
+
+    people = [*admin.team(case), *leitung(session, case.organisation)]
+    tell(session, alert, people, "alert", render, now=now, subject=subject, email=True, urgent=True)
+    return alert
+
+
+def screen(ctx: Context) -> None:
+    """Text screen: on a danger phrase, answer with help and raise an alert; the flow continues."""
+    member = ctx.member
+    if member is None or not ctx.text:
+        return
+    org = member.case.organisation
+    phrase = find(ctx.text, phrases_for(org))
+    if phrase is None:
+        return
+    incoming = ctx.incoming
+    raise_alert(ctx.session, ctx.services, member, key=f"child_protection:{incoming.channel}:{incoming.event_id}",
+                message=ctx.text, phrase=phrase)
+    _ = ctx._
+    ctx.say("\n".join([
+        _("Thank you for writing to me. What you wrote sounds serious. You do not have to cope with it alone."),
+        "", *help_lines(ctx.tr, org), "",
+        _("I have passed your message on to your Fachkräfte at {org}.").format(org=org.name),
+    ]))
+
+
+def emergency(ctx: Context, _arg: str) -> None:
+    """The explicit "Notfall" command and menu entry: the numbers, and a way to reach the Fachkräfte."""
+    _ = ctx._
+    org = ctx.member.case.organisation if ctx.member else (ctx.staff.organisation if ctx.staff else None)
+    choices = [Choice(_("Tell my Fachkräfte now"), f"act:{TELL_ACTION}:")] if ctx.member else []
+    ctx.say("\n".join(help_lines(ctx.tr, org)), choices)
+    ctx.resume()
+
+
+def tell_fachkraefte(ctx: Context, _arg: str) -> None:
+    member = ctx.member
+    assert member is not None  # the action is for family members only
+    incoming = ctx.incoming
+    raise_alert(ctx.session, ctx.services, member, key=f"child_protection:{incoming.channel}:{incoming.event_id}",
+                message="(emergency button)", phrase=None)
+    ctx.say(ctx._("I have told your Fachkräfte at {org}. Please call 110 or 112 if you are in danger now.").format(
+        org=member.case.organisation.name))
+    ctx.resume()
+
+
+REGISTRY.text_screens.append(screen)
+REGISTRY.command(Command("emergency", {"de": "notfall", "en": "emergency", "tr": "acil"},
+                         N_("Emergency help"), emergency, Audience.ANYONE, in_menu=True,
+                         aliases=("sos", "notruf", "hilfe_notfall")))
+REGISTRY.action(Action(TELL_ACTION, tell_fachkraefte, Audience.FAMILY))

@@ -1,0 +1,148 @@
+"""Three consecutive appointments without the family taking part (seed 004, "Abrechnung"; DOMAIN.md § 5).
+
+"Erfolgt seitens der Hilfeempfänger*innen an drei aufeinander folgenden Terminen keine Mitwirkung, so ist
+unverzüglich die fallführende Fachkraft zu benachrichtigen." The seed does not say what "keine Mitwirkung"
+is; this module makes it explicit. Each recorded outcome has one effect on the streak:
+
+- ``counts``: the family did not take part (default: a no-show, and a cancellation by the family less
+  than 24 h before the start, measured in elapsed time as in billing);
+- ``resets``: the family took part (default: the appointment took place);
+- ``neutral``: neither (default: a cancellation by the family 24 h or more ahead, a cancellation by the
+  Träger, and appointments whose outcome is not recorded yet).
+
+An organisation may change each effect, the length of the streak and the time to acknowledge in
+``Organisation.settings["attendance"]`` (README, "Three missed appointments").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from conversations.clock import BERLIN
+from conversations.rules.outcomes import AppointmentFacts, Outcome
+
+
+class Effect(StrEnum):
+    COUNTS = "counts"
+    RESETS = "resets"
+    NEUTRAL = "neutral"
+
+
+class Situation(StrEnum):
+    """What became of an appointment, as the streak rule distinguishes it."""
+
+    TOOK_PLACE = "took_place"
+    NO_SHOW = "no_show"
+    LATE_FAMILY_CANCELLATION = "late_family_cancellation"  # by the family, less than 24 h ahead
+    EARLY_FAMILY_CANCELLATION = "early_family_cancellation"  # by the family, 24 h or more ahead
+    PROVIDER_CANCELLATION = "provider_cancellation"  # by the Träger
+    PLANNED = "planned"  # not happened yet, or not recorded yet
+
+
+DEFAULT_EFFECTS: dict[Situation, Effect] = {
+    Situation.TOOK_PLACE: Effect.RESETS,
+    Situation.NO_SHOW: Effect.COUNTS,
+    Situation.LATE_FAMILY_CANCELLATION: Effect.COUNTS,
+    Situation.EARLY_FAMILY_CANCELLATION: Effect.NEUTRAL,
+    Situation.PROVIDER_CANCELLATION: Effect.NEUTRAL,
+    Situation.PLANNED: Effect.NEUTRAL,
+}
+
+
+@dataclass(frozen=True)
+class AttendanceRule:
+    streak_length: int = 3
+    short_notice: timedelta = timedelta(hours=24)
+    effects: Mapping[Situation, Effect] = field(default_factory=lambda: dict(DEFAULT_EFFECTS))
+    ignored_kinds: frozenset[str] = frozenset()  # appointment kinds the rule skips entirely
+    acknowledge_within_working_days: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None) -> AttendanceRule:
+        """The rule from ``Organisation.settings["attendance"]``; missing keys keep their default.
+
+        A wrong value raises ValueError naming the key, so a typo never silently weakens the rule.
+        """
+        raw = dict(settings or {})
+        effects = dict(DEFAULT_EFFECTS)
+        for name, value in dict(raw.pop("effects", {}) or {}).items():
+            try:
+                effects[Situation(name)] = Effect(value)
+            except ValueError:
+                raise ValueError(f"attendance.effects: {name!r} → {value!r} is not "
+                                 f"one of {[s.value for s in Situation]} → counts/resets/neutral") from None
+        rule = cls(
+            streak_length=int(raw.pop("streak_length", 3)),
+            short_notice=timedelta(hours=float(raw.pop("short_notice_hours", 24))),
+            effects=effects,
+            ignored_kinds=frozenset(raw.pop("ignored_kinds", ()) or ()),
+            acknowledge_within_working_days=int(raw.pop("acknowledge_within_working_days", 1)),
+        )
+        if raw:
+            raise ValueError(f"attendance: unknown setting(s) {', '.join(sorted(raw))}")
+        if rule.streak_length < 1 or rule.acknowledge_within_working_days < 0:
+            raise ValueError("attendance: streak_length must be at least 1, acknowledge_within_working_days >= 0")
+        return rule
+
+
+def situation(facts: AppointmentFacts, rule: AttendanceRule) -> Situation:
+    if facts.outcome is Outcome.TOOK_PLACE:
+        return Situation.TOOK_PLACE
+    if facts.outcome is Outcome.NO_SHOW:
+        return Situation.NO_SHOW
+    if facts.outcome is Outcome.CANCELLED_BY_PROVIDER:
+        return Situation.PROVIDER_CANCELLATION
+    if facts.outcome is Outcome.CANCELLED_BY_FAMILY:
+        # Elapsed time, so a DST change does not move the line; unknown time of cancellation: short notice
+        # (the safer reading: a missed escalation is worse than one too many).
+        ahead = facts.starts_at - facts.cancelled_at if facts.cancelled_at else timedelta(0)
+        return (Situation.EARLY_FAMILY_CANCELLATION if ahead >= rule.short_notice
+                else Situation.LATE_FAMILY_CANCELLATION)
+    return Situation.PLANNED
+
+
+def effect(facts: AppointmentFacts, rule: AttendanceRule) -> Effect:
+    if facts.kind in rule.ignored_kinds:
+        return Effect.NEUTRAL
+    return rule.effects.get(situation(facts, rule), Effect.NEUTRAL)
+
+
+def current_streak(history: Sequence[AppointmentFacts], rule: AttendanceRule) -> list[int]:
+    """Positions (in ``history``, ordered by start) of the appointments in the streak that is still running."""
+    streak: list[int] = []
+    for position, facts in enumerate(history):
+        match effect(facts, rule):
+            case Effect.COUNTS:
+                streak.append(position)
+            case Effect.RESETS:
+                streak = []
+            case Effect.NEUTRAL:
+                pass
+    return streak
+
+
+def escalation_due(history: Sequence[AppointmentFacts], rule: AttendanceRule) -> list[int] | None:
+    """The streak if it reached the rule's length (the caller escalates once per streak), else None."""
+    streak = current_streak(history, rule)
+    return streak if len(streak) >= rule.streak_length else None
+
+
+def add_working_days(moment: datetime, days: int) -> datetime:
+    """The same Berlin wall-clock time ``days`` working days (Monday–Friday) later.
+
+    A moment on a weekend counts from Monday 08:00. Public holidays are not known here (documented).
+    """
+    local = moment.astimezone(BERLIN)
+    if local.weekday() >= 5:
+        monday = local.date() + timedelta(days=7 - local.weekday())
+        local = datetime.combine(monday, time(8, 0), tzinfo=BERLIN)
+    day = local.date()
+    for _ in range(days):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=BERLIN).astimezone(UTC)
