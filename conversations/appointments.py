@@ -139,7 +139,7 @@ def calendar_file(tr: Translator, appointment: Appointment, now: datetime) -> At
 def family_choices(tr: Translator, appointment: Appointment) -> list[Choice]:
     _ = tr.gettext
     return [Choice(_("Confirm"), f"act:appt_confirm:{appointment.id}"),
-            Choice(_("Cancel"), f"act:appt_cancel:{appointment.id}"),
+            Choice(_("Cancel appointment"), f"act:appt_cancel:{appointment.id}"),
             Choice(_("Ask for another date"), f"act:appt_move:{appointment.id}")]
 
 

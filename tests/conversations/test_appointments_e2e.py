@@ -84,7 +84,7 @@ def test_a_month_of_appointments(bot, codes, app, clock):
     assert len(waiting) == 1
     # Ayşe cancels Tuesday's visit from the earlier message's button at 22:40: under 24 h.
     sixteenth = next(m for m in ayse.seen if "March 16" in m.text and m.choices)
-    answer = ayse.say(payload=next(c.payload for c in sixteenth.choices if c.label == "Cancel"))
+    answer = ayse.say(payload=next(c.payload for c in sixteenth.choices if c.label == "Cancel appointment"))
     assert "less than 24 hours" in answer[0] and "2 h" in answer[0] and "not a reproach" in answer[0]
     done = ayse.say("Emre ist krank")
     assert "count towards this month's hours" in done[0] and "another date" in done[-1]
