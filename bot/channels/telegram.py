@@ -75,6 +75,7 @@ PHOTO_TYPES = ("image/png", "image/jpeg")  # sent as a photo (shown inline); eve
 TURN_CONCURRENCY = 8  # chats handled side by side (the engine runs in worker threads)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 COMMAND_WORD = re.compile(r"[a-z0-9_]{1,32}")
+TELEGRAM_LANGUAGE = re.compile(r"[a-z]{2}")  # language_code of setMyCommands: ISO 639-1
 CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgotten
 
 
@@ -156,9 +157,12 @@ def menu_commands(lang: str, audience: str, staff: StaffMember | None = None) ->
         return False
 
     tr = translator(lang)
-    return [BotCommand(word, tr.gettext(command.description)[:256])
-            for command in REGISTRY.commands.values()
-            if allowed(command) and COMMAND_WORD.fullmatch(word := command.word(lang))][:100]
+    commands: dict[str, BotCommand] = {}
+    for command in REGISTRY.commands.values():
+        word = command.telegram_word(lang)  # Telegram accepts only [a-z0-9_]: "yardim" for "yardım"
+        if allowed(command) and COMMAND_WORD.fullmatch(word) and word not in commands:
+            commands[word] = BotCommand(word, tr.gettext(command.description)[:256])
+    return list(commands.values())[:100]
 
 
 def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, list[BotCommand]] | None:
@@ -225,8 +229,10 @@ class TelegramTransport:
         self.bot = bot
         self.sessions = sessions
         self.clock = clock
+        self.in_flight = 0  # sends under way: the channel closes the connection only when none is left
 
     async def send(self, message: OutgoingMessage) -> str | None:
+        self.in_flight += 1
         try:
             return await self._send(message)
         except RetryAfter as exc:
@@ -241,6 +247,8 @@ class TelegramTransport:
             raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
         except TelegramError as exc:
             raise TemporaryFailure(str(exc)) from exc
+        finally:
+            self.in_flight -= 1
 
     async def _send(self, message: OutgoingMessage) -> str | None:
         chat_id = int(message.address)
@@ -314,7 +322,8 @@ class TooLarge(Exception):
 class TelegramChannel:
     name = CHANNEL
 
-    def __init__(self, app: App, *, read_timeout: float = 10.0, poll_timeout: int = 10) -> None:
+    def __init__(self, app: App, *, read_timeout: float = 10.0, poll_timeout: int = 10,
+                 limits: Limits | None = None) -> None:
         self.app = app
         self.settings = app.settings
         self.clock = app.services.clock
@@ -328,6 +337,8 @@ class TelegramChannel:
         self.application: Application = builder.build()  # type: ignore[type-arg]
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
+        if limits is not None:  # tests that are not about pacing need not wait for it
+            self.transport.limits = limits
         self.turns = ChatQueues(self._handle)
         self.refused_groups: set[int] = set()
         self.username = self.settings.telegram_bot_username
@@ -350,6 +361,17 @@ class TelegramChannel:
         else:
             await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
 
+    def _due_or_sending(self) -> bool:
+        from storage.models import OutboxMessage, OutboxStatus
+
+        now = self.clock.now()
+        with self.app.sessions() as session:
+            return session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.channel == CHANNEL,
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                | ((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)),
+            ).limit(1)) is not None
+
     def webhook_secret(self) -> str:
         """Derived from the token, so every instance behind the webhook URL knows it."""
         return hashlib.sha256(b"webhook:" + self.settings.telegram_bot_token.encode()).hexdigest()
@@ -361,10 +383,14 @@ class TelegramChannel:
             await updater.stop()
         await self.turns.drain()
         if self.dispatcher is not None and CHANNEL in self.dispatcher.senders:
+            # The replies of the last turns still go out over this connection (the runner's own last
+            # delivery round may be sending some of them right now: wait for those too).
             sender = self.dispatcher.senders[CHANNEL]
-            for _round in range(5):  # the replies of the last turns still go out over this connection
+            for _round in range(100):  # at most about 5 s: a stale lease of a dead process is not waited for
                 if not await sender.deliver_due():
-                    break
+                    if not self.transport.in_flight and not await asyncio.to_thread(self._due_or_sending):
+                        break
+                    await asyncio.sleep(0.05)
         await asyncio.to_thread(forget_old_tokens, self.app.sessions, self.clock)
         if self.application.running:
             await self.application.stop()
@@ -513,7 +539,7 @@ class TelegramChannel:
         try:
             await self.application.bot.set_my_commands(
                 menu_commands(self.settings.default_language, "anyone"), scope=scope)
-            for lang in available_languages():
+            for lang in filter(TELEGRAM_LANGUAGE.fullmatch, available_languages()):  # not de@leicht
                 await self.application.bot.set_my_commands(menu_commands(lang, "anyone"), scope=scope,
                                                            language_code=lang)
         except TelegramError:

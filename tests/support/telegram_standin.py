@@ -13,6 +13,7 @@ update, and switch on Telegram's flood limits (:meth:`enforce_limits`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -359,10 +360,8 @@ class BotApiStandIn:
                 self.handed_out.update(u["update_id"] for u in ready)
             if ready or time.monotonic() >= deadline:
                 return ready
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.new_updates.wait(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                pass
 
     def _record(self, method: str, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
