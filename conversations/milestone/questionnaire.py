@@ -276,24 +276,36 @@ class Questionnaire(Flow):
 
 
 def file_complaint(ctx: Context, response: MilestoneResponse, text: str) -> None:
-    """Pass a complaint raised in the questionnaire to complaint management (issue: complaints).
+    """Pass a complaint raised in the questionnaire to complaint management (issue 9), as they agreed.
 
-    The consent is recorded on the response in any case; the complaint office's own module takes it
-    over when it offers a public function for it.
+    It goes in named (they chose to pass it on from their own questionnaire), category "other", with their
+    words and any voice note; the complaint office acknowledges it with a reference like any other.
     """
     try:
-        from conversations import complaints  # type: ignore[attr-defined]
-    except ImportError:
-        complaints = None
-    filer = getattr(complaints, "file_complaint", None) if complaints else None
-    if filer is not None:
-        try:
-            filer(ctx.session, member=response.member, text=text, now=ctx.now, source="meilensteingespraech")
-            response.complaint_filed_at = ctx.now
-        except TypeError:
-            pass
+        from conversations.complaints import complainant, procedure
+        from conversations.complaints.rules import AnswerWanted, Category, Status
+        from storage.models import Complaint
+    except ImportError:  # complaint management not installed: the consent stays recorded on the response
+        ctx.audit("milestone.complaint_consent", "milestone_response", response.id,
+                  case_id=response.milestone.case_id, filed=False)
+        return
+    member = ctx.member
+    assert member is not None and ctx.identity is not None
+    complaint = Complaint(status=Status.DRAFT, organisation_id=member.case.organisation_id, relay=ctx.identity,
+                          language=member.language, category=Category.OTHER, anonymous=False, leitung_only=False,
+                          answer_wanted=AnswerWanted.CHAT, member_id=member.id, case_id=member.case_id,
+                          created_at=ctx.now)
+    ctx.session.add(complaint)
+    words = text or ctx._("(voice message)")
+    procedure.add_entry(complaint, "account", words, ctx.now)
+    procedure.add_files(complaint, [a for a in core.media_attachments(ctx.session, response)
+                                    if "-complaint-" in a.filename], ctx.now)
+    ctx.session.flush()
+    procedure.submit(ctx.session, ctx.services, complaint, ctx.now, member)
+    response.complaint_filed_at = ctx.now
     ctx.audit("milestone.complaint_passed_on", "milestone_response", response.id,
-              case_id=response.milestone.case_id, filed=response.complaint_filed_at is not None)
+              case_id=response.milestone.case_id, complaint_id=complaint.id)
+    complainant.acknowledge(ctx, complaint)
 
 
 # --- ways in: the invitation's button and /fragebogen ----------------------------------------------

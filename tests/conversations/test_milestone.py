@@ -21,6 +21,7 @@ from conversations.milestone import core
 from conversations.milestone.scan import scan
 from storage.models import (
     Case,
+    Complaint,
     MilestoneAction,
     MilestoneEvaluation,
     MilestoneResponse,
@@ -125,8 +126,14 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     ayse.press("Eine Antwort ändern")
     assert "besuchen Ihre Fachkräfte Sie zu Hause" in ayse.press("Hausbesuche")[0]
     assert "Hausbesuche: Zu wenige" in ayse.press("Zu wenige")[0]
-    sent = ayse.press("Abschicken")[0]
-    assert "an Sabine Roth geschickt" in sent
+    sent = ayse.press("Abschicken")
+    assert "Ihre Beschwerde ist angekommen" in sent[0]  # she agreed: also filed with the complaint office
+    assert any("an Sabine Roth geschickt" in t for t in sent), sent
+    with app.sessions() as session:
+        complaint = session.scalar(select(Complaint))
+        assert complaint.status == "new" and not complaint.anonymous
+        assert complaint.member_id == session.scalar(select(MilestoneResponse.member_id).where(
+            MilestoneResponse.complaint_filed_at.is_not(None)))
     assert "keinen Fragebogen" in ayse.say("/fragebogen")[0]
 
     # Murat skips every question and sends; he never sees what Ayşe wrote.
