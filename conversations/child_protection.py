@@ -134,9 +134,10 @@ def _similar(core: str, token: str, prefix: bool, suffix: bool, typos: bool) -> 
         return token.endswith(core)
     if core == token:
         return True
-    if not typos:
+    if not typos or core[:1] != token[:1]:
         return False
-    # Short words get no typo: "hat mich" must not read as "haut mich".
+    # Short words get no typo ("hat mich" is not "haut mich"), nor a wrong first letter ("besser" is not
+    # "messer"): people rarely mistype the first letter, and most everyday look-alikes differ there.
     limit = 2 if len(core) >= 9 else 1 if len(core) >= 5 else 0
     return limit > 0 and _distance(core, token, limit) <= limit
 

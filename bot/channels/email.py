@@ -93,7 +93,10 @@ class EmailTransport:
                 password=s.smtp_password or None, start_tls=s.smtp_starttls, timeout=30,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipient refused: {exc}") from exc
+            # 550 "no such user" is final; 451 "try again later" (greylisting) is not.
+            if all(500 <= r.code < 600 for r in exc.recipients):
+                raise PermanentFailure(f"recipient refused: {exc}") from exc
+            raise TemporaryFailure(f"recipient deferred: {exc}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
                 raise PermanentFailure(f"{exc.code} {exc.message}") from exc
