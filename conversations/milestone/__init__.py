@@ -6,4 +6,4 @@ flow families and Fachkräfte answer), ``summary``/``pdf`` (for the Gesprächsf�
 ``staff`` (/meilenstein). The timing rules are pure functions in :mod:`conversations.rules.milestone`.
 """
 
-from conversations.milestone import evaluation, questionnaire, scan, staff  # noqa: F401  (they register)
+from conversations.milestone import evaluation, goals_chat, questionnaire, scan, staff  # noqa: F401  (they register)

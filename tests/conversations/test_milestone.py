@@ -320,3 +320,25 @@ def test_goals_and_milestones_from_the_command_line(app, codes, tmp_path, monkey
     shown = runner.invoke(cli_module.cli, ["milestone", "summary", "1", "--pdf", str(pdf)])
     assert shown.exit_code == 0, shown.output
     assert "Leyla schläft" in shown.output and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_fachkraft_keeps_the_goals_in_the_chat(app, codes, bot):
+    tobias = bot.link("tobias", codes["Tobias"])
+    assert "Welche Familie?" in tobias.say("/ziele")[0]
+    assert "Noch keine Ziele" in tobias.press("Familie Yılmaz")[0]
+    tobias.press("Ziel hinzufügen")
+    assert "Hilfeplan" in tobias.press("Handlungsziel")[0]
+    menu = tobias.say("Leyla schläft in ihrem eigenen Bett")[0]
+    assert "1. Handlungsziel: Leyla schläft in ihrem eigenen Bett" in menu
+    tobias.press("Ziel ändern")
+    tobias.press("Leyla schläft in ihrem eigenen Bett")
+    assert "1. Handlungsziel: Leyla schläft meistens im eigenen Bett" in tobias.say(
+        "Leyla schläft meistens im eigenen Bett")[0]
+    with app.sessions() as session:
+        assert [g.text for g in core.goals(session, yilmaz(session))] == ["Leyla schläft meistens im eigenen Bett"]
+    tobias.press("Ziel entfernen")
+    assert "Noch keine Ziele" in tobias.press("Leyla schläft meistens im eigenen Bett")[0]
+    kerstin = bot.link("kerstin", codes["Kerstin"])
+    assert "nicht zur Verfügung" in kerstin.say("/ziele")[0]
+    ayse = bot.link("ayse", codes["Ayşe"])
+    assert "nicht zur Verfügung" in ayse.say("/ziele")[0]
