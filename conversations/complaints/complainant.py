@@ -6,6 +6,11 @@ which is not encrypted); a draft is invisible to officers and deleted if it is l
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
 from conversations import admin
 from conversations.complaints import procedure, rules
 from conversations.complaints.rules import CATEGORY_LABELS, AnswerWanted, Category, Satisfaction, Status
@@ -14,7 +19,7 @@ from conversations.flows.base import Flow, Frame
 from conversations.i18n import N_
 from conversations.messages import Choice
 from conversations.registry import REGISTRY, Action, Audience, Command
-from storage.models import Role
+from storage.models import ChatIdentity, FamilyMember, Role, StaffMember
 from storage.models.complaints import Complaint
 
 MIN_PHONE_DIGITS = 6
@@ -316,6 +321,22 @@ def rate(ctx: Context, arg: str) -> None:
     carry_on(ctx)
 
 
+def my_complaints(session: Session, person: FamilyMember | StaffMember) -> list[dict[str, Any]]:
+    """/meine_daten: the complaints this family member sent, named or anonymous, with the exchange."""
+    if not isinstance(person, FamilyMember):
+        return []
+    chats = select(ChatIdentity.id).where(ChatIdentity.member_id == person.id)
+    found = session.scalars(select(Complaint).where(
+        Complaint.status != Status.DRAFT,
+        or_(Complaint.member_id == person.id, Complaint.relay_identity_id.in_(chats))).order_by(Complaint.id))
+    return [{"reference": c.reference, "received": c.submitted_at.isoformat() if c.submitted_at else None,
+             "about": c.category, "anonymous": c.anonymous, "status": c.status, "outcome": c.outcome,
+             "answered_to_your_satisfaction": c.satisfaction,
+             "messages": [{"at": e.at.isoformat(), "kind": e.kind, "text": e.text} for e in c.entries],
+             "files": [f.filename for f in c.files]} for c in found]
+
+
+REGISTRY.data_sections["complaints"] = my_complaints
 REGISTRY.flow(ComplaintFlow())
 REGISTRY.flow(ComplaintReply())
 REGISTRY.command(Command(

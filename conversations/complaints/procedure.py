@@ -26,7 +26,7 @@ from conversations.complaints.rules import (
     Status,
 )
 from conversations.context import Services, audit
-from conversations.i18n import N_, Translator, translator
+from conversations.i18n import N_, Translator, language_name, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
 from conversations.rules.quiet_hours import QuietHours
@@ -84,6 +84,7 @@ def summary(tr: Translator, session: Session, complaint: Complaint) -> list[str]
         _("About: {about}").format(about=about_text(tr, complaint)),
         _("From: {who}").format(who=from_text(tr, session, complaint)),
         _("Wished for: {answer}").format(answer=wanted),
+        _("Language: {language}").format(language=language_name(complaint.language)),
     ]
     if complaint.submitted_at:
         lines.append(_("Received: {when}").format(when=tr.when(complaint.submitted_at)))

@@ -5,6 +5,7 @@ Everyone talks through the test channel's real engine, outbox and sender; time m
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -17,7 +18,7 @@ from storage.models import AuditEvent, StaffMember, StaffRole
 from storage.models.complaints import Complaint
 
 VOICE = Attachment("sprachnachricht.ogg", "audio/ogg", b"OggS\x00voice-of-olga" * 50)
-ABOUT_STAFF = "Meine Fachkraft oder eine andere Mitarbeiterin, ein anderer Mitarbeiter"
+ABOUT_STAFF = "Meine Fachkraft oder andere Mitarbeitende"
 ACCOUNT = "Herr Klein kommt seit Wochen zu spät und redet über meine Nachbarn."
 
 
@@ -57,7 +58,7 @@ def test_olga_complains_anonymously_and_kerstin_works_it_to_the_end(bot, codes, 
 
     new = kerstin.receive()
     assert len(new) == 1 and "Eine neue Beschwerde ist eingegangen" in new[0] and "B-2027-0001" in new[0]
-    assert "Von: anonym" in new[0] and "(Tobias Klein)" in new[0]
+    assert "Von: anonym" in new[0] and "(Tobias Klein)" in new[0] and "Sprache: Deutsch" in new[0]
     assert "Olga" not in new[0] and "Petrenko" not in new[0]
     assert tobias.receive() == []  # the Fachkraft concerned hears nothing
 
@@ -242,3 +243,14 @@ def test_references_are_numbered_per_year(bot, codes, app, clock):
     assert "B-2027-0002" in complain_anonymously_about_tobias(olga, word="/complaint")[0]
     clock.advance(timedelta(days=365))
     assert "B-2028-0001" in complain_anonymously_about_tobias(olga, word="/şikayet")[0]
+
+
+def test_my_data_includes_my_own_complaints_also_the_anonymous_ones(bot, codes):
+    bot.link("kerstin", codes["Kerstin"])
+    olga = bot.link("olga", codes["Olga"])
+    complain_anonymously_about_tobias(olga)
+    olga.say("/meine_daten")
+    export = json.loads(next(m for m in reversed(olga.seen) if m.attachments).attachments[0].data)
+    mine = export["complaints"][0]
+    assert mine["reference"] == "B-2027-0001" and mine["anonymous"] is True
+    assert mine["messages"][0]["text"] == ACCOUNT and mine["files"] == ["sprachnachricht.ogg"]
