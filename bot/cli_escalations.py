@@ -16,6 +16,7 @@ from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
 from conversations import admin, escalations
 from conversations.admin import AdminError
 from conversations.context import audit
+from conversations.rules.attendance import AttendanceRule
 from storage.models import Escalation
 
 
@@ -83,6 +84,55 @@ def escalations_ack(escalation_id: int, staff_id: int, note: str | None, as_json
     """Record that the escalation reached its recipient (e.g. confirmed by phone)."""
     row = _close(escalation_id, staff_id, note, escalations.ATTENDANCE)
     emit(row, f"Escalation #{escalation_id} acknowledged.", as_json)
+
+
+@escalations_group.command("rule")
+@click.option("--org", "org_id", type=int, help="Organisation id (default: the first).")
+@click.option("--set", "changes", multiple=True, metavar="KEY=VALUE",
+              help="Change a setting, e.g. streak_length=3, short_notice_hours=24, "
+                   "acknowledge_within_working_days=1, effects.no_show=counts, ignored_kinds=gruppenangebot.")
+@click.option("--reset", is_flag=True, help="Back to the documented default rule.")
+@json_option
+@fail_cleanly
+def escalations_rule(org_id: int | None, changes: tuple[str, ...], reset: bool, as_json: bool) -> None:
+    """Show or change the organisation's rule for "three appointments without participation"."""
+    with unit_of_work() as (app, session):
+        org = admin.organisation(session, org_id)
+        stored = {} if reset else dict((org.settings or {}).get("attendance") or {})
+        for change in changes:
+            key, sep, value = change.partition("=")
+            if not sep:
+                raise AdminError(f"--set needs KEY=VALUE (got {change!r})")
+            if key.startswith("effects."):
+                stored["effects"] = {**stored.get("effects", {}), key.removeprefix("effects."): value}
+            elif key == "ignored_kinds":
+                stored[key] = [k for k in value.split(",") if k]
+            else:
+                stored[key] = value
+        rule = AttendanceRule.from_settings(stored)  # refuses a wrong key or value before anything is saved
+        if changes or reset:
+            org.settings = {**(org.settings or {}), "attendance": stored}
+            audit(session, at=app.services.clock.now(), actor=CLI.label, action="organisation.attendance_rule",
+                  object_type="organisation", object_id=org.id, attendance=stored)
+        shown = {
+            "organisation": org.name,
+            "streak_length": rule.streak_length,
+            "short_notice_hours": rule.short_notice.total_seconds() / 3600,
+            "effects": {str(k): str(v) for k, v in rule.effects.items()},
+            "ignored_kinds": sorted(rule.ignored_kinds),
+            "acknowledge_within_working_days": rule.acknowledge_within_working_days,
+        }
+
+    def human() -> str:
+        lines = [f"{shown['organisation']}: escalate after {shown['streak_length']} appointments in a row "
+                 f"without participation (short notice: under {shown['short_notice_hours']:g} h); "
+                 f"acknowledge within {shown['acknowledge_within_working_days']} working day(s)."]
+        lines += [f"  {situation:26} {effect}" for situation, effect in shown["effects"].items()]  # type: ignore[union-attr]
+        if shown["ignored_kinds"]:
+            lines.append(f"  ignored kinds: {', '.join(shown['ignored_kinds'])}")  # type: ignore[arg-type]
+        return "\n".join(lines)
+
+    emit(shown, human, as_json)
 
 
 @cli.group("alerts")

@@ -75,12 +75,19 @@ class AttendanceRule:
             except ValueError:
                 raise ValueError(f"attendance.effects: {name!r} → {value!r} is not "
                                  f"one of {[s.value for s in Situation]} → counts/resets/neutral") from None
+        def number(key: str, default: float, kind: type[int] | type[float] = int) -> Any:
+            value = raw.pop(key, default)
+            try:
+                return kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"attendance.{key} must be a number (got {value!r})") from None
+
         rule = cls(
-            streak_length=int(raw.pop("streak_length", 3)),
-            short_notice=timedelta(hours=float(raw.pop("short_notice_hours", 24))),
+            streak_length=number("streak_length", 3),
+            short_notice=timedelta(hours=number("short_notice_hours", 24, float)),
             effects=effects,
             ignored_kinds=frozenset(raw.pop("ignored_kinds", ()) or ()),
-            acknowledge_within_working_days=int(raw.pop("acknowledge_within_working_days", 1)),
+            acknowledge_within_working_days=number("acknowledge_within_working_days", 1),
         )
         if raw:
             raise ValueError(f"attendance: unknown setting(s) {', '.join(sorted(raw))}")

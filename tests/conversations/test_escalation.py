@@ -251,3 +251,26 @@ def test_the_history_shows_who_was_told_when_by_which_way_and_who_acknowledged(a
     assert [d["situation"] for d in entry["facts"]["appointments"]] == [
         "late_family_cancellation", "no_show", "late_family_cancellation"]
     assert cli(settings, "escalations", "list", "--open", "--json") == []
+
+
+def test_an_organisation_changes_its_rule_from_the_command_line(app, settings, codes, clock, mailbox):
+    rule = cli(settings, "escalations", "rule", "--json")
+    assert rule["streak_length"] == 3 and rule["effects"]["no_show"] == "counts"
+    changed = cli(settings, "escalations", "rule", "--set", "streak_length=2",
+                  "--set", "effects.provider_cancellation=resets", "--json")
+    assert changed["streak_length"] == 2 and changed["effects"]["provider_cancellation"] == "resets"
+
+    ids = weekly_visits(app)
+    at(app, clock, berlin(2027, 3, 9, 12, 30), Outcome.NO_SHOW, ids[0])
+    at(app, clock, berlin(2027, 3, 16, 12, 30), Outcome.NO_SHOW, ids[1])  # the second is enough now
+    assert len(escalations(app)) == 1
+
+    from click.testing import CliRunner
+
+    from bot.cli import cli as wegbegleiter
+
+    env = {"DATABASE_URL": settings.database_url, "WEGBEGLEITER_SECRET_KEY": settings.secret_key,
+           "WEGBEGLEITER_DATA_DIR": settings.data_dir}
+    wrong = CliRunner(env=env).invoke(wegbegleiter, ["escalations", "rule", "--set", "streak=2"])
+    assert wrong.exit_code == 1 and "unknown setting(s) streak" in wrong.output
+    assert cli(settings, "escalations", "rule", "--json")["streak_length"] == 2  # nothing was saved
