@@ -257,9 +257,9 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
         return
     for threshold in billing.WARNING_THRESHOLDS:
         if stmt.used_percent >= threshold:
-            notify_all(session, admin.team(case), lambda tr, t=threshold: Reply(tr.gettext(
+            notify_all(session, admin.team(case), lambda tr: Reply(tr.gettext(
                 "{case} has used {percent} % of its budget for {month} ({used} of {budget}).").format(
-                    case=case.title, percent=t, month=tr.date(month.first_day, "LLLL yyyy"),
+                    case=case.title, percent=stmt.used_percent, month=tr.date(month.first_day, "LLLL yyyy"),
                     used=hours_text(tr, stmt.used_minutes), budget=hours_text(tr, stmt.allowed_minutes))),
                 now=now, kind="budget.threshold", dedupe_key=f"budget-threshold:{case.id}:{month}:{threshold}",
                 not_before=routine_time(services, now))

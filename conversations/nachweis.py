@@ -65,7 +65,7 @@ def _status_line(tr: Translator, conf: NachweisConfirmation | None) -> str:
     if conf is None or conf.status == "pending":
         return _("Not confirmed by the family yet.")
     who = conf.answered_by_member.display_name if conf.answered_by_member else "?"
-    when = tr.datetime(conf.answered_at) if conf.answered_at else "?"
+    when = tr.when(conf.answered_at) if conf.answered_at else "?"
     if conf.status == "confirmed":
         return _("Confirmed by {name} on {when} via {channel}.").format(name=who, when=when, channel=conf.channel)
     return _("{name} reported on {when} via {channel} that something is wrong: {remark}").format(
