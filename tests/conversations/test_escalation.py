@@ -106,10 +106,14 @@ def open_link(app: App, path: str, method: str = "GET") -> tuple[int, str]:
 
 def test_three_misses_one_escalation_by_chat_and_email_acknowledged_by_link(app, bot, codes, clock, mailbox):
     jana, tobias = bot.link("jana", codes["Jana"]), bot.link("tobias", codes["Tobias"])
+    ayse = bot.link("ayse", codes["Ayşe"])
     ids = weekly_visits(app)
     three_misses(app, clock, ids)
 
     assert len(escalations(app)) == 1
+    clock.set(berlin(2027, 3, 30, 9, 0))
+    family = ayse.receive()
+    assert family and not any("Schulz" in t or "fallführend" in t or "Jugendamt" in t for t in family)
     deliver_email(app, mailbox)
     mail = mailbox.only(SCHULZ)
     body = mail.get_content()
@@ -274,3 +278,30 @@ def test_an_organisation_changes_its_rule_from_the_command_line(app, settings, c
     wrong = CliRunner(env=env).invoke(wegbegleiter, ["escalations", "rule", "--set", "streak=2"])
     assert wrong.exit_code == 1 and "unknown setting(s) streak" in wrong.output
     assert cli(settings, "escalations", "rule", "--json")["streak_length"] == 2  # nothing was saved
+
+
+def test_the_runner_serves_the_link_endpoint_on_http_listen(app):
+    import socket
+
+    import aiohttp
+
+    from bot.runner import start_web
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    listening = replace(app.settings, http_listen=f"127.0.0.1:{port}")
+    served = App(settings=listening, db=app.db, services=replace(app.services, settings=listening),
+                 engine=app.engine)
+
+    async def go() -> tuple[int, str]:
+        runner = await start_web(served)
+        try:
+            async with aiohttp.ClientSession() as http, \
+                    http.get(f"http://127.0.0.1:{port}/ack/1?m=1&sig=forged") as response:
+                return response.status, await response.text()
+        finally:
+            await runner.cleanup()
+
+    status, page = asyncio.run(go())
+    assert status == 403 and "ungültig" in page
