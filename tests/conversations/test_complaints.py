@@ -254,3 +254,16 @@ def test_my_data_includes_my_own_complaints_also_the_anonymous_ones(bot, codes):
     mine = export["complaints"][0]
     assert mine["reference"] == "B-2027-0001" and mine["anonymous"] is True
     assert mine["messages"][0]["text"] == ACCOUNT and mine["files"] == ["sprachnachricht.ogg"]
+
+
+def test_after_the_complainant_unlinked_nothing_reaches_a_stranger_and_the_officer_is_told(bot, codes, app):
+    kerstin = bot.link("kerstin", codes["Kerstin"])
+    olga = bot.link("olga", codes["Olga"])
+    complain_anonymously_about_tobias(olga)
+    kerstin.receive()
+    olga.say("/abmelden")
+    olga.press("Ja, trennen")
+    kerstin.press("Rückfrage stellen")
+    assert "nicht mehr verbunden" in kerstin.say("Sind Sie noch da?")[0]
+    assert olga.receive() == []
+    assert complaint(app, "B-2027-0001").relay_identity_id is None
