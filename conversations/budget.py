@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
@@ -27,15 +26,26 @@ from conversations.appointments import (
     staff_of,
 )
 from conversations.context import Services, audit
-from conversations.i18n import Translator
+from conversations.escalations import LinkPage
+from conversations.i18n import Translator, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify, notify_all
 from conversations.registry import REGISTRY
 from conversations.rules import billing
 from conversations.rules.billing import BudgetPeriod, Month, Statement
 from conversations.rules.outcomes import AppointmentKind, Outcome
-from storage import crypto
-from storage.models import Appointment, AppointmentStaff, Case, CaseBudget, ExtraHoursRequest, Role, StaffMember
+from storage.models import (
+    Appointment,
+    AppointmentStaff,
+    Case,
+    CaseBudget,
+    ExtraHoursRequest,
+    OutboxMessage,
+    Role,
+    StaffMember,
+)
+
+APPROVE_ACTION = "approve_hours"  # act:approve_hours:<request id>; a web route may offer it as a signed link
 
 
 # --- budget periods ------------------------------------------------------------------------------------
@@ -150,21 +160,6 @@ def _staff_to_warn(actor: ActorLike, appointment: Appointment) -> list[StaffMemb
 
 
 # --- scheduling beyond the budget -----------------------------------------------------------------------------
-def approval_message(request: ExtraHoursRequest) -> str:
-    return f"approve-hours:{request.id}"
-
-
-def approval_link(services: Services, request: ExtraHoursRequest, staff: StaffMember) -> str:
-    """A signed link for the email: the web endpoint calls :func:`approve_extra_hours` after verifying it."""
-    query = urlencode({"request": request.id, "staff": staff.id,
-                       "sig": crypto.sign(f"{approval_message(request)}:{staff.id}")})
-    return f"{services.settings.public_base_url.rstrip('/')}/approve-hours?{query}"
-
-
-def verify_approval_link(request_id: int, staff_id: int, signature: str) -> bool:
-    return crypto.verify(f"approve-hours:{request_id}:{staff_id}", signature)
-
-
 def after_scheduling(session: Session, services: Services, actor: ActorLike, appointment: Appointment) -> None:
     """Warn when new hours go beyond the month's budget (and ask the Jugendamt), or a week beyond 48 h."""
     case, now = appointment.case, services.clock.now()
@@ -189,20 +184,46 @@ def after_scheduling(session: Session, services: Services, actor: ActorLike, app
             now=now, kind="budget.over", dedupe_key=f"budget-over:{request.id}",
             not_before=routine_time(services, now))
         for person in fallfuehrend(case):
-            link = approval_link(services, request, person)
-
-            def render(tr: Translator, link: str = link) -> Reply:
+            # By email the button becomes a signed link (bot.channels.email → bot.web → approve_by_link).
+            def render(tr: Translator) -> Reply:
                 return Reply(tr.gettext(
                     "{case}: the Fachkräfte ask to go beyond the monthly budget in {month} by {hours} "
-                    "({appointment}). Do you confirm the extra hours? Or open this link: {link}").format(
+                    "({appointment}). Do you confirm the extra hours?").format(
                         case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
-                        hours=hours_text(tr, minutes), appointment=describe(tr, appointment), link=link),
-                    [Choice(tr.gettext("Confirm the extra hours"), f"act:approve_hours:{request.id}")])
+                        hours=hours_text(tr, minutes), appointment=describe(tr, appointment)),
+                    [Choice(tr.gettext("Confirm the extra hours"), f"act:{APPROVE_ACTION}:{request.id}")])
 
             notify(session, person, render, now=now, kind="budget.approval", email=True,
                    dedupe_key=f"budget-approval:{request.id}", not_before=routine_time(services, now),
                    subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.title))
     check_weekly_load(session, services, appointment)
+
+
+def approve_by_link(session: Session, services: Services, request_id: int, outbox_id: int,
+                    *, confirm: bool) -> LinkPage | None:
+    """For the web endpoint's signed link: GET shows the question and a button, POST confirms.
+
+    The link names the email (outbox message) it was sent in; that email's recipient is who confirms.
+    None if the link does not belong to this request.
+    """
+    message = session.get(OutboxMessage, outbox_id)
+    if message is None or not (message.dedupe_key or "").startswith(f"budget-approval:{request_id}:"):
+        return None
+    staff = next((s for s in fallfuehrend(session.get(ExtraHoursRequest, request_id).case)  # type: ignore[union-attr]
+                  if s.email == message.address), None)
+    if staff is None:
+        return None
+    tr = translator(staff.language)
+    request = session.get(ExtraHoursRequest, request_id)
+    assert request is not None
+    text = tr.gettext("The extra {hours} for {case} are confirmed.").format(
+        hours=hours_text(tr, request.minutes), case=request.case.title)
+    if request.status == "approved":
+        return LinkPage(tr.lang, text, None)
+    if not confirm:
+        return LinkPage(tr.lang, message.text, tr.gettext("Confirm the extra hours"))
+    approve_extra_hours(session, services, request_id, staff.id)
+    return LinkPage(tr.lang, text, None)
 
 
 def approve_extra_hours(session: Session, services: Services, request_id: int, staff_id: int) -> ExtraHoursRequest:
