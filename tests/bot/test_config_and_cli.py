@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from bot import config
+from bot.cli import cli
 from conversations.settings import describe
 
 
@@ -46,15 +49,29 @@ def test_the_readme_documents_every_setting():
     assert missing == []
 
 
-def wegbegleiter(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "WEGBEGLEITER_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)  # the CLI test uses its own SQLite file
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=60)
+    return env
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def wegbegleiter(tmp_path: Path, *args: str) -> Run:
+    """The CLI in this process (click's runner): same commands, same output, no interpreter start-up."""
+    result = CliRunner().invoke(cli, list(args), env=cli_env(tmp_path), catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def test_cli_refuses_an_unmigrated_database_with_one_line(tmp_path: Path):
-    result = wegbegleiter(tmp_path, "case", "list")
+    # A real process once: the installed entry point, its exit status and stderr.
+    result = subprocess.run([sys.executable, "-m", "bot", "case", "list"], capture_output=True, text=True,
+                            env=cli_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode != 0
     assert result.stderr.strip() == ("Error: the database is not set up or is older than this version: "
                                      "run `wegbegleiter init`")
