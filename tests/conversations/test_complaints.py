@@ -267,3 +267,37 @@ def test_after_the_complainant_unlinked_nothing_reaches_a_stranger_and_the_offic
     assert "nicht mehr verbunden" in kerstin.say("Sind Sie noch da?")[0]
     assert olga.receive() == []
     assert complaint(app, "B-2027-0001").relay_identity_id is None
+
+
+def test_olga_complains_in_ukrainian_and_kerstin_reads_german(bot, codes):
+    from conversations.i18n import language_name, translator
+
+    uk = translator("uk").gettext
+    kerstin = bot.link("kerstin", codes["Kerstin"])
+    olga = bot.chat("olga")
+    olga.say(codes["Olga"])
+    olga.press(language_name("uk"))
+    olga.press(uk("I agree"))
+    assert uk("What is your complaint about?") in olga.say("/скарга")[1]
+    olga.press(uk("My Fachkraft or another staff member"))
+    olga.press("Tobias Klein")
+    olga.say("Пан Кляйн постійно запізнюється.")
+    olga.press(uk("That is all"))
+    olga.press(uk("Anonymously"))
+    olga.press(uk("Yes, here in the chat"))
+    ack = olga.press(uk("Send"))[0]
+    assert uk("Thank you. Your complaint has been received.") in ack and "B-2027-0001" in ack
+    new = kerstin.receive()[0]
+    assert "Eine neue Beschwerde ist eingegangen" in new and f"Sprache: {language_name('uk')}" in new
+    assert "Пан Кляйн постійно запізнюється." in kerstin.press("Anzeigen")[0]
+
+
+def test_an_organisation_sets_its_own_deadlines_and_ombudsstelle(settings):
+    from storage.models import Organisation
+
+    default = rules.policy(settings, None)
+    assert (default.take_up_working_days, default.answer_days) == (2, 14)
+    assert "Sachsen-Anhalt" in default.ombudsstelle
+    own = Organisation(name="Brücke e.V.", settings={"complaints": {
+        "take_up_working_days": 1, "answer_days": 10, "ombudsstelle": "Ombudsstelle Magdeburg, 0391 000"}})
+    assert rules.policy(settings, own) == rules.Policy(1, 10, "Ombudsstelle Magdeburg, 0391 000")
