@@ -33,6 +33,7 @@ from storage.models.core import (
     StaffRole,
 )
 from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
+from storage.models.matrix import MatrixAccount, MatrixChoiceMessage  # noqa: F401  (issue 4)
 from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, issue 8)
     CaseGoal,
     Milestone,

@@ -1,0 +1,267 @@
+"""The Matrix channel against a real Synapse on 127.0.0.1, with a matrix-nio client playing the family.
+
+One homeserver for the whole test session; every test registers a fresh bot account and family
+members (about 30 ms each), so tests do not see each other's rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import vodozemac
+from nio import AsyncClient, AsyncClientConfig
+from nio.api import Api
+from nio.responses import RoomSendResponse
+
+from bot.app import App
+from bot.channels.base import OutgoingMessage, RecipientGone, RetryLater, TemporaryFailure
+from bot.channels.matrix import MatrixChannel, MatrixTransport, keycap_number, strip_reply_fallback
+from bot.outbox import Dispatcher
+from conversations.messages import Attachment, Incoming
+from tests.conftest import with_settings
+from tests.support.synapse import MatrixPerson, Synapse, User, free_port
+
+# The bot's sync task and the test share one event loop: fixtures run in the session loop.
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class RunningBot:
+    """The Matrix channel with outbox delivery, as `wegbegleiter run` has it, and a way to restart it."""
+
+    app: App
+    user: User
+    seen: list[Incoming] = field(default_factory=list)
+    channel: MatrixChannel | None = None
+    _stop: asyncio.Event | None = None
+    _delivery: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.channel = MatrixChannel(self.app)
+        dispatcher = Dispatcher(self.app.sessions, self.app.services.clock, {"matrix": self.channel.transport})
+        self.channel.dispatcher = dispatcher
+        await self.channel.start()
+        self._stop = asyncio.Event()
+        self._delivery = asyncio.create_task(dispatcher.run(self._stop, poll=0.1))
+
+    async def stop(self) -> None:
+        assert self.channel and self._stop and self._delivery
+        await self.channel.stop()
+        self._stop.set()
+        await self._delivery
+
+    async def synced(self) -> None:
+        assert self.channel
+        await asyncio.wait_for(self.channel.synced.wait(), 40)
+
+
+@pytest.fixture
+async def matrix_bot(app: App, synapse: Synapse) -> AsyncIterator[RunningBot]:
+    user = synapse.register("wegbegleiter")
+    bot_app = with_settings(app, matrix_homeserver=synapse.url, matrix_user_id=user.user_id,
+                            matrix_password=user.password)
+    running = RunningBot(bot_app, user)
+    handle = bot_app.engine.handle
+
+    def recording(incoming: Incoming):  # type: ignore[no-untyped-def]
+        running.seen.append(incoming)
+        return handle(incoming)
+
+    bot_app.engine.handle = recording  # type: ignore[method-assign]
+    await running.start()
+    yield running
+    with contextlib.suppress(Exception):
+        await running.stop()
+
+
+@pytest.fixture
+async def family(synapse: Synapse, tmp_path: Path) -> AsyncIterator[list[MatrixPerson]]:
+    """Up to three family members' Matrix apps, started on demand via ``person()``."""
+    people: list[MatrixPerson] = []
+    yield people
+    for person in people:
+        await person.stop()
+
+
+async def person(family: list[MatrixPerson], synapse: Synapse, tmp_path: Path, name: str) -> MatrixPerson:
+    someone = MatrixPerson(synapse, synapse.register(name), tmp_path / f"store-{name}")
+    await someone.start()
+    family.append(someone)
+    return someone
+
+
+def numbered(text: str) -> list[str]:
+    return [line.strip().split(". ", 1)[1] for line in text.splitlines() if line.startswith("  ") and ". " in line]
+
+
+# --- the family's view --------------------------------------------------------------------------------------
+async def test_encrypted_direct_chat_onboarding_in_german_with_reaction_and_my_data(
+        matrix_bot, family, synapse, tmp_path, codes):
+    ayse = await person(family, synapse, tmp_path, "ayse")
+    room = await ayse.direct_chat(matrix_bot.user.user_id)  # as Element does: is_direct, encrypted
+    assert "Code" in await ayse.next_text(room)
+    assert ayse.client.rooms[room].encrypted
+
+    await ayse.say(room, codes["Ayşe"])
+    assert "Ayşe" in await ayse.next_text(room)
+    question = await ayse.until(room, "Sprache")
+    assert "1. Deutsch" in question and "English" in question
+    question_event = ayse.received[room][-1]
+
+    await ayse.react(room, question_event.event_id, "1️⃣")  # Deutsch, picked by reacting
+    notice = await ayse.until(room, "Bevor es losgeht")
+    await ayse.say(room, str(numbered(notice).index("Ich bin einverstanden") + 1))
+    await ayse.until(room, "verbunden")
+    await ayse.until(room, "Was möchten Sie tun?")
+
+    await ayse.say(room, "!meine_daten")  # commands with ! work as with /
+    await ayse.until(room, "meine-daten.json")
+    file_event = ayse.received[room][-1]
+    assert hasattr(file_event, "key"), "in an encrypted room the file is uploaded encrypted"
+    export = json.loads(await ayse.fetch(file_event))
+    assert export["name"] == "Ayşe Yılmaz"
+
+
+async def test_plain_room_in_english_numbers_typed_and_a_photo_received(matrix_bot, family, synapse, tmp_path, codes):
+    murat = await person(family, synapse, tmp_path, "murat")
+    room = await murat.direct_chat(matrix_bot.user.user_id, encrypted=False)
+    await murat.next_text(room)
+    await murat.say(room, codes["Murat"])
+    question = await murat.until(room, "1. Deutsch")
+    await murat.say(room, str(numbered(question).index("English") + 1))  # a typed number picks the option
+    notice = await murat.until(room, "Before we start")
+    await murat.say(room, str(numbered(notice).index("I agree") + 1))
+    await murat.until(room, "now linked")
+    await murat.until(room, "What would you like to do?")
+
+    await murat.send_file(room, PNG, "photo.png", "image/png", msgtype="m.image")
+    await murat.until(room, "Thank you for the file")
+    assert matrix_bot.seen[-1].attachments == (Attachment("photo.png", "image/png", PNG),)
+
+
+async def test_an_encrypted_voice_note_arrives_decrypted(matrix_bot, family, synapse, tmp_path):
+    emre = await person(family, synapse, tmp_path, "emre")
+    room = await emre.direct_chat(matrix_bot.user.user_id)
+    await emre.next_text(room)
+    voice = b"OggS" + bytes(range(256)) * 4
+    await emre.send_file(room, voice, "voice.ogg", "audio/ogg", msgtype="m.audio")
+    await emre.next_text(room)
+    assert matrix_bot.seen[-1].attachments == (Attachment("voice.ogg", "audio/ogg", voice),)
+
+
+async def test_a_group_room_is_refused_politely_and_left(matrix_bot, family, synapse, tmp_path):
+    ayse = await person(family, synapse, tmp_path, "ayse")
+    murat = synapse.register("murat")
+    room = await ayse.direct_chat(matrix_bot.user.user_id, also_invite=(murat.user_id,))
+    refusal = await ayse.next_text(room)
+    assert "direkten Chats" in refusal and "direct chats" in refusal
+    await ayse.wait_for(lambda: room in ayse.left)
+    assert not [i for i in matrix_bot.seen if i.address == room], "nothing reached the conversations"
+
+
+async def test_a_restart_in_the_middle_of_onboarding_resumes_and_answers_nothing_twice(
+        matrix_bot, family, synapse, tmp_path, codes):
+    olga = await person(family, synapse, tmp_path, "olga")
+    room = await olga.direct_chat(matrix_bot.user.user_id)
+    await olga.next_text(room)
+    await olga.say(room, codes["Olga"])
+    question = await olga.until(room, "1. Deutsch")
+
+    await matrix_bot.stop()
+    await olga.say(room, str(numbered(question).index("English") + 1))  # written while the bot is away
+    await matrix_bot.start()
+
+    notice = await olga.until(room, "Before we start")
+    await olga.say(room, str(numbered(notice).index("I agree") + 1))
+    await olga.until(room, "now linked")
+    await olga.until(room, "What would you like to do?")
+    await asyncio.sleep(0.5)
+    bodies = [e.body for e in olga.received[room]]
+    assert len(bodies) == len(set(bodies)) == 6, bodies  # greeting, hello, language, notice, linked, menu
+
+
+async def test_undecryptable_message_gets_a_kind_answer(matrix_bot, family, synapse, tmp_path):
+    ayse = await person(family, synapse, tmp_path, "ayse")
+    room = await ayse.direct_chat(matrix_bot.user.user_id)
+    await ayse.next_text(room)
+    # A Megolm session whose key never reaches the bot (as when one-time keys ran out).
+    session = vodozemac.GroupSession()
+    content = {"algorithm": "m.megolm.v1.aes-sha2", "sender_key": ayse.client.olm.account.identity_keys["curve25519"],
+               "device_id": ayse.client.device_id, "session_id": session.session_id,
+               "ciphertext": session.encrypt(json.dumps(
+                   {"type": "m.room.message", "room_id": room,
+                    "content": {"msgtype": "m.text", "body": "hallo"}}).encode()).to_base64()}
+    method, path, data = Api.room_send(ayse.client.access_token, room, "m.room.encrypted", content, "lost-key")
+    await ayse.client._send(RoomSendResponse, method, path, data, (room,))
+    assert "konnte Ihre letzte Nachricht nicht lesen" in await ayse.next_text(room)
+
+
+# --- delivery outcomes ------------------------------------------------------------------------------------
+async def test_when_the_person_leaves_the_bot_leaves_and_delivery_stops(matrix_bot, family, synapse, tmp_path):
+    emre = await person(family, synapse, tmp_path, "emre")
+    room = await emre.direct_chat(matrix_bot.user.user_id, encrypted=False)
+    await emre.next_text(room)
+    await emre.client.room_leave(room)
+    await matrix_bot.synced()
+    with pytest.raises(RecipientGone):
+        await matrix_bot.channel.transport.send(OutgoingMessage(id=900_100, channel="matrix", address=room, text="x"))
+
+
+async def test_the_rate_limit_of_the_homeserver_becomes_retry_later(synapse):
+    admin, bot = synapse.register("admin", admin=True), synapse.register("bot")
+    client = AsyncClient(synapse.url, bot.user_id, config=AsyncClientConfig(max_limit_exceeded=0))
+    client.restore_login(bot.user_id, bot.device_id, bot.access_token)
+    room = synapse.create_room(admin, invite=[bot.user_id])
+    await client.join(room)
+    await client.sync(timeout=0)
+    synapse.override_ratelimit(admin, bot.user_id, per_second=1, burst=1)
+    transport = MatrixTransport(client, lambda *args: None)
+    with pytest.raises(RetryLater) as limited:
+        for number in range(1, 6):
+            await transport.send(OutgoingMessage(id=number, channel="matrix", address=room, text="x"))
+    assert 0 < limited.value.seconds <= 2
+    await client.close()
+
+
+async def test_same_outbox_message_twice_is_one_matrix_event(matrix_bot, family, synapse, tmp_path):
+    emre = await person(family, synapse, tmp_path, "emre")
+    room = await emre.direct_chat(matrix_bot.user.user_id)
+    await emre.next_text(room)
+    message = OutgoingMessage(id=777_001, channel="matrix", address=room, text="Erinnerung")
+    first = await matrix_bot.channel.transport.send(message)
+    again = await matrix_bot.channel.transport.send(message)  # e.g. after a lease ran out mid-send
+    assert first == again
+
+
+async def test_network_trouble_is_a_temporary_failure(app, synapse, tmp_path):
+    client = AsyncClient(f"http://127.0.0.1:{free_port()}", "@bot:x", config=AsyncClientConfig(max_timeouts=0))
+    client.access_token = "nothing"
+    client.rooms["!room"] = type("Room", (), {"room_id": "!room", "encrypted": False})()
+    transport = MatrixTransport(client, lambda *args: None)
+    with pytest.raises(TemporaryFailure):
+        await transport.send(OutgoingMessage(id=1, channel="matrix", address="!room", text="x"))
+    await client.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_keycaps_and_reply_fallbacks():
+    assert [keycap_number(k) for k in ("1️⃣", "2⃣", "🔟", "👍")] == [1, 2, 10, None]
+    reply = {"m.relates_to": {"m.in_reply_to": {"event_id": "$x"}}}
+    assert strip_reply_fallback("> <@bot:x> Welche Sprache?\n> 1. Deutsch\n\n2", reply) == "2"
+    assert strip_reply_fallback("> quoted\n\nno reply", {}) == "> quoted\n\nno reply"
