@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 
 from bot import i18n_tool
-from conversations.i18n import catalog_dir
+from conversations.clock import berlin
+from conversations.i18n import SOURCE_LANGUAGE, Translator, available_languages, catalog_dir, translator
 
 
 def test_every_catalog_is_complete_with_matching_placeholders():
@@ -18,3 +23,70 @@ def test_the_template_lists_every_message_in_the_code(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n_tool, "catalog_dir", lambda: tmp_path)
     fresh = {m.id for m in read_po(i18n_tool.extract().open("rb")) if m.id}
     assert fresh - committed == set(), "run `wegbegleiter i18n update` and translate the new messages"
+
+
+# --- every message in every language, with real values --------------------------------------------------
+TELEGRAM_LIMIT = 4096
+FREE_TEXT = ("Am Dienstag war niemand da, weil Leyla krank war. Ich habe um 8 Uhr angerufen, aber keiner ging ran. "
+             "Bitte nicht als Absage zählen. ") * 3  # what a parent writes: a few sentences
+
+
+def sample_values(tr: Translator) -> dict[str, str]:
+    """A realistic value for every placeholder name the code uses, formatted for the reader."""
+    when = berlin(2027, 3, 16, 10, 0)
+    hours = tr.gettext("{hours} h").format(hours=tr.number(2.5))
+    people = {"name": "Ayşe Yılmaz", "names": "Jana Weber, Tobias Klein", "leader": "Sabine Roth",
+              "team": "Jana Weber und Tobias Klein", "child": "Leyla", "who": "Olga Petrenko",
+              "first": "Jana Weber", "last": "Tobias Klein"}
+    places = {"org": "Brücke e.V.", "organisation": "Brücke e.V.", "case": "Familie Yılmaz", "title": "Familie Yılmaz",
+              "ref": "F-2026-0001", "reference": "B-2027-0003", "phone": "0391 555 0100",
+              "ombudsstelle": "Ombudschaft Jugendhilfe Sachsen-Anhalt, 0391 123 4567, www.ombudschaft-jugendhilfe.de",
+              "bot": "WegbegleiterBot", "channel": "Telegram", "link": "https://wegbegleiter.example/a/Zx81Qk-2fA"}
+    times = {"date": tr.date(when), "when": tr.when(when), "take_up": tr.date(when), "answer": FREE_TEXT[:60],
+             "month": format_date(when, "LLLL yyyy", locale=tr.locale), "example": "16.03.2027",
+             "appointment": tr.when(when) + ", " + tr.gettext("Home visit")}
+    numbers = {key: tr.number(12) for key in ("count", "n", "total", "weeks", "minutes", "percent", "limit", "size")}
+    amounts = {key: hours for key in ("hours", "used", "billable", "budget", "remaining")}
+    words = {"help": "hilfe", "command": "/fragebogen", "mydata": "meine_daten", "unlink": "abmelden",
+             "language": "Türkçe", "kind": tr.gettext("Home visit"), "level": tr.gettext("Goal (Handlungsziel)"),
+             "status": tr.gettext("in progress"), "outcome": tr.gettext("took place")}
+    free = {key: FREE_TEXT for key in ("remark", "wish", "goal", "about", "resolution", "action", "phrase",
+                                         "reason", "answers")}
+    return {**people, **places, **times, **numbers, **amounts, **words, **free}
+
+
+@pytest.mark.parametrize("lang", available_languages())
+def test_every_message_renders_in_every_language_with_real_values(lang):
+    tr = translator(lang)
+    values = sample_values(tr)
+    with (catalog_dir() / "messages.pot").open("rb") as fh:
+        template = read_po(fh)
+    catalog = None
+    if lang != SOURCE_LANGUAGE:
+        with (catalog_dir() / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+    failures = []
+    for message in template:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            texts = [(message.id[0], tr.ngettext(*message.id, n)) for n in (0, 1, 2, 3, 5, 11, 21, 101)]
+        else:
+            texts = [(message.id, tr.gettext(message.id))]
+        for msgid, text in texts:
+            entry = catalog.get(message.id) if catalog is not None else None
+            if catalog is not None and (entry is None or not entry.string or text == msgid != entry.string):
+                failures.append(f"missing at run time: {msgid[:60]!r}")
+                continue
+            fields = i18n_tool.placeholders(msgid)
+            try:
+                rendered = text.format(**values) if fields else text
+            except (KeyError, IndexError, ValueError) as broken:
+                failures.append(f"broken placeholder {broken!r}: {text[:60]!r}")
+                continue
+            shown = tr.display(rendered)
+            if len(shown) > TELEGRAM_LIMIT:
+                failures.append(f"{len(shown)} characters: {msgid[:60]!r}")
+            if fields and re.search(r"\{[a-z_]*\}", shown):
+                failures.append(f"placeholder left in text: {shown[:60]!r}")
+    assert failures == []

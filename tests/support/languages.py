@@ -43,11 +43,21 @@ def plain(text: str) -> str:
     return "".join(c for c in text if c not in (LRI, PDI, RLM, FSI))
 
 
+@cache
+def _telling(lang: str) -> tuple[tuple[str, str], ...]:
+    """(msgid, piece) pairs whose English piece appears in no translation of ``lang``: seeing such a piece
+    in a reader's text means English reached them (German terms such as "Meilensteingespräch" that the
+    translations keep are not telling)."""
+    tr = translator(lang)
+    everything = "\n".join(tr.gettext(msgid) for msgid in _fragments())
+    return tuple((msgid, piece) for msgid, pieces in _fragments().items() for piece in pieces
+                 if " " in piece and piece not in everything)
+
+
 def english_leaks(text: str, lang: str) -> list[str]:
-    """English pieces of messages in ``text`` that the reader's catalog translates differently (so English
-    reached a reader of another language)."""
+    """English pieces of messages in ``text`` that the reader's catalog translates (so English reached a
+    reader of another language)."""
     if lang == "en":
         return []
-    tr, text = translator(lang), plain(text)
-    return [piece for msgid, pieces in _fragments().items() for piece in pieces
-            if piece in text and piece not in tr.gettext(msgid)]
+    text = plain(text)
+    return [piece for _msgid, piece in _telling(lang) if piece in text]
