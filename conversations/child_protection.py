@@ -99,9 +99,16 @@ def curated() -> tuple[Phrase, ...]:
         return tuple(phrases_from(tomllib.load(fh)))
 
 
-def phrases_for(org: Organisation | None) -> list[Phrase]:
+def phrases_for(org: Organisation | None) -> Compiled:
+    """The curated list plus the organisation's own phrases, indexed (once per distinct list)."""
     extra = ((org.settings or {}).get("child_protection") or {}).get("extra_phrases") if org else None
-    return [*curated(), *phrases_from(extra or {})]
+    key = tuple(sorted((lang, tuple(map(str, items))) for lang, items in (extra or {}).items()))
+    return _compiled_with(key)
+
+
+@lru_cache(maxsize=64)
+def _compiled_with(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> Compiled:
+    return compile_phrases((*curated(), *phrases_from(dict(extra))))
 
 
 # --- matching ----------------------------------------------------------------------------------------------
@@ -142,37 +149,103 @@ def _similar(core: str, token: str, prefix: bool, suffix: bool, typos: bool) -> 
     return limit > 0 and _distance(core, token, limit) <= limit
 
 
-def _match_from(words: tuple[Word, ...], tokens: list[str], word: int, start: int, typos: bool) -> bool:
-    if word == len(words):
-        return True
-    for position in range(start, min(start + MAX_GAP + 1, len(tokens))):
-        if words[word].matches(tokens[position], typos) and _match_from(words, tokens, word + 1, position + 1,
-                                                                        typos):
+@dataclass(frozen=True)
+class Compiled:
+    """A phrase list indexed for screening: a message costs dictionary look-ups, not a scan of every phrase."""
+
+    phrases: tuple[Phrase, ...]
+    plain: Mapping[str, tuple[Word, ...]]  # exact word → the words it is
+    starts: Mapping[str, tuple[Word, ...]]  # "word*" by its core
+    ends: Mapping[str, tuple[Word, ...]]  # "*word"
+    contains: Mapping[str, tuple[Word, ...]]  # "*word*"
+    longest: int  # the longest core of a "*word*"
+    typo_prone: Mapping[str, tuple[Word, ...]]  # by first letter: plain words long enough for a typo
+    squeezed: tuple[tuple[Phrase, str], ...]  # phrases of several plain words, without spaces
+    by_first: Mapping[Word, tuple[int, ...]]  # positions of the phrases that begin with this word
+
+
+def _index(words: Iterable[Word]) -> dict[str, tuple[Word, ...]]:
+    grouped: dict[str, list[Word]] = {}
+    for word in words:
+        grouped.setdefault(word.core, []).append(word)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def compile_phrases(phrases: tuple[Phrase, ...]) -> Compiled:
+    words = {w for p in phrases for w in p.words}
+    plain = [w for w in words if not (w.prefix or w.suffix)]
+    contains = [w for w in words if w.prefix and w.suffix]
+    typo_prone: dict[str, list[Word]] = {}
+    for word in plain:
+        if len(word.core) >= 5:
+            typo_prone.setdefault(word.core[0], []).append(word)
+    return Compiled(
+        phrases=phrases,
+        plain=_index(plain),
+        starts=_index(w for w in words if w.suffix and not w.prefix),
+        ends=_index(w for w in words if w.prefix and not w.suffix),
+        contains=_index(contains),
+        longest=max((len(w.core) for w in contains), default=0),
+        typo_prone={k: tuple(v) for k, v in typo_prone.items()},
+        # "zu hause" / "zuhause", "my self": several plain words also match without spaces.
+        squeezed=tuple((p, "".join(w.core for w in p.words)) for p in phrases
+                       if len(p.words) > 1 and not any(w.prefix or w.suffix for w in p.words)),
+        by_first=_by_first(phrases),
+    )
+
+
+def _by_first(phrases: tuple[Phrase, ...]) -> dict[Word, tuple[int, ...]]:
+    grouped: dict[Word, list[int]] = {}
+    for position, phrase in enumerate(phrases):
+        grouped.setdefault(phrase.words[0], []).append(position)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _words_at(compiled: Compiled, token: str) -> set[Word]:
+    """The phrase words this token is, exactly or by a wildcard."""
+    found = set(compiled.plain.get(token, ()))
+    for k in range(1, len(token) + 1):
+        found.update(compiled.starts.get(token[:k], ()))
+        found.update(compiled.ends.get(token[-k:], ()))
+    for i in range(len(token)):
+        for j in range(i + 1, min(len(token), i + compiled.longest) + 1):
+            found.update(compiled.contains.get(token[i:j], ()))
+    return found
+
+
+def _typos_at(compiled: Compiled, token: str) -> set[Word]:
+    return {w for w in compiled.typo_prone.get(token[:1], ()) if w.matches(token, True)}
+
+
+def _in_order(words: tuple[Word, ...], at: list[set[Word]], word: int = 0, start: int = 0) -> bool:
+    """``words`` occur in this order, the first anywhere, each next within MAX_GAP other words."""
+    end = len(at) if word == 0 else min(start + MAX_GAP + 1, len(at))
+    for position in range(start, end):
+        if words[word] in at[position] and (word + 1 == len(words) or _in_order(words, at, word + 1, position + 1)):
             return True
     return False
 
 
-def matches(phrase: Phrase, tokens: list[str], joined: str, typos: bool = True) -> bool:
-    first = phrase.words[0]
-    for position, token in enumerate(tokens):
-        if first.matches(token, typos) and _match_from(phrase.words, tokens, 1, position + 1, typos):
-            return True
-    # "zu hause" / "zuhause", "my self": a phrase of several plain words also matches without spaces.
-    if len(phrase.words) > 1 and not any(w.prefix or w.suffix for w in phrase.words):
-        return "".join(w.core for w in phrase.words) in joined
-    return False
-
-
-def find(text: str, phrases: Iterable[Phrase]) -> Phrase | None:
+def find(text: str, phrases: Compiled | Iterable[Phrase]) -> Phrase | None:
     """A phrase that occurs in ``text`` (one written exactly, if any, so staff see the closest), or None."""
     tokens = normalise(text)
     if not tokens:
         return None
-    joined, phrases = "".join(tokens), list(phrases)
+    compiled = phrases if isinstance(phrases, Compiled) else compile_phrases(tuple(phrases))
+    joined = "".join(tokens)
+    at = [_words_at(compiled, token) for token in tokens]
     for typos in (False, True):
-        hit = next((p for p in phrases if matches(p, tokens, joined, typos)), None)
-        if hit is not None:
-            return hit
+        if typos:
+            at = [found | _typos_at(compiled, token) for found, token in zip(at, tokens, strict=True)]
+        present = set().union(*at)
+        candidates = sorted({i for w in present for i in compiled.by_first.get(w, ())})  # in list order
+        for phrase in (compiled.phrases[i] for i in candidates):
+            if all(w in present for w in phrase.words) and _in_order(phrase.words, at):
+                return phrase
+        if not typos:
+            hit = next((p for p, squeezed in compiled.squeezed if squeezed in joined), None)
+            if hit is not None:
+                return hit
     return None
 
 

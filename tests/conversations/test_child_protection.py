@@ -205,3 +205,15 @@ def test_the_privacy_notice_tells_families_about_it(bot, codes):
     ayse.say(codes["Ayşe"])
     notice = ayse.press("Deutsch")[-1]
     assert "Gefahr für ein Kind" in notice and "entscheide nichts" in notice
+
+
+def test_an_organisation_adds_its_own_phrases(app, bot, codes):
+    from storage.models import Organisation
+
+    emre = bot.link("emre", codes["Emre"])
+    assert "116 111" not in emre.say("der kellerraum ist wieder zu")[0]
+    with app.sessions.begin() as session:
+        org = session.scalar(select(Organisation).where(Organisation.name == "Brücke e.V."))
+        org.settings = {**(org.settings or {}), "child_protection": {"extra_phrases": {"de": ["kellerraum"]}}}
+    assert "116 111" in emre.say("der kellerraum ist wieder zu")[0]
+    assert alerts(app)[0].facts["phrase"] == "kellerraum"
