@@ -170,3 +170,38 @@ def test_the_family_can_say_the_nachweis_is_wrong(app, linked, clock):
     clock.advance(timedelta(days=1))
     run_all(app.services)
     assert len(outbox(app, "nachweis.question")) == 1  # asked once per month
+
+
+def test_a_wish_for_another_date_is_answered_by_moving_the_appointment(app, linked, clock):
+    visit = add(app, berlin(2027, 3, 9, 10))
+    ayse, jana = linked["Ayşe"], linked["Jana"]
+    ayse.receive()
+    ayse.say(payload=f"act:appt_move:{visit}")
+    assert "passed your wish on to Jana Weber" in "\n".join(ayse.say("Donnerstag nachmittags"))
+    request = "\n".join(jana.receive())
+    assert "asks for another date" in request and "Their wish: Donnerstag nachmittags" in request
+    jana.press("Move the appointment")
+    jana.say("11.03.2027")
+    assert "Moved to Home visit: Thursday, March 11, 2027" in "\n".join(jana.say("15:00"))
+    moved = ayse.receive()
+    assert moved and "Your appointment has changed" in moved[0]
+    ics = ayse.seen[-1].attachments[0].data
+    assert b"SEQUENCE:1" in ics and b"DTSTART:20270311T140000Z" in ics and b"METHOD:REQUEST" in ics
+
+
+def test_crisis_interventions_need_no_signature_unless_the_organisation_wants_it(app, linked, clock):
+    from conversations import nachweis
+    from conversations.rules.billing import Month
+
+    crisis = add(app, berlin(2027, 3, 3, 22), 60, "krisenintervention")
+    visit = add(app, berlin(2027, 3, 9, 10))
+    with app.sessions.begin() as session:
+        for ident in (crisis, visit):
+            appts.record_outcome(session, app.services, "cli", session.get(Appointment, ident), "took_place")
+        case = yilmaz(session)
+        assert [a.id for a in nachweis.to_confirm(session, case, Month(2027, 3))] == [visit]
+        case.organisation.settings = {**case.organisation.settings, "nachweis_crisis_exempt": False}
+        session.flush()
+        assert [a.id for a in nachweis.to_confirm(session, case, Month(2027, 3))] == [crisis, visit]
+    assert nachweis.first_working_day(Month(2027, 5)) == date(2027, 5, 3)  # 1 May 2027 is a Saturday
+    assert nachweis.first_working_day(Month(2027, 3)) == date(2027, 3, 1)
