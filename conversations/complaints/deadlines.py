@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from conversations.complaints import procedure, rules
@@ -17,6 +17,7 @@ from conversations.context import Services
 from conversations.i18n import Translator
 from conversations.messages import Choice, Reply
 from conversations.registry import REGISTRY, PeriodicTask
+from storage.models import OutboxAttachment, OutboxMessage, OutboxStatus
 from storage.models.complaints import Complaint
 
 DRAFT_LIFETIME = timedelta(days=2)
@@ -67,6 +68,15 @@ def scan(services: Services) -> None:
         for draft in session.scalars(select(Complaint).where(Complaint.status == Status.DRAFT,
                                                              Complaint.created_at < now - DRAFT_LIFETIME)).all():
             session.delete(draft)
+        forget_delivered_files(session)
+
+
+def forget_delivered_files(session: Session) -> None:
+    """Complaint files are encrypted at rest; their copies in delivered outbox messages are not: drop them."""
+    done = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.BLOCKED)
+    delivered = select(OutboxMessage.id).where(OutboxMessage.kind.in_(procedure.FILE_KINDS),
+                                               OutboxMessage.status.in_([s.value for s in done]))
+    session.execute(delete(OutboxAttachment).where(OutboxAttachment.outbox_id.in_(delivered)))
 
 
 def _reported(session: Session, complaint: Complaint, deadline: str) -> bool:

@@ -15,7 +15,7 @@ from conversations.complaints.rules import OUTCOME_LABELS, STATUS_LABELS, Outcom
 from conversations.context import Context
 from conversations.flows.base import Flow, Frame
 from conversations.i18n import N_
-from conversations.messages import Choice
+from conversations.messages import Choice, Reply
 from conversations.registry import REGISTRY, Action, Audience, Command
 from storage.models import Role
 from storage.models.complaints import Complaint
@@ -47,7 +47,8 @@ def show(ctx: Context, arg: str) -> None:
         button_no_longer_valid(ctx)
         return
     lines = procedure.summary(ctx.tr, ctx.session, complaint) + procedure.history(ctx.tr, complaint)
-    ctx.say("\n".join(lines), procedure.officer_choices(ctx.tr, complaint, show=False), procedure.files_of(complaint))
+    procedure.say_with_files(ctx, Reply("\n".join(lines), procedure.officer_choices(ctx.tr, complaint, show=False),
+                                        procedure.files_of(complaint)))
     procedure.log(ctx.session, ctx.now, ctx.actor, "complaint.read", complaint)
     carry_on(ctx)
 

@@ -25,7 +25,7 @@ from conversations.complaints.rules import (
     Satisfaction,
     Status,
 )
-from conversations.context import Services, audit
+from conversations.context import Context, Services, audit
 from conversations.i18n import N_, Translator, language_name, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
@@ -138,6 +138,17 @@ def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) 
 
 def files_of(complaint: Complaint) -> list[Attachment]:
     return [Attachment(f.filename, f.mime_type, f.data) for f in complaint.files]
+
+
+# Outbox messages that carry a complaint's files. The outbox keeps attachments unencrypted, so the
+# deadline scan removes these copies once delivered (see deadlines.forget_delivered_files).
+FILE_KINDS = ("complaint.show", "complaint.reply")
+
+
+def say_with_files(ctx: Context, reply: Reply) -> None:
+    """Like ``ctx.say``, but marked as carrying complaint files (``ctx.say`` cannot set a kind)."""
+    enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply, now=ctx.now,
+            language=ctx.tr.lang, identity_id=ctx.identity.id if ctx.identity else None, kind="complaint.show")
 
 
 # --- telling people -----------------------------------------------------------------------------

@@ -223,12 +223,17 @@ def test_a_fachkraft_named_in_a_complaint_never_sees_it(bot, codes, app):
 
 
 def test_no_complaint_text_or_file_is_readable_in_the_database(bot, codes, app):
-    bot.link("kerstin", codes["Kerstin"])
+    kerstin = bot.link("kerstin", codes["Kerstin"])
     olga = bot.link("olga", codes["Olga"])
     complain_anonymously_about_tobias(olga)
+    kerstin.receive()
+    kerstin.press("Anzeigen")  # the voice note goes out through the outbox, which does not encrypt files
+    assert kerstin.last.attachments[0].data == VOICE.data
+    REGISTRY.tasks["complaint_deadlines"].run(app.services)  # so the scan drops the delivered copy
     with app.db.connect() as conn:
         raw_text = conn.execute(text("SELECT text FROM complaint_entry")).scalars().all()
         raw_files = conn.execute(text("SELECT data FROM complaint_file")).scalars().all()
+        assert conn.execute(text("SELECT count(*) FROM outbox_attachment")).scalar() == 0
     assert raw_text and all("Klein" not in value and "Nachbarn" not in value for value in raw_text)
     assert raw_files and all("voice-of-olga" not in str(value) and "T2dnUw" not in str(value) for value in raw_files)
     with app.sessions() as session:  # but the application reads them back
