@@ -241,15 +241,30 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "privacy": {"tr": "gizlilik", "ar": "الخصوصية", "uk": "конфіденційність", "ru": "конфиденциальность"},
     "mydata": {"tr": "verilerim", "ar": "بياناتي", "uk": "мої_дані", "ru": "мои_данные"},
     "unlink": {"tr": "ayrıl", "ar": "إلغاء_الربط", "uk": "відключити", "ru": "отключить"},
+    "questionnaire": {"tr": "anket", "ar": "الاستبيان", "uk": "анкета", "ru": "анкета"},
+    "complaint": {"tr": "şikayet", "ar": "شكوى", "uk": "скарга", "ru": "жалоба"},
+    "emergency": {"tr": "acil", "ar": "طوارئ", "uk": "терміново", "ru": "срочно"},
+    # staff
+    "appointment": {"tr": "randevu", "ar": "موعد", "uk": "зустріч", "ru": "встреча"},
+    "hours": {"tr": "saatler", "ar": "الساعات", "uk": "години", "ru": "часы"},
+    "goals": {"tr": "hedefler", "ar": "الأهداف", "uk": "цілі", "ru": "цели"},
+    "milestone": {"tr": "değerlendirme", "ar": "التقييم", "uk": "оцінка", "ru": "оценка"},
+    "complaints": {"tr": "şikayetler", "ar": "الشكاوى", "uk": "скарги", "ru": "жалобы"},
 }
 TELEGRAM_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
-_ASCII = str.maketrans({"ı": "i", "ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue"})
+_DOTLESS = str.maketrans({"ı": "i", "ß": "ss"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
 def ascii_word(word: str) -> str:
-    """The spelling someone without Turkish or German letters on their keyboard types: yardım → yardim."""
-    folded = unicodedata.normalize("NFKD", word.casefold().translate(_ASCII))
+    """The spelling someone without Turkish letters on their keyboard types: yardım → yardim, menü → menu."""
+    folded = unicodedata.normalize("NFKD", word.casefold().translate(_DOTLESS))
     return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def ascii_spellings(word: str) -> set[str]:
+    """Every way a word may be typed on a Latin keyboard: menü → menu, and as Germans write it, menue."""
+    return {ascii_word(word), ascii_word(word.casefold().translate(_UMLAUTS))}
 
 
 def command_words(key: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from conversations.i18n import TELEGRAM_COMMAND, ascii_word, base_language, command_words
+from conversations.i18n import TELEGRAM_COMMAND, ascii_spellings, ascii_word, base_language, command_words
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ class Command:
     def spellings(self) -> set[str]:
         words = {w.casefold() for w in (*self.words.values(), *command_words(self.key).values(),
                                          *self.aliases, self.key)}
-        return words | {a for a in map(ascii_word, words) if TELEGRAM_COMMAND.fullmatch(a)}
+        return words | {a for w in words for a in ascii_spellings(w) if TELEGRAM_COMMAND.fullmatch(a)}
 
 
 @dataclass(frozen=True)
