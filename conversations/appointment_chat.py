@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from conversations import appointments as appts
 from conversations import budget
@@ -24,7 +26,15 @@ from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules import billing
 from conversations.rules.billing import Month
 from conversations.rules.outcomes import AppointmentKind, Outcome
-from storage.models import Appointment, Case, CaseAssignment, Role
+from storage.models import (
+    Appointment,
+    AppointmentMember,
+    Case,
+    CaseAssignment,
+    FamilyMember,
+    Role,
+    StaffMember,
+)
 
 
 # --- parsing what staff type ------------------------------------------------------------------------------
@@ -509,3 +519,18 @@ REGISTRY.command(Command("appointment", {"de": "termin", "en": "appointment"}, N
                          roles=(Role.FACHKRAFT,), in_menu=True))
 REGISTRY.command(Command("hours", {"de": "stunden", "en": "hours"}, N_("Hours of my families"), show_hours,
                          Audience.STAFF, roles=(Role.FACHKRAFT, Role.FALLFUEHREND), in_menu=True))
+
+
+def my_appointments(session: Session, person: FamilyMember | StaffMember) -> list[dict[str, Any]]:
+    """/meine_daten: the appointments a family member was expected at, and what became of them."""
+    if not isinstance(person, FamilyMember):
+        return []
+    rows = session.scalars(select(Appointment).join(AppointmentMember).where(
+        AppointmentMember.member_id == person.id).order_by(Appointment.starts_at))
+    return [{"starts_at": a.starts_at.isoformat(), "minutes": a.duration_minutes, "kind": a.kind,
+             "outcome": a.outcome, "confirmed_by_family": a.confirmed_at is not None,
+             "cancelled_at": a.cancelled_at.isoformat() if a.cancelled_at else None,
+             "cancel_reason": a.cancel_reason} for a in rows]
+
+
+REGISTRY.data_sections["appointments"] = my_appointments

@@ -154,7 +154,7 @@ def send_agendas(session: Session, services: Services) -> int:
     now = services.clock.now()
     quiet = QuietHours.parse(services.settings.quiet_hours)
     local = now.astimezone(BERLIN)
-    if not (AGENDA_AT <= local.time() and not quiet.contains(now)):
+    if not (local.time() >= AGENDA_AT and not quiet.contains(now)):
         return 0  # too early, or too late for today (no agenda in quiet hours)
     tomorrow: date = local.date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(0), tzinfo=BERLIN)

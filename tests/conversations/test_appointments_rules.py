@@ -3,6 +3,7 @@ survive restarts, buttons of other families, outcome listeners and the family's 
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -205,3 +206,15 @@ def test_crisis_interventions_need_no_signature_unless_the_organisation_wants_it
         assert [a.id for a in nachweis.to_confirm(session, case, Month(2027, 3))] == [crisis, visit]
     assert nachweis.first_working_day(Month(2027, 5)) == date(2027, 5, 3)  # 1 May 2027 is a Saturday
     assert nachweis.first_working_day(Month(2027, 3)) == date(2027, 3, 1)
+
+
+def test_my_data_lists_my_appointments_and_not_those_of_others(app, linked):
+    add(app, berlin(2027, 3, 9, 10))
+    ayse, olga = linked["Ayşe"], linked["Olga"]
+    ayse.receive()
+    ayse.say("/my_data")
+    export = json.loads(next(m for m in reversed(ayse.seen) if m.attachments).attachments[0].data)
+    assert [a["starts_at"][:10] for a in export["appointments"]] == ["2027-03-09"]
+    olga.say("/my_data")
+    export = json.loads(next(m for m in reversed(olga.seen) if m.attachments).attachments[0].data)
+    assert export["appointments"] == []
