@@ -50,9 +50,9 @@ def tg_app(app: App, standin: BotApiStandIn) -> App:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: App) -> AsyncIterator[TelegramChannel]:
+async def serving(app: App, read_timeout: float = 3) -> AsyncIterator[TelegramChannel]:
     """The channel and outbox delivery as `wegbegleiter run` wires them."""
-    channel = TelegramChannel(app, poll_timeout=1, read_timeout=3, limits=UNPACED)
+    channel = TelegramChannel(app, poll_timeout=1, read_timeout=read_timeout, limits=UNPACED)
     dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
     channel.dispatcher = dispatcher
     stop = asyncio.Event()
@@ -223,6 +223,30 @@ async def test_a_photo_where_no_flow_takes_files_gets_a_kind_answer(tg_app, stan
         texts = await standin.wait_messages(AYSE, count + 1)
     assert "Danke für die Datei" in texts[count]
     assert standin.calls_of("getFile")  # it was fetched, within the size limit, and handed to the engine
+
+
+async def test_a_file_over_the_size_limit_is_not_fetched_and_the_person_is_told(tg_app, standin, codes):
+    async with serving(tg_app):
+        await link(standin, AYSE, codes["Ayşe"])
+        count = len(standin.messages(AYSE))
+        standin.send_document(AYSE, "scan.pdf", "application/pdf", b"%PDF-1.4", file_size=30 * 1024 * 1024)
+        texts = await standin.wait_messages(AYSE, count + 1)
+    assert "zu groß" in texts[count] and "10 MB" in texts[count]
+    assert standin.calls_of("getFile") == []
+
+
+async def test_a_send_that_times_out_is_sent_again_rather_than_lost(tg_app, standin, clock):
+    standin.fail_next("sendMessage", 0, hang=1.0)  # the request hangs past the client's timeout
+    async with serving(tg_app, read_timeout=0.3):
+        standin.say(AYSE, "hallo")
+        await standin.wait_for(lambda: len(standin.calls_of("sendMessage")) == 1)
+        await asyncio.sleep(1.2)
+        clock.advance(timedelta(seconds=3))  # the outbox's backoff
+        texts = await standin.wait_messages(AYSE, 2)
+    # Telegram may have carried out the hung request: a duplicate, never a lost message
+    assert all("Code aus Ihrem Einladungsbrief" in text for text in texts)
+    with tg_app.sessions() as session:
+        assert session.scalar(select(OutboxMessage.status)) == OutboxStatus.SENT
 
 
 async def test_a_group_chat_is_refused_politely_and_left(tg_app, standin, codes):

@@ -115,6 +115,7 @@ class BotApiStandIn:
             self.recent: deque[float] = deque()
             self.last_in_chat: dict[int, float] = {}
             self.too_many = 0  # 429s answered because of the flood limits
+            self.last_keyboard: dict[int, int] = {}  # chat → newest message sent with buttons
             self.handed_out: set[int] = set()  # update ids getUpdates returned at least once
 
     # --- what people do -----------------------------------------------------------------------
@@ -132,10 +133,11 @@ class BotApiStandIn:
                   "file_size": len(data)}]
         return self._message(chat_id, {"photo": photo, **({"caption": caption} if caption else {})})
 
-    def send_document(self, chat_id: int, filename: str, mime_type: str, data: bytes) -> int:
+    def send_document(self, chat_id: int, filename: str, mime_type: str, data: bytes, *,
+                      file_size: int | None = None) -> int:
         file_id = self._store_file(filename, data)
         document = {"file_id": file_id, "file_unique_id": file_id + "u", "file_name": filename,
-                    "mime_type": mime_type, "file_size": len(data)}
+                    "mime_type": mime_type, "file_size": len(data) if file_size is None else file_size}
         return self._message(chat_id, {"document": document})
 
     def send_voice(self, chat_id: int, data: bytes, duration: int = 3) -> int:
@@ -373,6 +375,8 @@ class BotApiStandIn:
             sent = Sent(next(self._ids), chat_id, method, reply_markup=params.get("reply_markup"), **extra)
             self.sent.append(sent)
             self.by_id[sent.message_id] = sent
+            if sent.reply_markup:
+                self.last_keyboard[chat_id] = sent.message_id
         message: dict[str, Any] = {"message_id": sent.message_id, "date": int(time.time()),
                                    "chat": self._chat(chat_id), "from": BOT_USER}
         if sent.text and method == "sendMessage":

@@ -1,0 +1,108 @@
+"""Button presses handled per second: a full Wegbegleiter flow step versus a bare python-telegram-bot echo bot.
+
+Both run against the same local Bot API stand-in in the same process. Each round, every chat presses the
+first button of its newest keyboard; the round ends when every chat has its answer (a new keyboard).
+
+* echo: answerCallbackQuery + sendMessage with one button, nothing else.
+* flow: the Telegram channel as `wegbegleiter run` wires it: the token is redeemed (database), the
+  keyboard removed, the engine turn runs (state and outbox in one transaction), the outbox sends the
+  reply with a fresh keyboard (its tokens written to the database) and marks it sent. The presses
+  alternate between "Sprache wählen" and "Deutsch" in the onboarding, so every one changes the state.
+  Telegram's pacing is switched off here (it is measured by telegram_burst.py).
+
+    .venv/bin/python bench/telegram_flow.py [--chats 100] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
+from telegram_common import TOKEN, fresh_app
+
+from bot.channels.base import Limits
+from bot.channels.telegram import TelegramChannel
+from bot.outbox import Dispatcher
+from tests.support.telegram_standin import BotApiStandIn
+
+UNPACED = Limits(per_second=None, per_chat_per_second=None)
+FIRST_CHAT = 700_000
+
+
+async def rounds(standin: BotApiStandIn, chats: list[int], count: int) -> float:
+    """Press the newest keyboard's first button in every chat, ``count`` times; seconds taken."""
+    started = time.perf_counter()
+    for _round in range(count):
+        pressed = {}
+        for chat in chats:
+            message_id = standin.last_keyboard[chat]
+            buttons = standin.by_id[message_id].buttons
+            standin.press(chat, buttons[0][0], data=buttons[0][1], message_id=message_id)
+            pressed[chat] = message_id
+        await standin.wait_for(lambda p=pressed: all(standin.last_keyboard[c] > m for c, m in p.items()), 120)
+    return time.perf_counter() - started
+
+
+async def echo_bot(standin: BotApiStandIn, chats: list[int], count: int) -> float:
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        await query.answer()
+        await context.bot.send_message(query.message.chat.id, f"echo {query.data}",
+                                       reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("again", callback_data="x")]]))
+
+    base = standin.base_url
+    app = ApplicationBuilder().token(TOKEN).base_url(base).base_file_url(base.replace("/bot", "/file/bot")).build()
+    app.add_handler(CallbackQueryHandler(on_press))
+    await app.initialize()
+    await app.start()
+    await app.updater.start_polling(timeout=1)
+    for chat in chats:  # a first message with a button in every chat
+        await app.bot.send_message(chat, "start", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("go", callback_data="x")]]))
+    seconds = await rounds(standin, chats, count)
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    return seconds
+
+
+async def wegbegleiter(standin: BotApiStandIn, chats: list[int], count: int) -> float:
+    app = fresh_app(standin)
+    channel = TelegramChannel(app, poll_timeout=1, limits=UNPACED)
+    dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
+    channel.dispatcher = dispatcher
+    stop = asyncio.Event()
+    await channel.start()
+    delivery = asyncio.create_task(dispatcher.run(stop))
+    for chat in chats:
+        standin.say(chat, "hallo")  # the onboarding asks for the code and offers "Sprache wählen"
+    await standin.wait_for(lambda: all(c in standin.last_keyboard for c in chats), 120)
+    seconds = await rounds(standin, chats, count)
+    stop.set()
+    await channel.stop()
+    await delivery
+    return seconds
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chats", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    standin = BotApiStandIn().start()
+    presses = args.chats * args.rounds
+    echo_chats = list(range(FIRST_CHAT, FIRST_CHAT + args.chats))
+    flow_chats = list(range(FIRST_CHAT + args.chats, FIRST_CHAT + 2 * args.chats))
+    echo = presses / await echo_bot(standin, echo_chats, args.rounds)
+    flow = presses / await wegbegleiter(standin, flow_chats, args.rounds)
+    print(f"{presses} button presses each ({args.chats} chats x {args.rounds} rounds)")
+    print(f"bare PTB echo bot:          {echo:7.1f} presses/s")
+    print(f"Wegbegleiter flow step:     {flow:7.1f} presses/s")
+    print(f"ratio flow/echo:            {flow / echo:7.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
