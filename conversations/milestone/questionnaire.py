@@ -8,6 +8,11 @@ at once with the open question, so the questionnaire resumes where it was after 
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from conversations import admin
 from conversations.context import Context
 from conversations.flows.base import Flow, Frame
@@ -17,7 +22,7 @@ from conversations.milestone import core
 from conversations.milestone.questions import SKIP, Facts, Question, questions, quote, team_names, value_label
 from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules.milestone import Version
-from storage.models import FamilyMember, MilestoneResponse
+from storage.models import FamilyMember, MilestoneResponse, StaffMember
 
 FLOW = "milestone"
 
@@ -335,6 +340,16 @@ def questionnaire_command(ctx: Context, _arg: str) -> None:
     start_questionnaire(ctx, open_[0])
 
 
+def my_answers(session: Session, person: FamilyMember | StaffMember) -> list[dict[str, Any]]:
+    """/meine_daten: a person's own questionnaires (their answers only, never anyone else's)."""
+    column = MilestoneResponse.member_id if isinstance(person, FamilyMember) else MilestoneResponse.staff_id
+    rows = session.scalars(select(MilestoneResponse).where(column == person.id).order_by(MilestoneResponse.id))
+    return [{"meeting": r.milestone.appointment.starts_at.isoformat(), "invited": r.invited_at.isoformat(),
+             "sent": r.submitted_at.isoformat() if r.submitted_at else None, "answers": core.answers(r),
+             "complaint_passed_on": r.complaint_consent} for r in rows]
+
+
+REGISTRY.data_sections["meilensteingespraech"] = my_answers
 REGISTRY.flow(Questionnaire())
 REGISTRY.action(Action("ms_open", open_from_button, Audience.LINKED))
 REGISTRY.command(Command("questionnaire", {"de": "fragebogen", "en": "questionnaire"},

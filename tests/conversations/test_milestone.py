@@ -342,3 +342,20 @@ def test_a_fachkraft_keeps_the_goals_in_the_chat(app, codes, bot):
     assert "nicht zur Verfügung" in kerstin.say("/ziele")[0]
     ayse = bot.link("ayse", codes["Ayşe"])
     assert "nicht zur Verfügung" in ayse.say("/ziele")[0]
+
+
+def test_a_worrying_answer_at_night_gets_help_and_the_questionnaire_goes_on(app, clock, codes, planned, bot):
+    emre = bot.link("emre", codes["Emre"])
+    clock.set(berlin(2027, 4, 4, 9, 0))
+    scan(app.services)
+    emre.receive()
+    emre.press("Fragebogen öffnen")
+    emre.press("Start")
+    emre.press("Noch nicht")
+    clock.set(berlin(2027, 4, 4, 23, 10))
+    answer = emre.say("ich halt das zuhause nicht mehr aus")
+    assert any("116 111" in t for t in answer)  # help at once (the child-protection screen)
+    assert "Ziel 2 von 2" in answer[-1]  # and his questionnaire continues
+    emre.say("/meine_daten")
+    data = next(m for m in emre.seen if m.attachments and m.attachments[0].filename == "meine-daten.json")
+    assert "ich halt das zuhause" in data.attachments[0].data.decode()  # his own answers, for him
