@@ -64,6 +64,11 @@ def applicable(qs: list[Question], answers: dict[str, dict]) -> list[Question]: 
     return result
 
 
+def young(response: MilestoneResponse) -> bool:
+    """The youth version speaks as to a young person (du in German, simpler words)."""
+    return response.version == Version.YOUTH
+
+
 def describe_answer(tr: Translator, q: Question, answer: dict | None) -> str:  # type: ignore[type-arg]
     if not answer:
         return tr.gettext("not answered")
@@ -101,7 +106,8 @@ class Questionnaire(Flow):
             self._closed(ctx)
             return
         if response.position and response.started_at:
-            ctx.say(ctx._("Welcome back! We continue where you stopped."))
+            ctx.say(ctx._("Welcome back! Let's go on where you stopped.") if young(response) else
+                    ctx._("Welcome back! We continue where you stopped."))
             self.goto(ctx, frame, response.position)
         else:
             self.goto(ctx, frame, "intro")
@@ -176,16 +182,18 @@ class Questionnaire(Flow):
     def _summary(self, ctx: Context, response: MilestoneResponse) -> None:
         _ = ctx._
         all_answers = core.answers(response)
-        lines = [_("Here is what you answered:"), ""]
+        lines = [_("This is what you answered:") if young(response) else _("Here is what you answered:"), ""]
         for q in self._questions(response, ctx.tr):
             lines.append(f"• {q.short(ctx.tr)}: {describe_answer(ctx.tr, q, all_answers.get(q.key))}")
-        lines += ["", _("Send your answers now? Until then you can change them.")]
+        lines += ["", _("Send it now? Until then you can still change everything.") if young(response) else
+                  _("Send your answers now? Until then you can change them.")]
         ctx.say("\n".join(lines), [Choice(_("Send"), "send"), Choice(_("Change an answer"), "change"),
                                    Choice(_("Later"), "later")])
 
     def _change_menu(self, ctx: Context, response: MilestoneResponse) -> None:
         qs = [q for q in self._questions(response, ctx.tr) if q.topic not in ("why",)]
-        ctx.say(ctx._("Which answer would you like to change?"),
+        ctx.say(ctx._("Which answer do you want to change?") if young(response) else
+                ctx._("Which answer would you like to change?"),
                 [*(Choice(q.short(ctx.tr), q.key) for q in qs), Choice(ctx._("Back to the overview"), "summary")])
 
     # --- answers -----------------------------------------------------------------------------
@@ -201,9 +209,9 @@ class Questionnaire(Flow):
                 qs = self._questions(response, ctx.tr)
                 self.goto(ctx, frame, qs[0].key if qs else "summary")
             elif ctx.choice == "later":
-                self._later(ctx)
+                self._later(ctx, response)
             else:
-                ctx.say(ctx._("Please choose one of the buttons."))
+                self._buttons(ctx, response)
                 self.ask(ctx, frame)
         elif step == "summary":
             if ctx.choice == "send":
@@ -211,9 +219,9 @@ class Questionnaire(Flow):
             elif ctx.choice == "change":
                 self.goto(ctx, frame, "change")
             elif ctx.choice == "later":
-                self._later(ctx)
+                self._later(ctx, response)
             else:
-                ctx.say(ctx._("Please choose one of the buttons."))
+                self._buttons(ctx, response)
                 self.ask(ctx, frame)
         elif step == "change":
             if ctx.choice and ctx.choice != "summary":
@@ -237,11 +245,12 @@ class Questionnaire(Flow):
             for attachment in ctx.incoming.attachments:
                 media = core.keep_media(ctx.session, response, key, attachment, ctx.now)
                 core.set_answer(response, key, media_id=media.id, text=ctx.text or None)
-            ctx.say(ctx._("Thank you, I have kept it with your answers."))
+            ctx.say(ctx._("Thanks, I have saved it with your answers.") if young(response) else
+                    ctx._("Thank you, I have kept it with your answers."))
         elif ctx.text and q.free_text:
             core.set_answer(response, key, text=ctx.text)
         else:
-            ctx.say(ctx._("Please choose one of the buttons."))
+            self._buttons(ctx, response)
             self.ask(ctx, frame)
             return
         ctx.audit("milestone.answered", "milestone_response", response.id, case_id=response.milestone.case_id,
@@ -259,9 +268,15 @@ class Questionnaire(Flow):
         start = keys.index(key) + 1 if key in keys else len(keys)
         return next((k for k in keys[start:] if k in asked), "summary")
 
-    def _later(self, ctx: Context) -> None:
+    def _buttons(self, ctx: Context, response: MilestoneResponse) -> None:
+        ctx.say(ctx._("Please tap one of the buttons.") if young(response) else
+                ctx._("Please choose one of the buttons."))
+
+    def _later(self, ctx: Context, response: MilestoneResponse) -> None:
         word = "/" + REGISTRY.commands["questionnaire"].word(ctx.tr.lang)
-        ctx.say(ctx._("Fine. Your answers so far are kept. Continue any time with {command}.").format(command=word))
+        text = (ctx._("Okay. Your answers so far are saved. Go on any time with {command}.") if young(response) else
+                ctx._("Fine. Your answers so far are kept. Continue any time with {command}."))
+        ctx.say(text.format(command=word))
         ctx.finish()
 
     def _send(self, ctx: Context, response: MilestoneResponse) -> None:
@@ -275,8 +290,11 @@ class Questionnaire(Flow):
                 file_complaint(ctx, response, complaint.get("text") or "")
         ctx.audit("milestone.sent", "milestone_response", response.id, case_id=response.milestone.case_id)
         ms = response.milestone
-        ctx.say(ctx._("Thank you! Your answers have been sent to {leader}. They will help to prepare the "
-                      "talk on {date}.").format(leader=ms.leader.name, date=ctx.tr.date(ms.appointment.starts_at)))
+        text = (ctx._("Thanks a lot! Your answers are now with {leader}. They help to prepare the meeting on "
+                      "{date}.") if young(response) else
+                ctx._("Thank you! Your answers have been sent to {leader}. They will help to prepare the "
+                      "talk on {date}."))
+        ctx.say(text.format(leader=ms.leader.name, date=ctx.tr.date(ms.appointment.starts_at)))
         ctx.finish()
 
 

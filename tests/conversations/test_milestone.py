@@ -214,7 +214,8 @@ def test_one_reminder_outside_quiet_hours_and_no_nagging(app, clock, codes, plan
         clock.set(berlin(2027, 4, day, 10, 0))
         scan(app.services)
     assert all("Erinnerung" not in t for t in emre.receive())
-    assert "Warum meinst du das?" in emre.press("Weiter")[1]  # resumes where he was
+    back = emre.press("Weiter")
+    assert "wo du aufgehört hast" in back[0] and "Warum meinst du das?" in back[1]  # resumes where he was
 
 
 def test_only_the_leader_and_the_team_read_the_answers(app, clock, codes, planned, bot):
