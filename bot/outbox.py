@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, true, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.channels.base import (
     OutgoingMessage,
@@ -81,6 +81,7 @@ class ChannelSender:
             heads = select(func.min(OutboxMessage.id)).where(in_line).group_by(OutboxMessage.address)
             rows = session.scalars(
                 select(OutboxMessage)
+                .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
                 .where(OutboxMessage.id.in_(heads), OutboxMessage.status == OutboxStatus.PENDING,
                        OutboxMessage.next_attempt_at <= now)
                 .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
@@ -125,6 +126,10 @@ class ChannelSender:
         loop = asyncio.get_running_loop()
         if loop.time() < self.paused_until:
             return 0
+        if self.overall is not None:
+            # A paced channel claims a few seconds' worth: a big claim only holds messages in
+            # "sending" while pacing lets them out, and the next claim waits for all of them.
+            limit = min(limit, max(1, int(self.overall.rate * 4)))
         batch = await asyncio.to_thread(self._claim_due, limit)
         await asyncio.gather(*(self._deliver(message) for message in batch))
         return len(batch)
