@@ -55,9 +55,10 @@ from bot.channels.base import (
     TemporaryFailure,
 )
 from conversations.clock import Clock
+from conversations.context import Services
 from conversations.i18n import available_languages, translator
 from conversations.messages import Attachment, Incoming
-from conversations.registry import REGISTRY, Audience, Command
+from conversations.registry import REGISTRY, Audience, Command, PeriodicTask
 from conversations.settings import Settings
 from storage.models import ChatIdentity, ConversationState, StaffMember, TelegramCallback, TelegramChatMenu
 
@@ -129,6 +130,20 @@ def redeem(sessions: sessionmaker[Session], clock: Clock, settings: Settings, to
 def forget_old_tokens(sessions: sessionmaker[Session], clock: Clock) -> None:
     with sessions.begin() as session:
         session.execute(delete(TelegramCallback).where(TelegramCallback.created_at < clock.now() - CALLBACK_MEMORY))
+
+
+def record_blocked(sessions: sessionmaker[Session], clock: Clock, address: str, blocked: bool) -> None:
+    """The person blocked (or unblocked) the bot: no reminder is sent into the void meanwhile."""
+    with sessions.begin() as session:
+        identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
+                                                             ChatIdentity.address == address))
+        if identity is not None:
+            identity.blocked_at = clock.now() if blocked else None
+            log.info("chat %s %s the bot", address, "blocked" if blocked else "unblocked")
+
+
+def forget_old_buttons(services: Services) -> None:
+    forget_old_tokens(services.sessions, services.clock)
 
 
 def chat_language(session: Session, address: str, settings: Settings) -> str:
@@ -391,7 +406,6 @@ class TelegramChannel:
                     if not self.transport.in_flight and not await asyncio.to_thread(self._due_or_sending):
                         break
                     await asyncio.sleep(0.05)
-        await asyncio.to_thread(forget_old_tokens, self.app.sessions, self.clock)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -405,8 +419,8 @@ class TelegramChannel:
         if chat.type != "private":
             await self._refuse_group(update)
             return
-        if update.message is None and update.callback_query is None:
-            return  # my_chat_member and the like: nothing to answer
+        if update.message is None and update.callback_query is None and update.my_chat_member is None:
+            return
         self.turns.put(chat.id, update)
 
     async def _handle(self, update: Update) -> None:
@@ -414,6 +428,10 @@ class TelegramChannel:
             await self._on_press(update)
         elif update.message is not None:
             await self._on_message(update, update.message)
+        elif update.my_chat_member is not None:
+            blocked = update.my_chat_member.new_chat_member.status == "kicked"
+            await asyncio.to_thread(record_blocked, self.app.sessions, self.clock, str(update.my_chat_member.chat.id),
+                                    blocked)
 
     async def _on_press(self, update: Update) -> None:
         query = update.callback_query
@@ -563,3 +581,4 @@ def channel_for(app: App) -> TelegramChannel | None:
 
 
 runner.CHANNEL_FACTORIES.append(channel_for)
+REGISTRY.tasks["telegram-buttons"] = PeriodicTask("telegram-buttons", 24 * 3600, forget_old_buttons)

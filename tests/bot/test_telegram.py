@@ -198,6 +198,29 @@ async def test_a_person_who_blocked_the_bot_is_recorded_and_not_retried(tg_app, 
     assert sum("Erinnerung" in p["text"] for p in standin.calls_of("sendMessage")) == 1
 
 
+async def test_blocking_the_bot_is_noticed_at_once_and_reminders_wait(tg_app, standin, codes, clock):
+    async with serving(tg_app):
+        await link(standin, AYSE, codes["Ayşe"])
+        standin.block_bot(AYSE)
+        await standin.wait_for(lambda: _blocked(tg_app))
+        with tg_app.sessions.begin() as session:
+            ayse = session.scalar(select(FamilyMember).where(FamilyMember.first_name == "Ayşe"))
+            assert notify(session, ayse, lambda tr: Reply("Erinnerung"), now=clock.now(), kind="reminder",
+                          email=False) == []  # nothing is queued for a chat that blocked the bot
+
+
+def _blocked(app: App) -> bool:
+    with app.sessions() as session:
+        return session.scalar(select(ChatIdentity.blocked_at)) is not None
+
+
+def test_the_channel_is_served_only_with_a_token(app, tg_app):
+    from bot.runner import configured_channels
+
+    assert [c.name for c in configured_channels(tg_app)].count("telegram") == 1
+    assert "telegram" not in [c.name for c in configured_channels(app)]
+
+
 async def test_my_data_arrives_as_a_document_and_a_chart_as_a_photo(tg_app, standin, codes, clock):
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     async with serving(tg_app) as channel:

@@ -170,6 +170,15 @@ class BotApiStandIn:
         }
         return self._add({"callback_query": query})
 
+    def block_bot(self, chat_id: int) -> int:
+        """The person blocks the bot: sends fail with 403, and Telegram tells the bot (my_chat_member)."""
+        self.block(chat_id)
+        bot_member = {"user": BOT_USER, "status": "member"}
+        change = {"chat": self._chat(chat_id), "from": self._user(chat_id, "Ayşe", "de"), "date": int(time.time()),
+                  "old_chat_member": bot_member, "new_chat_member": {**bot_member, "status": "kicked",
+                                                                     "until_date": 0}}
+        return self._add({"my_chat_member": change})
+
     def redeliver(self, update_id: int) -> None:
         """Telegram sends an update again (e.g. it did not see the confirmation)."""
         with self.lock:
