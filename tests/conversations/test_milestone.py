@@ -297,28 +297,32 @@ def test_the_questionnaire_reads_well_in_english(app, clock, codes, planned, bot
 
 
 def test_goals_and_milestones_from_the_command_line(app, codes, tmp_path, monkeypatch, settings):
+    import json
+
     from click.testing import CliRunner
 
     from bot import cli as cli_module
 
     monkeypatch.setattr(cli_module, "load_app", lambda init=False: build(settings, app.services.clock))
-    runner = CliRunner()
-    added = runner.invoke(cli_module.cli, ["goals", "add", "1", "Leyla schläft in ihrem Bett", "--level",
-                                           "handlungsziel"])
-    assert added.exit_code == 0, added.output
-    listed = runner.invoke(cli_module.cli, ["goals", "list", "1"])
-    assert "Leyla schläft" in listed.output and "Children: Emre, Leyla" in listed.output
     with app.sessions() as session:
+        ref = yilmaz(session).reference
         jana_id = staff_named(session, "Jana Weber").id
         sabine_id = staff_named(session, "Sabine Roth").id
-    refused = runner.invoke(cli_module.cli, ["milestone", "add", "1", "--date", "2027-04-14T10:00", "--leader",
+    runner = CliRunner()
+    added = runner.invoke(cli_module.cli, ["goals", "add", ref, "Leyla schläft in ihrem Bett", "--level",
+                                           "handlungsziel"])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli_module.cli, ["goals", "list", ref])
+    assert "Leyla schläft" in listed.output and "Children: Emre, Leyla" in listed.output
+    refused = runner.invoke(cli_module.cli, ["milestone", "add", ref, "--date", "2027-04-14T10:00", "--leader",
                                              str(jana_id)])
-    assert refused.exit_code != 0
-    made = runner.invoke(cli_module.cli, ["milestone", "add", "1", "--date", "2027-04-14T10:00", "--leader",
+    assert refused.exit_code != 0 and "gespraechsfuehrung" in refused.output
+    made = runner.invoke(cli_module.cli, ["milestone", "add", ref, "--date", "2027-04-14T10:00", "--leader",
                                           str(sabine_id), "--json"])
     assert made.exit_code == 0, made.output
     pdf = tmp_path / "summary.pdf"
-    shown = runner.invoke(cli_module.cli, ["milestone", "summary", "1", "--pdf", str(pdf)])
+    shown = runner.invoke(cli_module.cli, ["milestone", "summary", str(json.loads(made.output)["id"]), "--pdf",
+                                           str(pdf)])
     assert shown.exit_code == 0, shown.output
     assert "Leyla schläft" in shown.output and pdf.read_bytes().startswith(b"%PDF")
 
