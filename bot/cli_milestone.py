@@ -114,6 +114,9 @@ def milestone_summary(milestone_id: int, pdf_path: Path | None, language: str, a
         tr = translator(language)
         built = summary.build(tr, ms)
         text = summary.as_text(tr, built)
+        evaluation = summary.evaluation_text(tr, ms)
+        if evaluation:
+            text += "\n\n" + evaluation
         if pdf_path:
             pdf_path.write_bytes(summary.as_pdf(tr, built))
         audit(session, at=app.services.clock.now(), actor=CLI.label, action="milestone.summary_read",

@@ -165,6 +165,12 @@ def questions(facts: Facts) -> list[Question]:
             "better", "better",
             lambda tr: tr.gettext("What would you like to be different or better, for example in the cooperation?"),
             short=lambda tr: tr.gettext("What should be different or better")))
+        # Seed 000: critical topics are agreed beforehand, so that the leader can raise them as an outsider.
+        result.append(Question(
+            "critical", "critical",
+            lambda tr: tr.gettext("Is there a critical topic that {leader} should raise as an outsider in the "
+                                  "talk? The family does not see this.").format(leader=facts.leader),
+            short=lambda tr: tr.gettext("Critical topic for the talk")))
     else:
         complaint = (
             (lambda tr: tr.gettext("Is there something that annoys you or that you want to complain about? "

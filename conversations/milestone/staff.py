@@ -13,7 +13,7 @@ from sqlalchemy import select
 from conversations.context import Context
 from conversations.i18n import N_
 from conversations.messages import Choice
-from conversations.milestone import core
+from conversations.milestone import core, summary
 from conversations.milestone.scan import summary_message
 from conversations.registry import REGISTRY, Action, Audience, Command
 from storage.models import Appointment, Milestone, Role
@@ -46,6 +46,9 @@ def show_summary(ctx: Context, arg: str) -> None:
         return
     reply = summary_message(ctx.tr, ctx.session, ms)
     ctx.say(reply.text, attachments=reply.attachments)
+    evaluation = summary.evaluation_text(ctx.tr, ms)
+    if evaluation:
+        ctx.say(evaluation)
     ctx.audit("milestone.summary_read", "milestone", ms.id, case_id=ms.case_id)
     ctx.resume()
 

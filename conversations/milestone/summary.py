@@ -92,6 +92,7 @@ def build(tr: Translator, ms: Milestone) -> Summary:
             row(_("Wishes"), "wishes", "wishes", compare=False),
             _complaints(tr, family, parsed),
             row(_("What the Fachkräfte would like different or better"), "better", "better", compare=False),
+            row(_("Critical topics to raise as an outsider (Fachkräfte)"), "critical", "critical", compare=False),
             row(_("Anything else"), "else", "else", compare=False),
         ]),
     ]
@@ -145,6 +146,30 @@ def as_text(tr: Translator, summary: Summary) -> str:
     if len(text) > CHAT_LIMIT:
         text = text[:CHAT_LIMIT].rsplit("\n", 1)[0] + "\n…\n" + _("The PDF has everything.")
     return text
+
+
+def evaluation_text(tr: Translator, ms: Milestone) -> str | None:
+    """The evaluation after the talk, for the leader and the Fachkräfte only (never the family)."""
+    from sqlalchemy import select
+
+    from storage.models import MilestoneEvaluation
+
+    session = _session(ms)
+    found = session.scalar(select(MilestoneEvaluation).where(MilestoneEvaluation.milestone_id == ms.id))
+    if found is None:
+        return None
+    _ = tr.gettext
+    signs = {True: _("yes"), False: _("no"), None: "—"}[found.child_protection_signs]
+    lines = [f"*{_('Evaluation after the talk')}*",
+             _("Signs of Kindeswohlgefährdung: {answer}").format(answer=signs)
+             + (f" – {found.child_protection_note}" if found.child_protection_note else ""),
+             _("Blind spots: {text}").format(text=found.blind_spots or "—"),
+             _("Insights: {text}").format(text=found.insights or "—")]
+    for action in found.actions:
+        who = action.assignee.name if action.assignee else "—"
+        when = tr.date(action.due_on, "medium") if action.due_on else "—"
+        lines.append(_("Action: {action} ({name}, {date})").format(action=action.text, name=who, date=when))
+    return "\n".join(lines)
 
 
 def as_pdf(tr: Translator, summary: Summary) -> bytes:

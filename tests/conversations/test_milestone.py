@@ -158,7 +158,8 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     jana.press("🙂")
     jana.say("Dass Emre mehr mitentscheidet")
     assert "anders oder besser" in jana.last.text
-    jana.say("Mehr Mitwirkung bei Terminen")
+    assert "als Außenstehende" in jana.say("Mehr Mitwirkung bei Terminen")[0]
+    jana.say("Die Fehlzeiten von Emre")
     jana.press("Überspringen")
     jana.press("Abschicken")
 
@@ -172,7 +173,7 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     assert "Familie: Ayşe: Teilweise – „Er geht öfter, aber noch nicht jeden Tag“" in summary
     assert "Fachkräfte: Jana: Noch nicht – „Emre fehlt oft montags“" in summary
     assert "Einmal kam niemand" in summary and "an die Beschwerdestelle weitergegeben" in summary
-    assert "Mehr Mitwirkung bei Terminen" in summary
+    assert "Mehr Mitwirkung bei Terminen" in summary and "Jana: „Die Fehlzeiten von Emre“" in summary
     assert "Nicht geschickt: Emre Yılmaz, Tobias Klein" in summary
     message = sabine.last
     pdf = next(a for a in message.attachments if a.mime_type == "application/pdf")
@@ -255,6 +256,7 @@ def test_only_the_leader_and_the_team_read_the_answers(app, clock, codes, planne
 def test_evaluation_after_the_talk_with_an_action_reminder(app, clock, codes, planned, bot):
     sabine = bot.link("sabine", codes["Sabine"])
     jana = bot.link("jana", codes["Jana"])
+    ayse = bot.link("ayse", codes["Ayşe"])
     clock.set(berlin(2027, 4, 14, 11, 0))
     scan(app.services)
     assert all("Auswertung" not in t for t in sabine.receive())  # the talk is still going on
@@ -279,6 +281,13 @@ def test_evaluation_after_the_talk_with_an_action_reminder(app, clock, codes, pl
     scan(app.services)
     reminders = [t for t in jana.receive() if "Gespräch mit der Schule" in t]
     assert len(reminders) == 1
+
+    # The evaluation is for the leader and the Fachkräfte: Jana reads it with the summary; the family cannot.
+    jana.say("/meilenstein")
+    shown = jana.press(next(c.label for c in jana.last.choices if "Yılmaz" in c.label))
+    assert any("Blinde Flecken: Die Schulangst" in t for t in shown)
+    assert "nicht zur Verfügung" in ayse.say("/meilenstein")[0]
+    assert "nicht mehr" in ayse.say(payload=f"act:ms_summary:{planned}")[0]
 
 
 def test_the_questionnaire_reads_well_in_english(app, clock, codes, planned, bot):
