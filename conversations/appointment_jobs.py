@@ -85,11 +85,15 @@ def remind_families(session: Session, services: Services) -> int:
     due_rows = session.scalars(select(Appointment).where(
         Appointment.outcome == Outcome.PLANNED, Appointment.starts_at > now,
         Appointment.starts_at <= now + LOOKAHEAD).order_by(Appointment.starts_at))
+    offsets: dict[int, list[str]] = {}
     for appointment in due_rows:
-        told = _last_told(session, appointment)
-        due = [(quiet.next_allowed(reminder_due(appointment.starts_at, o)), o)
-               for o in offsets_for(session, appointment.case_id)]
-        due = [(at, o) for at, o in due if told <= at <= now and at < appointment.starts_at]
+        if appointment.case_id not in offsets:
+            offsets[appointment.case_id] = offsets_for(session, appointment.case_id)
+        due = [(quiet.next_allowed(reminder_due(appointment.starts_at, o)), o) for o in offsets[appointment.case_id]]
+        due = [(at, o) for at, o in due if at <= now and at < appointment.starts_at]
+        if due:  # only then ask when the family last heard of it (one query fewer for most appointments)
+            told = _last_told(session, appointment)
+            due = [(at, o) for at, o in due if told <= at]
         if not due:
             continue
         _at, offset = max(due)
