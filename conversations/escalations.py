@@ -220,6 +220,7 @@ def attendance_message(escalation: Escalation, *, reminder: bool = False) -> Cal
             _("As the service agreement asks, we let you know without delay. "
               "For questions, please contact the Fachkräfte of the case:"),
             *contact_lines(tr, admin.team(case)),
+            *([f"• {case.organisation.name}: {case.organisation.phone}"] if case.organisation.phone else []),
             "",
             _("Please confirm that you received this message."),
         ]

@@ -121,7 +121,7 @@ def test_three_misses_one_escalation_by_chat_and_email_acknowledged_by_link(app,
     assert reference in mail["Subject"]
     for day in ("16. März 2027", "23. März 2027", "30. März 2027"):
         assert day in body
-    assert "Jana Weber" in body and "Tobias Klein" in body  # who to ask
+    assert "Jana Weber" in body and "Tobias Klein" in body and "0391 555 0100" in body  # who to ask
     assert "Yılmaz" not in body and "Ayşe" not in body  # no more personal data than needed
     assert mail["Message-ID"].startswith("<wegbegleiter-outbox-")
 
