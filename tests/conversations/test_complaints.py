@@ -306,3 +306,13 @@ def test_an_organisation_sets_its_own_deadlines_and_ombudsstelle(settings):
     own = Organisation(name="Brücke e.V.", settings={"complaints": {
         "take_up_working_days": 1, "answer_days": 10, "ombudsstelle": "Ombudsstelle Magdeburg, 0391 000"}})
     assert rules.policy(settings, own) == rules.Policy(1, 10, "Ombudsstelle Magdeburg, 0391 000")
+
+
+def test_a_complaint_at_night_is_acknowledged_at_once_and_reaches_the_officer_in_the_morning(bot, codes, clock):
+    kerstin = bot.link("kerstin", codes["Kerstin"])
+    olga = bot.link("olga", codes["Olga"])
+    clock.set(berlin(2027, 3, 2, 22, 30))
+    assert "Ihr Zeichen: B-2027-0001" in complain_anonymously_about_tobias(olga)[0]
+    assert kerstin.receive() == []
+    clock.set(berlin(2027, 3, 3, 8, 0))
+    assert "Eine neue Beschwerde ist eingegangen" in kerstin.receive()[0]
