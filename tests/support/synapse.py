@@ -198,6 +198,7 @@ class MatrixPerson:
         self.client.restore_login(user.user_id, user.device_id, user.access_token)
         self.received: dict[str, list[Any]] = {}
         self.left: set[str] = set()
+        self.joined: dict[str, set[str]] = {}  # per room: who joined (besides this person)
         self._read: dict[str, int] = {}  # per room: messages already waited for
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -224,6 +225,8 @@ class MatrixPerson:
             if isinstance(event, RoomMemberEvent):
                 if event.membership == "leave":
                     self.left.add(room.room_id)
+                elif event.membership == "join":
+                    self.joined.setdefault(room.room_id, set()).add(event.state_key)
             else:
                 self.received.setdefault(room.room_id, []).append(event)
             self._changed.notify_all()

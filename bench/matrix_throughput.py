@@ -1,0 +1,217 @@
+"""Matrix: messages per second and bot CPU per message, Wegbegleiter versus a bare matrix-nio echo bot.
+
+Run by hand (not by pytest); it starts its own Synapse on 127.0.0.1 and both bots as child processes,
+so each bot's CPU time is its own (read from /proc)::
+
+    .venv/bin/python -m bench.matrix_throughput --people 8 --turns 20          # E2EE rooms
+    .venv/bin/python -m bench.matrix_throughput --people 8 --turns 20 --plain  # unencrypted rooms
+
+A turn for Wegbegleiter is a full flow step through the real engine, database and outbox: the person
+sends ``/sprache`` and gets the language question, then types ``1`` and gets the confirmation. A turn
+for the echo bot is one text echoed back. Every person waits for the answer before the next turn (as
+people do); all people write at the same time. On 2 cores Synapse itself is the bottleneck, so compare
+the bots by CPU per message and latency rather than by messages per second alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MatrixRoom, RoomMessageText
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.synapse import MatrixPerson, Synapse, User, free_port  # noqa: E402
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+
+
+# --- the bare echo bot (runs in its own process) ------------------------------------------------------
+async def echo_bot(homeserver: str, user_id: str, device_id: str, token: str, store: str) -> None:
+    Path(store).mkdir(parents=True, exist_ok=True)
+    client = AsyncClient(homeserver, user_id, device_id=device_id, store_path=store,
+                         config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
+    client.restore_login(user_id, device_id, token)
+
+    async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == user_id and event.membership == "invite":
+            await client.join(room.room_id)
+
+    async def on_text(room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender != user_id:
+            await client.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": event.body},
+                                   ignore_unverified_devices=True)
+
+    client.add_event_callback(on_invite, InviteMemberEvent)
+    client.add_event_callback(on_text, RoomMessageText)
+    if client.should_upload_keys:
+        await client.keys_upload()
+    await client.sync_forever(timeout=30_000, full_state=True)
+
+
+# --- measuring -----------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def drive(people: list[MatrixPerson], rooms: list[str], turns: int, step) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+
+    async def one(person: MatrixPerson, room: str) -> None:
+        for turn in range(turns):
+            started = time.perf_counter()
+            await step(person, room, turn)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(p, r) for p, r in zip(people, rooms, strict=True)))
+    return time.perf_counter() - started, latencies
+
+
+async def echo_step(person: MatrixPerson, room: str, turn: int) -> None:
+    text = f"ping {turn}"
+    await person.say(room, text)
+    await person.until(room, text, timeout=60)
+
+
+async def flow_step(person: MatrixPerson, room: str, turn: int) -> None:
+    if turn % 2 == 0:
+        await person.say(room, "/sprache")
+        await person.until(room, "In welcher Sprache", timeout=60)
+    else:
+        await person.say(room, "1")  # Deutsch
+        await person.until(room, "auf Deutsch", timeout=60)
+
+
+def report(name: str, elapsed: float, latencies: list[float], cpu: float) -> dict[str, float]:
+    count = len(latencies)
+    figures = {"messages_per_s": count / elapsed, "cpu_ms_per_message": 1000 * cpu / count,
+               "latency_p50_ms": 1000 * statistics.median(latencies),
+               "latency_p95_ms": 1000 * statistics.quantiles(latencies, n=20)[18]}
+    print(f"{name:12s} {count:4d} turns in {elapsed:5.1f} s: {figures['messages_per_s']:5.1f} msg/s, "
+          f"bot CPU {figures['cpu_ms_per_message']:5.1f} ms/msg, latency p50 {figures['latency_p50_ms']:4.0f} ms, "
+          f"p95 {figures['latency_p95_ms']:4.0f} ms")
+    return figures
+
+
+# --- setting up ----------------------------------------------------------------------------------
+def wegbegleiter_data(workdir: Path, count: int) -> tuple[dict[str, str], list[str]]:
+    """A database with the demo and ``count`` extra family members; returns the environment and codes."""
+    from bot.app import build
+    from bot.demo import ACTOR, seed
+    from conversations import admin
+    from conversations.settings import Settings
+    from storage.models import Case, MemberKind
+
+    env = {"WEGBEGLEITER_DATA_DIR": str(workdir / "wb"), "WEGBEGLEITER_SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite:///{workdir}/wb.db", "HTTP_LISTEN": f"127.0.0.1:{free_port()}"}
+    app = build(Settings(data_dir=env["WEGBEGLEITER_DATA_DIR"], database_url=env["DATABASE_URL"], secret_key=SECRET,
+                         log_level="WARNING"), init=True)
+    codes = []
+    with app.sessions.begin() as session:
+        now = app.services.clock.now()
+        seed(session, app.services.clock, 14)
+        case = session.query(Case).first()
+        for number in range(count):
+            member = admin.add_member(session, ACTOR, now, case, f"Kind{number}", "Bench", MemberKind.CHILD,
+                                      date(2012, 1, 1), "de")
+            codes.append(admin.invite(session, ACTOR, now, member, 14))
+    app.db.dispose()
+    return env, codes
+
+
+async def family(server: Synapse, workdir: Path, count: int, tag: str) -> list[MatrixPerson]:
+    people = []
+    for number in range(count):
+        person = MatrixPerson(server, server.register(f"{tag}{number}"), workdir / f"{tag}-{number}")
+        await person.start()
+        people.append(person)
+    return people
+
+
+async def open_rooms(people: list[MatrixPerson], bot: User, encrypted: bool) -> list[str]:
+    rooms = await asyncio.gather(*(p.direct_chat(bot.user_id, encrypted=encrypted) for p in people))
+    await asyncio.gather(*(p.wait_for(lambda p=p, r=r: bot.user_id in p.joined.get(r, ()), timeout=60)
+                           for p, r in zip(people, rooms, strict=True)))
+    return list(rooms)
+
+
+async def onboard(person: MatrixPerson, room: str, code: str) -> None:
+    await person.say(room, code)
+    await person.until(room, "1. Deutsch", timeout=60)
+    await person.say(room, "1")
+    await person.until(room, "Bevor es losgeht", timeout=60)
+    await person.say(room, "1")  # Ich bin einverstanden
+    await person.until(room, "Was möchten Sie tun?", timeout=60)
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="wb-matrix-bench-"))
+    server = Synapse(workdir / "synapse")
+    (workdir / "synapse").mkdir()
+    server.start()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        # The bare echo bot.
+        echo = server.register("echo")
+        child = subprocess.Popen([sys.executable, __file__, "--echo-bot", server.url, echo.user_id, echo.device_id,
+                                  echo.access_token, str(workdir / "echo-store")], cwd=ROOT)
+        children.append(child)
+        people = await family(server, workdir, args.people, "e")
+        rooms = await open_rooms(people, echo, not args.plain)
+        await asyncio.gather(*(p.say(r, "warm up") for p, r in zip(people, rooms, strict=True)))
+        await asyncio.gather(*(p.until(r, "warm up", timeout=60) for p, r in zip(people, rooms, strict=True)))
+        cpu = cpu_seconds(child.pid)
+        elapsed, latencies = await drive(people, rooms, args.turns, echo_step)
+        bare = report("echo bot", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+        for person in people:
+            await person.stop()
+        child.terminate()
+        child.wait()
+
+        # Wegbegleiter, as `wegbegleiter run` serves it.
+        bot = server.register("wegbegleiter")
+        env, codes = wegbegleiter_data(workdir, args.people)
+        env |= {"MATRIX_HOMESERVER": server.url, "MATRIX_USER_ID": bot.user_id, "MATRIX_PASSWORD": bot.password}
+        child = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env={**os.environ, **env})
+        children.append(child)
+        people = await family(server, workdir, args.people, "w")
+        rooms = await open_rooms(people, bot, not args.plain)
+        await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
+        await asyncio.gather(*(onboard(p, r, c) for p, r, c in zip(people, rooms, codes, strict=True)))
+        cpu = cpu_seconds(child.pid)
+        elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
+        full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+        for person in people:
+            await person.stop()
+        print(f"{'E2EE' if not args.plain else 'plain'} rooms, {args.people} people: Wegbegleiter uses "
+              f"{full['cpu_ms_per_message'] / bare['cpu_ms_per_message']:.1f}× the echo bot's CPU per message")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                child.wait(10)
+        server.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--echo-bot":
+        asyncio.run(echo_bot(*sys.argv[2:7]))
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=8, help="family members writing at the same time")
+    parser.add_argument("--turns", type=int, default=20, help="turns per person")
+    parser.add_argument("--plain", action="store_true", help="unencrypted rooms instead of E2EE")
+    asyncio.run(main(parser.parse_args()))
