@@ -66,6 +66,11 @@ FREQUENCY = {
     Version.YOUTH: [("too_few", N_("Too rarely")), ("right", N_("Just right")), ("too_many", N_("Too often"))],
 }
 FREQUENCY[Version.STAFF] = FREQUENCY[Version.ADULT]
+CONTACT = {  # contact is an amount, not a count: "too little", not "too few"
+    Version.ADULT: [("too_little", N_("Too little")), ("right", N_("About right")), ("too_much", N_("Too much"))],
+    Version.YOUTH: FREQUENCY[Version.YOUTH],
+}
+CONTACT[Version.STAFF] = CONTACT[Version.ADULT]
 WELLBEING = {
     Version.ADULT: [("good", N_("Well")), ("mixed", N_("Partly well")), ("bad", N_("Not well"))],
     Version.YOUTH: [("good", N_("Good")), ("mixed", N_("So-so")), ("bad", N_("Not good"))],
@@ -77,6 +82,7 @@ CONSENT = [("yes", N_("Yes, pass it on")), ("no", N_("No, only for the talk"))]
 VALUE_LABELS: dict[str, str] = {
     **{v: lbl for v, lbl in RATING[Version.ADULT]},
     **{v: lbl for v, lbl in FREQUENCY[Version.ADULT]},
+    **{v: lbl for v, lbl in CONTACT[Version.ADULT]},
     **{v: lbl for v, lbl in WELLBEING[Version.ADULT]},
     **{v: lbl for v, lbl in CONSENT},
 }
@@ -129,7 +135,7 @@ def questions(facts: Facts) -> list[Question]:
         visits = lambda tr: tr.gettext("How often do your Fachkräfte visit you at home? Are there…")  # noqa: E731
         contact = lambda tr: tr.gettext("How often do the Fachkräfte have contact with your children? Is it…")  # noqa: E731
     result.append(Question("visits", "visits", visits, FREQUENCY[v], short=lambda tr: tr.gettext("Home visits")))
-    result.append(Question("contact", "contact", contact, FREQUENCY[v],
+    result.append(Question("contact", "contact", contact, CONTACT[v],
                            short=lambda tr: tr.gettext("Contact with the children")))
 
     for member_id, name in facts.children:
