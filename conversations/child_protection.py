@@ -4,7 +4,8 @@ Every free text a family member sends passes :func:`screen` before the flow sees
 once with help that works now (110/112, Nummer gegen Kummer, Elterntelefon, the Träger's own number)
 and alerts the case's Fachkräfte and the Träger's Leitung urgently (chat and email, past quiet hours),
 with the message. The screen only adds replies: the flow the person was in continues. Nothing is decided
-automatically; the alert stays open until a person marks it handled (button, email link, CLI).
+automatically; the alert stays open until a person marks it handled (button, email link, CLI). One still
+open two hours into the next working hours is raised again, once.
 
 The phrases are data (``conversations/data/danger_phrases.toml``): curated per language, compared after
 normalising case, diacritics and repeated letters, with one typo allowed in longer words. All languages
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -25,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from conversations import admin
 from conversations.context import Context, Services, audit
-from conversations.escalations import CHILD_PROTECTION, ack_choice, create, leitung, tell
+from conversations.escalations import CHILD_PROTECTION, REMINDERS, ack_choice, create, leitung, tell
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
 from conversations.registry import REGISTRY, Action, Audience, Command
-from storage.models import Escalation, FamilyMember, Organisation
+from conversations.rules.quiet_hours import QuietHours
+from storage.models import Escalation, FamilyMember, Organisation, StaffMember
 
 PHRASES_FILE = Path(__file__).parent / "data" / "danger_phrases.toml"
 MAX_GAP = 2  # other words allowed between two words of a phrase
@@ -265,6 +268,46 @@ def help_lines(tr: Translator, org: Organisation | None) -> list[str]:
 
 
 # --- raising an alert -----------------------------------------------------------------------------------
+# An alert still open this long after the start of the next working hours is raised again (e.g. 23:10 →
+# 10:00 the next morning), in case the night's messages were not seen.
+REMIND_AFTER = timedelta(hours=2)
+
+
+def alert_message(alert: Escalation, *, reminder: bool = False) -> Callable[[Translator], Reply]:
+    member, case = alert.member, alert.case
+    phrase = alert.facts.get("phrase")
+
+    def render(tr: Translator) -> Reply:
+        _ = tr.gettext
+        name = member.first_name if member else "—"
+        if phrase:
+            said = [_("{name} ({ref}) wrote at {when}:").format(name=name, ref=case.reference,
+                                                               when=tr.when(alert.created_at)),
+                    f"“{alert.message}”",
+                    _("Recognised: “{phrase}”.").format(phrase=phrase)]
+        else:
+            said = [_("{name} ({ref}) pressed “Tell my Fachkräfte now” in the emergency help at {when}.").format(
+                name=name, ref=case.reference, when=tr.when(alert.created_at))]
+        head = [_("Still open: nobody has marked this alert as handled yet."), ""] if reminder else []
+        return Reply("\n".join([
+            *head,
+            _("Urgent: a message that may point to a risk for a child."), "", *said, "",
+            _("Wegbegleiter showed the emergency numbers and decides nothing itself. Please look at it now, "
+              "follow your Kinderschutz procedure (§ 8a SGB VIII), and mark the alert as handled when "
+              "someone has taken it on."),
+        ]), [ack_choice(tr, alert)])
+
+    return render
+
+
+def alert_subject(alert: Escalation) -> Callable[[Translator], str]:
+    return lambda tr: tr.gettext("Urgent: possible risk for a child – case {ref}").format(ref=alert.case.reference)
+
+
+def alerted(session: Session, alert: Escalation) -> list[StaffMember]:
+    return [*admin.team(alert.case), *leitung(session, alert.case.organisation)]
+
+
 def raise_alert(session: Session, services: Services, member: FamilyMember, *, key: str, message: str,
                 phrase: Phrase | None) -> Escalation | None:
     """Record the alert and alert the Fachkräfte and the Leitung urgently; None if this key was seen."""
@@ -272,6 +315,7 @@ def raise_alert(session: Session, services: Services, member: FamilyMember, *, k
     case = member.case
     alert = create(session, Escalation(
         kind=CHILD_PROTECTION, key=key, case_id=case.id, member_id=member.id, message=message, created_at=now,
+        due_at=QuietHours.parse(services.settings.quiet_hours).next_allowed(now) + REMIND_AFTER,
         facts={"phrase": phrase.text if phrase else None, "language": phrase.language if phrase else None,
                "source": "message" if phrase else "button"},
     ))
@@ -279,30 +323,14 @@ def raise_alert(session: Session, services: Services, member: FamilyMember, *, k
         return None
     audit(session, at=now, actor=f"member:{member.id}", action="child_protection.alert", object_type="escalation",
           object_id=alert.id, case_id=case.id, source=alert.facts["source"])
-
-    def render(tr: Translator) -> Reply:
-        _ = tr.gettext
-        if phrase:
-            said = [_("{name} ({ref}) wrote at {when}:").format(name=member.first_name, ref=case.reference,
-                                                               when=tr.when(now)),
-                    f"“{message}”",
-                    _("Recognised: “{phrase}”.").format(phrase=phrase.text)]
-        else:
-            said = [_("{name} ({ref}) pressed “Tell my Fachkräfte now” in the emergency help at {when}.").format(
-                name=member.first_name, ref=case.reference, when=tr.when(now))]
-        return Reply("\n".join([
-            _("Urgent: a message that may point to a risk for a child."), "", *said, "",
-            _("Wegbegleiter showed the emergency numbers and decides nothing itself. Please look at it now, "
-              "follow your Kinderschutz procedure (§ 8a SGB VIII), and mark the alert as handled when "
-              "someone has taken it on."),
-        ]), [ack_choice(tr, alert)])
-
-    def subject(tr: Translator) -> str:
-        return tr.gettext("Urgent: possible risk for a child – case {ref}").format(ref=case.reference)
-
-    people = [*admin.team(case), *leitung(session, case.organisation)]
-    tell(session, alert, people, "alert", render, now=now, subject=subject, email=True, urgent=True)
+    tell(session, alert, alerted(session, alert), "alert", alert_message(alert), now=now,
+         subject=alert_subject(alert), email=True, urgent=True)
     return alert
+
+
+def remind_open_alert(session: Session, alert: Escalation, now: datetime) -> None:
+    tell(session, alert, alerted(session, alert), "reminder", alert_message(alert, reminder=True), now=now,
+         subject=alert_subject(alert), email=True, urgent=True)
 
 
 def screen(ctx: Context) -> None:
@@ -346,6 +374,7 @@ def tell_fachkraefte(ctx: Context, _arg: str) -> None:
 
 
 REGISTRY.text_screens.append(screen)
+REMINDERS[CHILD_PROTECTION] = remind_open_alert
 REGISTRY.command(Command("emergency", {"de": "notfall", "en": "emergency", "tr": "acil"},
                          N_("Emergency help"), emergency, Audience.ANYONE, in_menu=True,
                          aliases=("sos", "notruf", "hilfe_notfall")))

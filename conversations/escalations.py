@@ -257,38 +257,45 @@ def notify_attendance(session: Session, escalation: Escalation, *, now: datetime
              not_before=send_at, subject=attendance_subject(escalation))
 
 
+def remind_attendance(session: Session, escalation: Escalation, now: datetime) -> None:
+    """Sent again to the fallführende Fachkraft; the Leitung is told."""
+    case = escalation.case
+    recipients = admin.team(case, Role.FALLFUEHREND)
+    tell(session, escalation, recipients, "reminder", attendance_message(escalation, reminder=True),
+         now=now, subject=attendance_subject(escalation), email=True)
+    first_sent = min((n.at for n in escalation.notices if n.purpose == "notify"), default=escalation.created_at)
+
+    def to_leitung(tr: Translator) -> Reply:
+        _ = tr.gettext
+        text = _("Case {ref} ({title}): the message to the fallführende Fachkraft ({names}) about "
+                 "{count} appointments without participation, sent on {when}, has not been confirmed "
+                 "yet. Please make sure it has reached the Jugendamt.").format(
+            ref=case.reference, title=case.title, names=", ".join(p.name for p in recipients) or "—",
+            count=len(escalation.facts.get("appointments", [])), when=tr.when(first_sent))
+        return Reply("\n".join([text, *_streak_lines(tr, escalation)]), [ack_choice(tr, escalation)])
+
+    tell(session, escalation, leitung(session, case.organisation), "leitung", to_leitung, now=now,
+         subject=attendance_subject(escalation))
+
+
+# What happens when an escalation of a kind is still open at its ``due_at`` (once per escalation).
+REMINDERS: dict[str, Callable[[Session, Escalation, datetime], None]] = {ATTENDANCE: remind_attendance}
+
+
 def remind_unacknowledged(services: Services) -> None:
-    """Periodic task: not acknowledged in time → sent again, and the Leitung is told (once)."""
+    """Periodic task: an escalation still open when it is due is sent again, and the Leitung told (once)."""
     now = services.clock.now()
     with services.sessions.begin() as session:
         overdue = session.scalars(
-            select(Escalation).where(Escalation.kind == ATTENDANCE, Escalation.acknowledged_at.is_(None),
+            select(Escalation).where(Escalation.kind.in_(list(REMINDERS)), Escalation.acknowledged_at.is_(None),
                                      Escalation.reminded_at.is_(None), Escalation.due_at <= now)
             .order_by(Escalation.id).limit(200)
         ).all()
         for escalation in overdue:
             escalation.reminded_at = now
-            case = escalation.case
-            recipients = admin.team(case, Role.FALLFUEHREND)
-            tell(session, escalation, recipients, "reminder", attendance_message(escalation, reminder=True),
-                 now=now, subject=attendance_subject(escalation), email=True)
-            first_sent = min((n.at for n in escalation.notices if n.purpose == "notify"), default=escalation.created_at)
-
-            def to_leitung(tr: Translator, escalation: Escalation = escalation, first_sent: datetime = first_sent,
-                           recipients: list[StaffMember] = recipients) -> Reply:
-                _ = tr.gettext
-                text = _("Case {ref} ({title}): the message to the fallführende Fachkraft ({names}) about "
-                         "{count} appointments without participation, sent on {when}, has not been confirmed "
-                         "yet. Please make sure it has reached the Jugendamt.").format(
-                    ref=escalation.case.reference, title=escalation.case.title,
-                    names=", ".join(p.name for p in recipients) or "—",
-                    count=len(escalation.facts.get("appointments", [])), when=tr.when(first_sent))
-                return Reply("\n".join([text, *_streak_lines(tr, escalation)]), [ack_choice(tr, escalation)])
-
-            tell(session, escalation, leitung(session, case.organisation), "leitung", to_leitung, now=now,
-                 subject=attendance_subject(escalation))
+            REMINDERS[escalation.kind](session, escalation, now)
             audit(session, at=now, actor="system", action="escalation.reminded", object_type="escalation",
-                  object_id=escalation.id, case_id=case.id)
+                  object_id=escalation.id, case_id=escalation.case_id)
 
 
 # --- acknowledging -------------------------------------------------------------------------------

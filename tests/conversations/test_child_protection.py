@@ -217,3 +217,26 @@ def test_an_organisation_adds_its_own_phrases(app, bot, codes):
         org.settings = {**(org.settings or {}), "child_protection": {"extra_phrases": {"de": ["kellerraum"]}}}
     assert "116 111" in emre.say("der kellerraum ist wieder zu")[0]
     assert alerts(app)[0].facts["phrase"] == "kellerraum"
+
+
+def test_an_alert_nobody_took_on_by_the_next_morning_is_raised_again_once(app, bot, codes, clock, mailbox):
+    from bot import scheduler
+
+    jana = bot.link("jana", codes["Jana"])
+    emre = bot.link("emre", codes["Emre"])
+    clock.set(berlin(2027, 3, 18, 23, 10))
+    emre.say("ich halt das zuhause nicht mehr aus")
+    assert len(jana.receive()) == 1
+    deliver_email(app, mailbox)
+
+    clock.set(berlin(2027, 3, 19, 9, 55))  # quiet hours ended at 08:00; two hours to take it on
+    scheduler.run_all(app.services)
+    assert jana.receive() == []
+    clock.set(berlin(2027, 3, 19, 10, 5))
+    scheduler.run_all(app.services)
+    scheduler.run_all(app.services)
+    [again] = jana.receive()
+    assert "Noch offen" in again and "ich halt das zuhause nicht mehr aus" in again
+    deliver_email(app, mailbox)
+    assert len(mailbox.to(LEITUNG)) == 2 and "Noch offen" in mailbox.to(LEITUNG)[1].get_content()
+    assert alerts(app)[0].acknowledged_at is None  # still nothing closed by itself
