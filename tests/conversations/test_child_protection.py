@@ -240,3 +240,29 @@ def test_an_alert_nobody_took_on_by_the_next_morning_is_raised_again_once(app, b
     deliver_email(app, mailbox)
     assert len(mailbox.to(LEITUNG)) == 2 and "Noch offen" in mailbox.to(LEITUNG)[1].get_content()
     assert alerts(app)[0].acknowledged_at is None  # still nothing closed by itself
+
+
+def test_the_leitung_marks_an_alert_handled_with_the_link_in_her_email(app, bot, codes, clock, mailbox):
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot import web
+
+    jana = bot.link("jana", codes["Jana"])
+    emre = bot.link("emre", codes["Emre"])
+    emre.say("my dad hits me")
+    deliver_email(app, mailbox)
+    body = mailbox.only(LEITUNG).get_content()
+    path = re.search(r"Als erledigt markieren:\s+\S+?(/ack/\S+)", body).group(1)
+
+    async def press() -> tuple[str, str]:
+        async with TestClient(TestServer(web.make_app(app), host="127.0.0.1")) as client:
+            asked = await (await client.get(path)).text()
+            done = await (await client.post(path)).text()
+            return asked, done
+
+    asked, done = asyncio.run(press())
+    assert "übernommen" in asked and "Danke, Martina Hoffmann" in done
+    assert alerts(app)[0].acknowledged_via == "email-link"
+    assert any("Martina Hoffmann" in t and "erledigt" in t for t in jana.receive())
