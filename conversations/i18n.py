@@ -52,10 +52,15 @@ def catalog_dir() -> Path:
 
 def available_languages() -> list[str]:
     """The source language plus every language with a catalog, German first, in the menu's order."""
+    return list(_available_languages())
+
+
+@cache
+def _available_languages() -> tuple[str, ...]:  # read once per process: every translator() asks
     found = {p.parent.parent.name for p in catalog_dir().glob("*/LC_MESSAGES/messages.po")}
     found |= {DEFAULT_LANGUAGE, SOURCE_LANGUAGE}
     ordered = [lang for lang in MENU_ORDER if lang in found]
-    return ordered + sorted(found - set(ordered))
+    return (*ordered, *sorted(found - set(ordered)))
 
 
 def language_name(lang: str) -> str:
