@@ -186,7 +186,8 @@ def open_responses(session: Session, person: FamilyMember | StaffMember, now: da
     column = MilestoneResponse.member_id if isinstance(person, FamilyMember) else MilestoneResponse.staff_id
     rows = session.scalars(
         select(MilestoneResponse).join(Milestone).join(Appointment)
-        .where(column == person.id, MilestoneResponse.submitted_at.is_(None), Appointment.starts_at > now)
+        .where(column == person.id, MilestoneResponse.submitted_at.is_(None), Appointment.starts_at > now,
+               Appointment.outcome.not_in(("cancelled_by_family", "cancelled_by_provider")))
         .order_by(Appointment.starts_at)
     )
     return list(rows)

@@ -22,9 +22,11 @@ from conversations.milestone import core
 from conversations.milestone.questions import SKIP, Facts, Question, questions, quote, team_names, value_label
 from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules.milestone import Version
+from conversations.rules.outcomes import Outcome
 from storage.models import FamilyMember, MilestoneResponse, StaffMember
 
 FLOW = "milestone"
+CANCELLED = (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)
 
 
 def facts_for(response: MilestoneResponse, tr: Translator) -> Facts:
@@ -92,8 +94,11 @@ class Questionnaire(Flow):
     # --- the frame: {"response": id, "back_to_summary": bool} ------------------------------------
     def _response(self, ctx: Context, frame: Frame) -> MilestoneResponse | None:
         response = core.own_response(ctx.session, int(frame.data.get("response", 0)), ctx.person)
-        if response is None or response.submitted_at is not None or response.milestone.appointment.starts_at <= ctx.now:
+        if response is None or response.submitted_at is not None:
             return None
+        appointment = response.milestone.appointment
+        if appointment.starts_at <= ctx.now or appointment.outcome in CANCELLED:
+            return None  # the talk began or was cancelled: nothing to prepare any more
         return response
 
     def _closed(self, ctx: Context) -> None:

@@ -373,3 +373,19 @@ def test_a_worrying_answer_at_night_gets_help_and_the_questionnaire_goes_on(app,
     emre.say("/meine_daten")
     data = next(m for m in emre.seen if m.attachments and m.attachments[0].filename == "meine-daten.json")
     assert "ich halt das zuhause" in data.attachments[0].data.decode()  # his own answers, for him
+
+
+def test_a_cancelled_talk_closes_the_questionnaires(app, clock, codes, planned, bot):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    clock.set(berlin(2027, 4, 4, 9, 0))
+    scan(app.services)
+    ayse.receive()
+    ayse.press("Fragebogen öffnen")
+    ayse.press("Start")
+    with app.sessions.begin() as session:
+        core.milestone(session, planned).appointment.outcome = "cancelled_by_provider"
+    assert "abgeschlossen" in ayse.press("Teilweise")[0]
+    assert "keinen Fragebogen" in ayse.say("/fragebogen")[0]
+    clock.set(berlin(2027, 4, 8, 10, 0))
+    scan(app.services)
+    assert all("Erinnerung" not in t for t in ayse.receive())
