@@ -126,6 +126,17 @@ async def test_a_father_types_his_code_and_continues_in_english(tg_app, standin,
         await standin.wait_for(lambda: "my_data" in standin.menu(chat_id=MURAT))
 
 
+async def test_staff_and_families_each_get_the_command_menu_of_their_role(tg_app, standin, codes):
+    jana = 5010
+    async with serving(tg_app):
+        await link(standin, AYSE, codes["Ayşe"])
+        await link(standin, jana, codes["Jana"])
+        await standin.wait_for(lambda: standin.menu(chat_id=AYSE) and standin.menu(chat_id=jana))
+    family, staff = standin.menu(chat_id=AYSE), standin.menu(chat_id=jana)
+    assert "beschwerde" in family and "termin" not in family
+    assert "termin" in staff and "beschwerde" not in staff and "hilfe" in staff
+
+
 async def test_replayed_forged_and_foreign_buttons_are_refused_kindly_and_change_nothing(tg_app, standin, codes):
     async with serving(tg_app):
         standin.say(AYSE, codes["Ayşe"])
