@@ -8,31 +8,13 @@ Status, category and outcome values are the strings of :mod:`conversations.compl
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
-from storage import crypto
-from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.base import Base, EncryptedBytes, EncryptedText, UTCDateTime  # noqa: F401 (c001 names it here)
 from storage.models.core import ChatIdentity, StaffMember
-
-
-class EncryptedBytes(TypeDecorator[bytes]):
-    """Files encrypted at rest: the Fernet token of their base64 form (about 1.8 × the size)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.encrypt(base64.b64encode(bytes(value)).decode())
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else base64.b64decode(crypto.decrypt(value))
 
 
 class Complaint(Base):

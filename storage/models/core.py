@@ -14,14 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.base import Base, EncryptedBytes, EncryptedText, UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -266,7 +265,7 @@ class OutboxAttachment(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     mime_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes)  # a complaint's photo must not lie here in clear
 
 
 class ProcessedEvent(Base):

@@ -99,3 +99,15 @@ def test_a_photo_where_none_is_expected_gets_a_kind_answer(bot, codes):
     answer = ayse.say(attachments=(Attachment("foto.jpg", "image/jpeg", b"\xff\xd8jpeg"),))
     assert "Ich kann hier nur Text und Knöpfe lesen" in answer[0]
     assert "Was möchten Sie tun?" in answer[1]
+
+
+def test_a_file_waiting_in_the_outbox_is_not_readable_in_the_database(bot, codes, app):
+    from sqlalchemy import text
+
+    olga = bot.link("olga", codes["Olga"])
+    olga.say("/meine_daten")
+    with app.db.connect() as conn:
+        stored = conn.execute(text("SELECT data FROM outbox_attachment")).scalars().all()
+    assert stored and all(b"Petrenko" not in (s if isinstance(s, bytes) else s.encode()) for s in stored)
+    export = next(m for m in olga.seen if m.attachments).attachments[0].data
+    assert b"Olga Petrenko" in export  # and the person still gets the file
