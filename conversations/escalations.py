@@ -165,7 +165,8 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
     appointments = list(session.scalars(
         select(Appointment).where(Appointment.case_id == case.id).order_by(Appointment.starts_at, Appointment.id)))
     history = [facts_of(a) for a in appointments]
-    streak = escalation_due(history, rule)
+    changed = next(i for i, a in enumerate(appointments) if a.id == appointment.id)
+    streak = escalation_due(history, rule, changed)
     if streak is None:
         return
     # The streak is named after its first appointment: a fourth miss continues the same streak (no

@@ -132,9 +132,32 @@ def current_streak(history: Sequence[AppointmentFacts], rule: AttendanceRule) ->
     return streak
 
 
-def escalation_due(history: Sequence[AppointmentFacts], rule: AttendanceRule) -> list[int] | None:
-    """The streak if it reached the rule's length (the caller escalates once per streak), else None."""
-    streak = current_streak(history, rule)
+def streaks(history: Sequence[AppointmentFacts], rule: AttendanceRule) -> list[list[int]]:
+    """Every run of appointments without participation, each ended by one that resets (or still running)."""
+    runs: list[list[int]] = [[]]
+    for position, facts in enumerate(history):
+        match effect(facts, rule):
+            case Effect.COUNTS:
+                runs[-1].append(position)
+            case Effect.RESETS if runs[-1]:
+                runs.append([])
+            case _:
+                pass
+    return [run for run in runs if run]
+
+
+def escalation_due(history: Sequence[AppointmentFacts], rule: AttendanceRule,
+                   changed: int | None = None) -> list[int] | None:
+    """The streak that reached the rule's length, else None (the caller escalates once per streak).
+
+    ``changed``: the position of the appointment whose outcome was just recorded. Outcomes are not always
+    recorded in order (the visit of the 30th may be entered before the no-show of the 23rd): then the
+    streak is the one this appointment belongs to or lies within, not only the one still running.
+    """
+    if changed is None:
+        streak = current_streak(history, rule)
+    else:
+        streak = next((run for run in streaks(history, rule) if run[0] <= changed <= run[-1]), [])
     return streak if len(streak) >= rule.streak_length else None
 
 

@@ -79,6 +79,22 @@ def test_cancellations_in_time_and_by_the_provider_neither_count_nor_reset():
     assert escalation_due(history, RULE) == [0, 2, 5]
 
 
+def test_outcomes_recorded_out_of_order_still_find_the_streak():
+    history = [visit(Outcome.NO_SHOW, week=0), visit(Outcome.NO_SHOW, week=1), visit(Outcome.NO_SHOW, week=2),
+               visit(Outcome.TOOK_PLACE, week=3)]
+    # The visit of week 3 was recorded first; the no-show of week 2 is entered afterwards.
+    assert escalation_due(history, RULE) is None  # the running streak is empty...
+    assert escalation_due(history, RULE, changed=2) == [0, 1, 2]  # ...but this one completed three in a row
+    assert escalation_due(history, RULE, changed=3) is None
+
+
+def test_a_correction_to_a_neutral_outcome_joins_two_runs():
+    history = [visit(Outcome.NO_SHOW, week=0), visit(Outcome.NO_SHOW, week=1),
+               visit(Outcome.CANCELLED_BY_PROVIDER, week=2),  # was recorded as "took place" first
+               visit(Outcome.NO_SHOW, week=3), visit(Outcome.TOOK_PLACE, week=4)]
+    assert escalation_due(history, RULE, changed=2) == [0, 1, 3]
+
+
 def test_an_organisation_configures_the_rule():
     rule = AttendanceRule.from_settings({
         "streak_length": 2,

@@ -305,3 +305,15 @@ def test_the_runner_serves_the_link_endpoint_on_http_listen(app):
 
     status, page = asyncio.run(go())
     assert status == 403 and "ungültig" in page
+
+
+def test_outcomes_entered_out_of_order_still_escalate_once(app, codes, clock, mailbox):
+    ids = weekly_visits(app)
+    at(app, clock, berlin(2027, 3, 9, 12, 30), Outcome.NO_SHOW, ids[0])
+    at(app, clock, berlin(2027, 3, 16, 12, 30), Outcome.NO_SHOW, ids[1])
+    at(app, clock, berlin(2027, 3, 30, 12, 30), Outcome.TOOK_PLACE, ids[3])  # Jana records the 30th first
+    assert escalations(app) == []
+    at(app, clock, berlin(2027, 3, 30, 13, 0), Outcome.NO_SHOW, ids[2])  # ... and then the 23rd
+    assert len(escalations(app)) == 1
+    deliver_email(app, mailbox)
+    assert "23. März 2027" in mailbox.only(SCHULZ).get_content()
