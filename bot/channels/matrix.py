@@ -42,6 +42,8 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     JoinError,
+    KeysUploadError,
+    KeysUploadResponse,
     LocalProtocolError,
     LoginError,
     MatrixRoom,
@@ -59,6 +61,7 @@ from nio import (
     UploadError,
     WhoamiError,
 )
+from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import select
 
@@ -229,6 +232,7 @@ class MatrixChannel:
         await self._login()
         if self.client.should_upload_keys:
             await self.client.keys_upload()
+        await self._publish_fallback_key()
         self._stopping.clear()
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
 
@@ -331,9 +335,36 @@ class MatrixChannel:
                 log.warning("Matrix sync failed (%s); trying again", exc)
                 await asyncio.sleep(min(60.0, 0.5 * 2 ** min(failures, 7)))
 
+    async def _publish_fallback_key(self) -> None:
+        """Upload a fallback key (nio does not): when many new senders claim all one-time keys before the
+        next sync tops them up, they get this key instead of none, and their first message stays readable.
+
+        A new one each start and whenever the one-time keys ran out (the old one may have been used);
+        vodozemac keeps the previous fallback key, so sessions started with it still work.
+        """
+        olm = self.client.olm
+        if olm is None:
+            return
+        account = olm.account._account  # nio wraps vodozemac's Account and has no fallback key API
+        account.generate_fallback_key()
+        keys = {}
+        for key_id, key in account.fallback_key.items():
+            body: dict[str, Any] = {"key": key.to_base64(), "fallback": True}
+            body["signatures"] = {self.user_id: {f"ed25519:{self.client.device_id}": olm.sign_json(body)}}
+            keys[f"signed_curve25519:{key_id}"] = body
+        method, path, data = Api.keys_upload(self.client.access_token, {"fallback_keys": keys})
+        answer = await self.client._send(KeysUploadResponse, method, path, data)
+        if isinstance(answer, KeysUploadError):
+            log.warning("could not upload the fallback key: %s", answer.message)
+            return
+        account.mark_keys_as_published()
+        olm.save_account()
+
     async def _keep_keys(self) -> None:
         """What nio's sync_forever does between syncs: keys up, device lists fresh, key requests out."""
         client = self.client
+        if client.olm is not None and client.olm.uploaded_key_count == 0:
+            await self._publish_fallback_key()  # all one-time keys were claimed: the fallback may be in use
         if client.should_upload_keys:  # tops the one-time keys up to the maximum after every claim
             await client.keys_upload()
         if client.should_query_keys:

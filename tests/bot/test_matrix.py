@@ -212,6 +212,25 @@ async def test_undecryptable_message_gets_a_kind_answer(matrix_bot, family, syna
     assert "konnte Ihre letzte Nachricht nicht lesen" in await ayse.next_text(room)
 
 
+async def test_when_all_one_time_keys_are_claimed_the_fallback_key_keeps_new_chats_readable(
+        matrix_bot, family, synapse, tmp_path):
+    stranger = synapse.register("stranger")
+    bot_device = matrix_bot.channel.client.device_id
+    claim = {"one_time_keys": {matrix_bot.user.user_id: {bot_device: "signed_curve25519"}}}
+    for _attempt in range(200):  # many new senders at once
+        answer = synapse._request("POST", "/_matrix/client/v3/keys/claim", claim, token=stranger.access_token)
+        (key,) = answer["one_time_keys"][matrix_bot.user.user_id][bot_device].values()
+        if key.get("fallback"):
+            break
+    assert key.get("fallback"), "a claim after the last one-time key gets the fallback key"
+
+    leyla = await person(family, synapse, tmp_path, "leyla")
+    room = await leyla.direct_chat(matrix_bot.user.user_id)
+    await leyla.next_text(room)
+    await leyla.say(room, "hallo")
+    assert "nicht finden" in await leyla.next_text(room)  # read and answered: not undecryptable
+
+
 # --- delivery outcomes ------------------------------------------------------------------------------------
 async def test_when_the_person_leaves_the_bot_leaves_and_delivery_stops(matrix_bot, family, synapse, tmp_path):
     emre = await person(family, synapse, tmp_path, "emre")
