@@ -47,8 +47,11 @@ def show_summary(ctx: Context, arg: str) -> None:
     reply = summary_message(ctx.tr, ctx.session, ms)
     ctx.say(reply.text, attachments=reply.attachments)
     evaluation = summary.evaluation_text(ctx.tr, ms)
-    if evaluation:
-        ctx.say(evaluation)
+    over = ms.appointment.starts_at <= ctx.now
+    record = ([Choice(ctx._("Record the evaluation"), f"act:ms_eval:{ms.id}")]
+              if over and core.may_evaluate(ctx.staff, ms) else [])
+    if evaluation or record:
+        ctx.say(evaluation or ctx._("The evaluation after the talk is not recorded yet."), record)
     ctx.audit("milestone.summary_read", "milestone", ms.id, case_id=ms.case_id)
     ctx.resume()
 

@@ -263,6 +263,9 @@ def test_evaluation_after_the_talk_with_an_action_reminder(app, clock, codes, pl
     clock.set(berlin(2027, 4, 14, 12, 0))
     scan(app.services)
     assert "Bitte erfassen Sie die Auswertung mit Jana Weber, Tobias Klein" in sabine.receive()[-1]
+    sabine.say("/meilenstein")  # the way back in, if the message is long gone
+    later = sabine.press(next(c.label for c in sabine.last.choices if "Yılmaz" in c.label))
+    assert any("noch nicht erfasst" in t for t in later)
     assert "Kindeswohlgefährdung" in sabine.press("Auswertung erfassen")[0]
     assert "Blinde Flecken" in sabine.press("Keine Anzeichen")[0]
     assert "Metaebene" in sabine.say("Die Schulangst von Emre war bisher kaum Thema")[0]
