@@ -17,6 +17,7 @@ from bot.app import App
 from bot.channels.base import Limits, OutgoingMessage
 from bot.channels.console import render
 from bot.outbox import ChannelSender
+from conversations.i18n import available_languages, language_name, translator
 from conversations.messages import Attachment, Incoming
 
 CHANNEL = "test"
@@ -91,5 +92,6 @@ class Bot:
         chat = self.chat(address)
         chat.say(code)
         chat.press(language_label)
-        chat.press({"Deutsch": "Ich bin einverstanden"}.get(language_label, "I agree"))
+        lang = next((code for code in available_languages() if language_name(code) == language_label), "en")
+        chat.press(translator(lang).gettext("I agree"))
         return chat
