@@ -452,6 +452,13 @@ class NewAppointment(Flow):
             hours=appts.hours_text(ctx.tr, frame.data["minutes"]))
         if weeks > 1:
             text += " " + _("Every week, {weeks} times.").format(weeks=weeks)
+        stmt = budget.case_statement(ctx.session, case, Month.of(start))
+        if budget.periods(ctx.session, case) and frame.data["kind"] != AppointmentKind.KRISENINTERVENTION \
+                and billing.exceeds_budget(stmt, frame.data["minutes"]):
+            text += " " + _("This goes beyond the budget for that month ({remaining} left); the fallführende "
+                            "Fachkraft will be asked to confirm the extra hours.").format(
+                                remaining=appts.hours_text(ctx.tr, stmt.allowed_minutes - stmt.used_minutes
+                                                           - stmt.planned_minutes))
         ctx.say(text + " " + _("Shall I enter it and tell the family?"),
                 [Choice(_("Yes, enter it"), "yes"), Choice(_("No, discard"), "no")])
 

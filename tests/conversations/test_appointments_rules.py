@@ -46,8 +46,15 @@ def test_hours_beyond_the_budget_wait_for_the_fallfuehrende_fachkraft(app, linke
     add(app, berlin(2027, 3, 2, 10))
     add(app, berlin(2027, 3, 9, 10))
     assert outbox(app, "budget.over") == []
-    add(app, berlin(2027, 3, 16, 10), 90)  # 5.5 h planned against 4 h
-    warning = "\n".join(linked["Jana"].receive())
+    jana = linked["Jana"]
+    jana.receive()
+    jana.say("/appointment")
+    jana.press("Home visit")
+    jana.say("16.03.2027")
+    jana.say("10:00")
+    jana.press("1.5 h")
+    assert "goes beyond the budget for that month (0 h left)" in "\n".join(jana.press("Once"))
+    warning = "\n".join(jana.press("Yes, enter it"))  # 5.5 h planned against 4 h
     assert "goes beyond the budget" in warning and "by 1.5 h" in warning
     mail = outbox(app, "budget.approval")
     assert [m.channel for m in mail] == ["email"] and mail[0].choices[0]["payload"].startswith("act:approve_hours:")
