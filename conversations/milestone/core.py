@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from conversations import admin
 from conversations.admin import Actor, AdminError
@@ -191,6 +191,13 @@ def open_responses(session: Session, person: FamilyMember | StaffMember, now: da
         .order_by(Appointment.starts_at)
     )
     return list(rows)
+
+
+def session_of(row: object) -> Session:
+    """The session a loaded row belongs to (the summary and questions read goals beside it)."""
+    session = object_session(row)
+    assert session is not None, "a detached row"
+    return session
 
 
 # --- answers ----------------------------------------------------------------------------------

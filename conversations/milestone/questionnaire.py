@@ -31,7 +31,7 @@ CANCELLED = (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)
 
 def facts_for(response: MilestoneResponse, tr: Translator) -> Facts:
     ms = response.milestone
-    session_goals = [(g.id, g.level, g.text) for g in core.goals(_session(response), ms.case_id)]
+    session_goals = [(g.id, g.level, g.text) for g in core.goals(core.session_of(response), ms.case_id)]
     kids = [(m.id, m.first_name) for m in core.children(ms.case)]
     person = response.member or response.staff
     assert person is not None
@@ -42,12 +42,6 @@ def facts_for(response: MilestoneResponse, tr: Translator) -> Facts:
         case_title=ms.case.title, organisation=ms.case.organisation.name, goals=session_goals, children=kids,
         self_member_id=response.member_id,
     )
-
-
-def _session(obj: object):  # type: ignore[no-untyped-def]
-    from sqlalchemy.orm import object_session
-
-    return object_session(obj)
 
 
 def applicable(qs: list[Question], answers: dict[str, dict]) -> list[Question]:  # type: ignore[type-arg]

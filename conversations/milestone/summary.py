@@ -78,7 +78,7 @@ def build(tr: Translator, ms: Milestone) -> Summary:
                                          [parsed[r.id].get(key, {}).get("choice") for r in staff])
         return result
 
-    session_goals = core.goals(_session(ms), ms.case_id)
+    session_goals = core.goals(core.session_of(ms), ms.case_id)
     sections = [
         Section(_("Goals of the Hilfeplan"), [
             row(f"{core.level_label(tr, g.level)}: {g.text}", f"goal:{g.id}", "goal", f"why:{g.id}")
@@ -119,12 +119,6 @@ def _complaints(tr: Translator, family: list[MilestoneResponse], parsed: dict[in
     return result
 
 
-def _session(obj: object):  # type: ignore[no-untyped-def]
-    from sqlalchemy.orm import object_session
-
-    return object_session(obj)
-
-
 def as_text(tr: Translator, summary: Summary) -> str:
     _ = tr.gettext
     lines = [summary.title, "",
@@ -154,7 +148,7 @@ def evaluation_text(tr: Translator, ms: Milestone) -> str | None:
 
     from storage.models import MilestoneEvaluation
 
-    session = _session(ms)
+    session = core.session_of(ms)
     found = session.scalar(select(MilestoneEvaluation).where(MilestoneEvaluation.milestone_id == ms.id))
     if found is None:
         return None
