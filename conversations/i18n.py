@@ -165,6 +165,8 @@ def isolate_ltr_runs(line: str) -> str:
             if _is_ltr(line[j]):
                 last = j
             j += 1
+        if last + 1 < n and line[last + 1] == "." and (last == i or not line[last - 1].isalpha()):
+            last += 1  # an abbreviation's point stays with it: "Brücke e.V.", "Dr."
         out.append(LRI + line[i:last + 1] + PDI)
         i = last + 1
     return "".join(out)

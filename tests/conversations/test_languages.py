@@ -124,6 +124,7 @@ def test_arabic_dates_and_numbers_are_isolated_and_german_untouched():
     line = arabic.display("الرمز: ABCD-EFG-HJK.")
     assert line == f"{RLM}الرمز: {LRI}ABCD-EFG-HJK{PDI}."
     assert arabic.display(line) == line  # applied twice, nothing doubles
+    assert arabic.display("من Brücke e.V. اليوم") == f"{RLM}من {LRI}Brücke e.V.{PDI} اليوم"  # the abbreviation's point
 
 
 def test_leichte_sprache_formats_dates_in_german_and_falls_back_to_german():
