@@ -97,3 +97,25 @@ def test_every_message_renders_in_every_language_with_real_values(lang):
             if fields and re.search(r"\{[a-z_]*\}", shown):
                 failures.append(f"placeholder left in text: {shown[:60]!r}")
     assert failures == []
+
+
+def test_the_check_catches_a_gap_a_fuzzy_entry_and_a_broken_placeholder(tmp_path, monkeypatch):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    template = Catalog()
+    for msgid in ("Hello {name}, welcome!", "Please choose one of the buttons.", "Budget: {hours}", "Yes"):
+        template.add(msgid)
+    catalog = Catalog(locale="tr")
+    catalog.add("Hello {name}, welcome!", "Merhaba {isim}, hoş geldiniz!")  # placeholder translated by mistake
+    catalog.add("Please choose one of the buttons.", "Lütfen düğmelerden birini seçin.", flags=["fuzzy"])
+    catalog.add("Budget: {hours}", "Bütçe: {hours}")  # fine; "Yes" is missing
+    (tmp_path / "tr" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "messages.pot").open("wb") as fh:
+        write_po(fh, template)
+    with (tmp_path / "tr" / "LC_MESSAGES" / "messages.po").open("wb") as fh:
+        write_po(fh, catalog)
+    monkeypatch.setattr(i18n_tool, "catalog_dir", lambda: tmp_path)
+    found = {(p.msgid, p.what.split(" (")[0]) for p in i18n_tool.check()}
+    assert found == {("Hello {name}, welcome!", "placeholders differ"),
+                     ("Please choose one of the buttons.", "fuzzy"), ("Yes", "missing")}
