@@ -111,20 +111,21 @@ def redeem(sessions: sessionmaker[Session], clock: Clock, settings: Settings, to
            event_id: str) -> Press:
     """Take a pressed button's payload, once. Using one button uses up its whole keyboard."""
     with sessions.begin() as session:
-        language = chat_language(session, address, settings)
         row = session.get(TelegramCallback, token[:43]) if token else None
+        payload: str | None = None
         if row is None or row.address != address:
             log.info("refused an unknown or foreign button token in chat %s", address)
-            return Press(None, language)
-        if row.used_at is not None:
+        elif row.used_at is not None:
             # The same update again (Telegram redelivers): the engine recognises it and answers once.
-            return Press(row.payload if row.used_by_event == event_id else None, language)
-        taken = session.execute(
+            payload = row.payload if row.used_by_event == event_id else None
+        elif session.execute(
             update(TelegramCallback)
             .where(TelegramCallback.outbox_id == row.outbox_id, TelegramCallback.used_at.is_(None))
             .values(used_at=clock.now(), used_by_event=event_id)
-        ).rowcount  # type: ignore[attr-defined]
-        return Press(row.payload if taken else None, language)
+        ).rowcount:  # type: ignore[attr-defined]
+            payload = row.payload
+        # The language only matters for the refusal (the engine finds it again for a turn).
+        return Press(payload, chat_language(session, address, settings) if payload is None else "")
 
 
 def forget_old_tokens(sessions: sessionmaker[Session], clock: Clock) -> None:
