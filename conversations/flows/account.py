@@ -10,7 +10,7 @@ from sqlalchemy import select
 from conversations.context import Context
 from conversations.flows.base import Flow, Frame
 from conversations.flows.onboarding import privacy_notice_for
-from conversations.i18n import N_
+from conversations.i18n import N_, language_name
 from conversations.messages import Attachment, Choice
 from conversations.registry import REGISTRY, Audience, Command
 from storage.models import ChatIdentity, FamilyMember, StaffMember
@@ -108,7 +108,7 @@ def show_personal_data(ctx: Context, _arg: str) -> None:
     lines = [
         _("This is what is stored about you:"),
         _("Name: {name}").format(name=person.display_name),
-        _("Language: {language}").format(language=person.language),
+        _("Language: {language}").format(language=language_name(person.language)),
     ]
     if person.consent_at:
         lines.append(_("Privacy notice accepted: {when}").format(when=ctx.tr.when(person.consent_at)))

@@ -68,6 +68,7 @@ def test_she_changes_her_language_at_any_time_and_back(bot, codes):
     ayse.say("/sprache")
     assert "Gut.\nIch schreibe ab jetzt in Leichter Sprache." in ayse.press("Leichte Sprache")[0]
     assert "Mit diesen Befehlen helfe ich Ihnen:" in ayse.say("/hilfe")[0]
+    assert "Sprache: Leichte Sprache" in ayse.say("/meine_daten")[0]
     ayse.say("/sprache")
     assert "Tamam, bundan sonra Türkçe yazacağım." in ayse.press("Türkçe")[0]
 
