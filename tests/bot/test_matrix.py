@@ -62,9 +62,9 @@ class RunningBot:
 
     async def stop(self) -> None:
         assert self.channel and self._stop and self._delivery
-        await self.channel.stop()
         self._stop.set()
         await self._delivery
+        await self.channel.stop()
 
     async def synced(self) -> None:
         assert self.channel
@@ -276,6 +276,16 @@ async def test_network_trouble_is_a_temporary_failure(app, synapse, tmp_path):
     with pytest.raises(TemporaryFailure):
         await transport.send(OutgoingMessage(id=1, channel="matrix", address="!room", text="x"))
     await client.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_matrix_is_served_only_when_configured(app):
+    from bot.runner import configured_channels
+
+    assert "matrix" not in [c.name for c in configured_channels(app)]
+    configured = with_settings(app, matrix_homeserver="http://127.0.0.1:9", matrix_user_id="@bot:x",
+                               matrix_password="secret")
+    assert "matrix" in [c.name for c in configured_channels(configured)]
 
 
 @pytest.mark.asyncio(loop_scope="session")
