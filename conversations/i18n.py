@@ -257,6 +257,7 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "goals": {"tr": "hedefler", "ar": "الأهداف", "uk": "цілі", "ru": "цели"},
     "milestone": {"tr": "değerlendirme", "ar": "التقييم", "uk": "оцінка", "ru": "оценка"},
     "complaints": {"tr": "şikayetler", "ar": "الشكاوى", "uk": "скарги", "ru": "жалобы"},
+    "open_escalations": {"tr": "açık", "ar": "المفتوح", "uk": "відкрите", "ru": "открытое"},
 }
 TELEGRAM_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _DOTLESS = str.maketrans({"ı": "i", "ß": "ss"})
