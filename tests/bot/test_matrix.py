@@ -126,6 +126,9 @@ async def test_encrypted_direct_chat_onboarding_in_german_with_reaction_and_my_d
 
     await ayse.react(room, question_event.event_id, "1️⃣")  # Deutsch, picked by reacting
     notice = await ayse.until(room, "Bevor es losgeht")
+    await ayse.react(room, question_event.event_id, "3️⃣")  # an old question: its choices are used up
+    await ayse.until(room, "Dieser Knopf gilt nicht mehr")
+    notice = await ayse.until(room, "Bevor es losgeht")  # the open question again
     await ayse.say(room, str(numbered(notice).index("Ich bin einverstanden") + 1))
     await ayse.until(room, "verbunden")
     await ayse.until(room, "Was möchten Sie tun?")
