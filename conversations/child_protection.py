@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session
 
 from conversations import admin
 from conversations.context import Context, Services, audit
-from conversations.escalations import CHILD_PROTECTION, REMINDERS, ack_choice, create, leitung, tell
+from conversations.escalations import (
+    CHILD_PROTECTION,
+    REMINDER_TEXTS,
+    REMINDERS,
+    ack_choice,
+    create,
+    leitung,
+    tell,
+)
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
 from conversations.registry import REGISTRY, Action, Audience, Command
@@ -375,6 +383,7 @@ def tell_fachkraefte(ctx: Context, _arg: str) -> None:
 
 REGISTRY.text_screens.append(screen)
 REMINDERS[CHILD_PROTECTION] = remind_open_alert
+REMINDER_TEXTS[CHILD_PROTECTION] = alert_message
 REGISTRY.command(Command("emergency", {"de": "notfall", "en": "emergency", "tr": "acil"},
                          N_("Emergency help"), emergency, Audience.ANYONE, in_menu=True,
                          aliases=("sos", "notruf", "hilfe_notfall")))

@@ -25,7 +25,7 @@ from conversations.context import Context, Services, audit
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Choice, Reply
 from conversations.outbox import notify
-from conversations.registry import REGISTRY, Action, Audience, PeriodicTask
+from conversations.registry import REGISTRY, Action, Audience, Command, PeriodicTask
 from conversations.rules.attendance import (
     AttendanceRule,
     Situation,
@@ -423,6 +423,32 @@ def describe(escalation: Escalation) -> dict[str, object]:
     }
 
 
+def show_open(ctx: Context, _arg: str) -> None:
+    """/offen for staff: what is still open for them, each with its button (a missed message is not lost)."""
+    _ = ctx._
+    staff = ctx.staff
+    assert staff is not None
+    cases = {a.case_id for a in staff.assignments if a.until is None}
+    query = select(Escalation).where(Escalation.acknowledged_at.is_(None)).order_by(Escalation.id)
+    if not staff.has_role(Role.LEITUNG):
+        query = query.where(Escalation.case_id.in_(cases))
+    mine = [e for e in ctx.session.scalars(query) if may_acknowledge(ctx.session, e, staff)]
+    if not mine:
+        ctx.say(_("Nothing is open for you."))
+    for escalation in mine[:10]:
+        render = (attendance_message(escalation) if escalation.kind == ATTENDANCE
+                  else REMINDER_TEXTS[escalation.kind](escalation))
+        reply = render(ctx.tr)
+        ctx.say(reply.text, reply.choices)
+    ctx.audit("escalation.listed", "escalation", None, count=len(mine))
+    ctx.resume()
+
+
+# How an open escalation of another kind shows itself again (child protection registers its alert text).
+REMINDER_TEXTS: dict[str, Callable[[Escalation], Callable[[Translator], Reply]]] = {}
+
+REGISTRY.command(Command("open_escalations", {"de": "offen", "en": "open"}, N_("Open alerts and escalations"),
+                         show_open, Audience.STAFF))
 REGISTRY.outcome_listeners.append(on_outcome)
 REGISTRY.action(Action(ACK_ACTION, on_ack_button, Audience.STAFF))
 REGISTRY.tasks["escalation_reminders"] = PeriodicTask("escalation_reminders", 300, remind_unacknowledged)

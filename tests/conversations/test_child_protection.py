@@ -266,3 +266,15 @@ def test_the_leitung_marks_an_alert_handled_with_the_link_in_her_email(app, bot,
     assert "übernommen" in asked and "Danke, Martina Hoffmann" in done
     assert alerts(app)[0].acknowledged_via == "email-link"
     assert any("Martina Hoffmann" in t and "erledigt" in t for t in jana.receive())
+
+
+def test_a_fachkraft_finds_what_is_still_open_with_offen(app, bot, codes, clock):
+    tobias = bot.link("tobias", codes["Tobias"])
+    emre = bot.link("emre", codes["Emre"])
+    assert tobias.say("/offen")[0] == "Für Sie ist nichts offen."
+    emre.say("papa haut mich")
+    tobias.receive()
+    shown = tobias.say("/offen")
+    assert "papa haut mich" in shown[0]
+    tobias.press("Als erledigt markieren")
+    assert tobias.say("/offen")[0] == "Für Sie ist nichts offen."
