@@ -1,4 +1,4 @@
-"""The bot's small web endpoint: signed links from emails (acknowledge an escalation).
+"""The bot's small web endpoint: signed links from emails (acknowledge an escalation, confirm extra hours).
 
 A link names the action, its object and the email it was sent in, signed with the server's key
 (``storage.crypto.sign``): ``/ack/<escalation>?m=<outbox id>&sig=…``. Opening it (GET) only shows a
@@ -11,19 +11,28 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.app import App
-from conversations import escalations
+from conversations import budget, escalations
+from conversations.escalations import LinkPage
 from storage import crypto
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
-# act:<action>:<argument> choices that have a page here, by action name → route.
-LINK_ROUTES: dict[str, str] = {escalations.ACK_ACTION: "ack"}
+# (session, services, object id, outbox id of the email, confirm=) → the page, or None for a foreign link
+LinkHandler = Callable[..., LinkPage | None]
+
+# act:<action>:<argument> choices that have a page here: action name → (route, handler).
+LINKS: dict[str, tuple[str, LinkHandler]] = {
+    escalations.ACK_ACTION: ("ack", escalations.acknowledge_by_link),
+    budget.APPROVE_ACTION: ("approve-hours", budget.approve_by_link),
+}
+LINK_ROUTES: dict[str, str] = {action: route for action, (route, _handler) in LINKS.items()}
 
 
 def signature(route: str, arg: str, outbox_id: int) -> str:
@@ -53,16 +62,24 @@ def page(title: str, text: str, *, form: str = "", status: int = 200, lang: str 
 
 
 def make_app(app: App) -> web.Application:
-    async def ack(request: web.Request) -> web.Response:
+    application = web.Application()
+    for route, handler in LINKS.values():
+        endpoint = link_endpoint(app, route, handler)
+        application.router.add_get(f"/{route}/{{arg}}", endpoint)
+        application.router.add_post(f"/{route}/{{arg}}", endpoint)
+    return application
+
+
+def link_endpoint(app: App, route: str, handler: LinkHandler) -> Callable[[web.Request], object]:
+    async def endpoint(request: web.Request) -> web.Response:
         arg, outbox, sig = request.match_info["arg"], request.query.get("m", ""), request.query.get("sig", "")
-        if not (arg.isdigit() and outbox.isdigit() and crypto.verify(f"ack:{arg}:{outbox}", sig)):
+        if not (arg.isdigit() and outbox.isdigit() and crypto.verify(f"{route}:{arg}:{outbox}", sig)):
             return page("Wegbegleiter", "Dieser Link ist ungültig. / This link is not valid.", status=403)
         confirm = request.method == "POST"
 
-        def work() -> escalations.LinkPage | None:
+        def work() -> LinkPage | None:
             with transaction(app.sessions) as session:
-                return escalations.acknowledge_by_link(session, app.services, int(arg), int(outbox),
-                                                       confirm=confirm)
+                return handler(session, app.services, int(arg), int(outbox), confirm=confirm)
 
         result = await asyncio.to_thread(work)
         if result is None:
@@ -73,10 +90,7 @@ def make_app(app: App) -> web.Application:
                     f"<button type='submit'>{html.escape(result.button)}</button></form>")
         return page("Wegbegleiter", result.text, form=form, lang=result.lang)
 
-    application = web.Application()
-    application.router.add_get("/ack/{arg}", ack)
-    application.router.add_post("/ack/{arg}", ack)
-    return application
+    return endpoint
 
 
 async def start(app: App) -> web.AppRunner:

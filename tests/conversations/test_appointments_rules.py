@@ -225,3 +225,35 @@ def test_my_data_lists_my_appointments_and_not_those_of_others(app, linked):
     olga.say("/my_data")
     export = json.loads(next(m for m in reversed(olga.seen) if m.attachments).attachments[0].data)
     assert export["appointments"] == []
+
+
+def test_the_link_in_the_approval_email_confirms_through_the_web_endpoint(app, linked):
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot import web
+
+    for day in (2, 9, 16):  # 6 h planned against a budget of 4 h
+        add(app, berlin(2027, 3, day, 10))
+    mail = outbox(app, "budget.approval")[0]
+    link = web.link_for("http://127.0.0.1:9", mail.choices[0]["payload"], mail.id)
+    path = urlsplit(link).path + "?" + urlsplit(link).query
+
+    async def open_link() -> list[tuple[int, str]]:
+        async with TestClient(TestServer(web.make_app(app), host="127.0.0.1")) as client:
+            pages = []
+            for method, target in (("GET", path), ("POST", path), ("GET", path.replace("sig=", "sig=x"))):
+                response = await client.request(method, target)
+                pages.append((response.status, await response.text()))
+            return pages
+
+    with app.sessions() as session:
+        assert session.scalar(select(ExtraHoursRequest)).status == "pending"
+    asked, confirmed, forged = asyncio.run(open_link())
+    assert asked[0] == 200 and "<button" in asked[1]  # the page asks; only the button's POST confirms
+    assert confirmed[0] == 200 and "bestätigt" in confirmed[1]
+    assert forged[0] == 403
+    with app.sessions() as session:
+        assert session.scalar(select(ExtraHoursRequest)).status == "approved"
