@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import hmac
 import io
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -64,6 +65,7 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.app import App
 from bot.channels.base import (
@@ -317,23 +319,30 @@ class MatrixChannel:
         while not self._stopping.is_set():
             try:
                 answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER,
-                                                since=since if first else None, full_state=first or None)
+                                                since=since, full_state=first or None)
                 if isinstance(answer, SyncError):
                     raise ConnectionError(f"{answer.status_code}: {answer.message}")
-                log.debug("synced: %d invites, %d rooms", len(answer.rooms.invite), len(answer.rooms.join))
-                await self._keep_keys()
-                # The very first sync of a new installation shows old history: nobody waits for an answer to it.
-                await self._handle(answer, history=first and fresh)
-                await asyncio.to_thread(self._save_token, answer.next_batch)
-                first, failures = False, 0
-                self.synced.set()
-                self.synced.clear()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the homeserver is away: keep trying, never give up
                 failures += 1
-                log.warning("Matrix sync failed (%s); trying again", exc)
+                log.warning("Matrix sync failed (%r); trying again", exc)
                 await asyncio.sleep(min(60.0, 0.5 * 2 ** min(failures, 7)))
+                continue
+            # nio has taken this sync in (keys, decryption): from here on it is handled, never fetched again.
+            try:
+                await self._keep_keys()
+            except Exception:
+                log.warning("Matrix key upkeep failed; again after the next sync", exc_info=True)
+            # The very first sync of a new installation shows old history: nobody waits for an answer to it.
+            try:
+                await self._handle(answer, history=first and fresh)
+            except Exception:  # e.g. joining an invite failed: it comes again with the next full sync
+                log.exception("handling a Matrix sync failed")
+            await self._until_stored(self._save_token, answer.next_batch)
+            since, first, failures = answer.next_batch, False, 0
+            self.synced.set()
+            self.synced.clear()
 
     async def _publish_fallback_key(self) -> None:
         """Upload a fallback key (nio does not): when many new senders claim all one-time keys before the
@@ -396,7 +405,7 @@ class MatrixChannel:
                 continue
             try:
                 await self._on_event(room_id, event)
-            except Exception:  # one odd event must not stop the room or the sync
+            except Exception:  # one odd event (a bug in a flow) must not stop the room or the sync
                 log.exception("Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
 
     def _is_own_join(self, event: Any) -> bool:
@@ -432,7 +441,20 @@ class MatrixChannel:
         incoming = Incoming(channel=CHANNEL, address=room_id, event_id=event.event_id,
                             received_at=self.app.services.clock.now(), text=received.text,
                             payload=received.payload, attachments=received.attachments)
-        await asyncio.to_thread(self.app.engine.handle, incoming)
+        await self._until_stored(self.app.engine.handle, incoming)
+
+    async def _until_stored(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run a database step, waiting out a database outage: the sync token is stored only after every
+        event is handled, and this sync's events must not be fetched again (nio cannot decrypt them twice)."""
+        for attempt in itertools.count():
+            try:
+                return await asyncio.to_thread(work, *args)
+            except DBAPIError as exc:
+                if isinstance(exc, IntegrityError) or self._stopping.is_set():
+                    raise
+                log.warning("database unavailable (%s); trying again", exc.__class__.__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt))
+        raise AssertionError("unreachable")
 
     async def _download(self, event: RoomMessageMedia | RoomEncryptedMedia) -> Attachment | None:
         info = event.source.get("content", {}).get("info") or {}

@@ -18,6 +18,7 @@ import vodozemac
 from nio import AsyncClient, AsyncClientConfig
 from nio.api import Api
 from nio.responses import RoomSendResponse
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App
 from bot.channels.base import OutgoingMessage, RecipientGone, RetryLater, TemporaryFailure
@@ -48,6 +49,7 @@ class RunningBot:
     app: App
     user: User
     seen: list[Incoming] = field(default_factory=list)
+    database_outages: int = 0  # the next turns fail as if the database were away
     channel: MatrixChannel | None = None
     _stop: asyncio.Event | None = None
     _delivery: asyncio.Task[None] | None = None
@@ -80,6 +82,9 @@ async def matrix_bot(app: App, synapse: Synapse) -> AsyncIterator[RunningBot]:
     handle = bot_app.engine.handle
 
     def recording(incoming: Incoming):  # type: ignore[no-untyped-def]
+        if running.database_outages:
+            running.database_outages -= 1
+            raise OperationalError("INSERT INTO processed_event", {}, Exception("server closed the connection"))
         running.seen.append(incoming)
         return handle(incoming)
 
@@ -197,6 +202,17 @@ async def test_a_restart_in_the_middle_of_onboarding_resumes_and_answers_nothing
     await asyncio.sleep(0.5)
     bodies = [e.body for e in olga.received[room]]
     assert len(bodies) == len(set(bodies)) == 6, bodies  # greeting, hello, language, notice, linked, menu
+
+
+async def test_a_message_that_arrives_while_the_database_is_away_is_answered_later(
+        matrix_bot, family, synapse, tmp_path):
+    emre = await person(family, synapse, tmp_path, "emre")
+    room = await emre.direct_chat(matrix_bot.user.user_id)
+    await emre.next_text(room)
+    matrix_bot.database_outages = 1
+    await emre.say(room, "hallo")
+    assert "Code" in await emre.next_text(room)  # the sync was tried again from the stored token
+    assert [i.text for i in matrix_bot.seen if i.address == room] == ["", "hallo"]
 
 
 async def test_undecryptable_message_gets_a_kind_answer(matrix_bot, family, synapse, tmp_path):
