@@ -18,7 +18,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.base import Limits
+from bot.channels.base import (
+    Limits,
+    OutgoingMessage,
+    PermanentFailure,
+    RecipientGone,
+    RetryLater,
+    TemporaryFailure,
+)
 from bot.channels.telegram import TelegramChannel
 from bot.outbox import Dispatcher
 from conversations.messages import Attachment, Reply
@@ -321,3 +328,20 @@ async def test_stopping_finishes_the_turn_under_way_and_delivers_its_replies(tg_
     await asyncio.wait_for(running, 20)
     texts = standin.texts(AYSE)
     assert len(texts) == 2 and "Hallo Ayşe" in texts[0]
+
+
+@pytest.mark.parametrize(("status", "outcome"), [
+    (429, RetryLater), (502, TemporaryFailure), (500, TemporaryFailure), (403, RecipientGone),
+    (400, PermanentFailure),
+])
+async def test_telegram_errors_become_the_outbox_outcomes(tg_app, standin, status, outcome):
+    channel = TelegramChannel(tg_app, read_timeout=3)
+    await channel.application.bot.initialize()
+    standin.fail_next("sendMessage", status, retry_after=3)
+    try:
+        with pytest.raises(outcome) as raised:
+            await channel.transport.send(OutgoingMessage(id=1, channel="telegram", address=str(AYSE), text="Hallo"))
+    finally:
+        await channel.application.bot.shutdown()
+    if outcome is RetryLater:
+        assert raised.value.seconds == 3
