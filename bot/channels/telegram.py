@@ -375,7 +375,13 @@ class TelegramChannel:
                 secret_token=self.webhook_secret(),
             )
         else:
-            await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                                        error_callback=self._polling_failed)
+
+    @staticmethod
+    def _polling_failed(exc: TelegramError) -> None:
+        # PTB retries by itself; one line per failure instead of its traceback.
+        log.warning("polling Telegram failed, trying again: %s", exc)
 
     def _due_or_sending(self) -> bool:
         from storage.models import OutboxMessage, OutboxStatus
