@@ -250,6 +250,27 @@ async def test_when_all_one_time_keys_are_claimed_the_fallback_key_keeps_new_cha
     assert "nicht finden" in await leyla.next_text(room)  # read and answered: not undecryptable
 
 
+async def test_a_message_whose_key_comes_late_is_answered_when_the_key_arrives(matrix_bot, family, synapse, tmp_path):
+    ayse = await person(family, synapse, tmp_path, "ayse")
+    room = await ayse.direct_chat(matrix_bot.user.user_id)
+    await ayse.next_text(room)
+    held, send = [], ayse.client._send
+
+    async def holding_keys_back(response_class, method, path, data=None, response_data=None, **kwargs):  # type: ignore[no-untyped-def]
+        if "/sendToDevice/" in path:  # the room key for the bot is late (a slow phone, a flaky network)
+            held.append((response_class, method, path, data, response_data))
+            raise ConnectionError("held back")
+        return await send(response_class, method, path, data, response_data, **kwargs)
+
+    ayse.client._send = holding_keys_back  # type: ignore[method-assign]
+    await ayse.say(room, "hallo")
+    ayse.client._send = send  # type: ignore[method-assign]
+    assert "konnte Ihre letzte Nachricht nicht lesen" in await ayse.next_text(room)
+    for request in held:
+        await send(*request)
+    assert "nicht finden" in await ayse.next_text(room)  # "hallo" was read and answered after all
+
+
 # --- delivery outcomes ------------------------------------------------------------------------------------
 async def test_when_the_person_leaves_the_bot_leaves_and_delivery_stops(matrix_bot, family, synapse, tmp_path):
     emre = await person(family, synapse, tmp_path, "emre")
