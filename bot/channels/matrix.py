@@ -35,6 +35,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ from nio import (
 )
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.app import App
@@ -91,6 +92,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "matrix"
 SYNC_TIMEOUT_MS = 30_000
+CHOICES_KEPT = timedelta(days=60)
 MAX_DOWNLOAD = 25 * 1024 * 1024  # bigger files are not fetched (a voice note is far smaller)
 KEYCAPS = {f"{n}\ufe0f\u20e3": n for n in range(1, 10)} | {f"{n}\u20e3": n for n in range(1, 10)} | {"🔟": 10}
 # Element quotes the message answered to ("> <@a:b> text") above a reply; the engine wants only the answer.
@@ -298,10 +300,13 @@ class MatrixChannel:
                 account.updated_at = self.app.services.clock.now()
 
     def _remember_choices(self, event_id: str, address: str, outbox_id: int, payloads: list[str]) -> None:
+        now = self.app.services.clock.now()
         with self.app.sessions.begin() as session:
+            # A reaction on a message older than this is not worth keeping its choices for.
+            session.execute(delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
             if session.get(MatrixChoiceMessage, event_id) is None:
                 session.add(MatrixChoiceMessage(event_id=event_id, address=address, outbox_id=outbox_id,
-                                                payloads=payloads, created_at=self.app.services.clock.now()))
+                                                payloads=payloads, created_at=now))
 
     def _choice_payload(self, room_id: str, event_id: str, number: int) -> str | None:
         with self.app.sessions() as session:
@@ -387,6 +392,10 @@ class MatrixChannel:
             await self._on_invite(room_id)
         for room_id in answer.rooms.leave:
             self.client.rooms.pop(room_id, None)  # nio keeps left rooms; delivery must see them gone
+        for room_id, info in answer.rooms.join.items():
+            if info.timeline.limited and not history:
+                log.warning("more than %s events in %s since the last sync: older ones are not answered",
+                            len(info.timeline.events), room_id)
         rooms = [self._handle_room(room_id, info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
