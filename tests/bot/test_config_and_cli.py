@@ -51,7 +51,7 @@ def test_the_readme_documents_every_setting():
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "WEGBEGLEITER_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)  # the CLI test uses its own SQLite file
+    env["DATABASE_URL"] = ""  # empty means unset: the CLI test uses its own SQLite file
     return env
 
 
