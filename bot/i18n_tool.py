@@ -24,14 +24,16 @@ def _pybabel(*args: str) -> None:
 
 def extract() -> Path:
     pot = catalog_dir() / "messages.pot"
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "--no-location", "--sort-output",
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "N_", "--no-location", "--sort-output", "--no-wrap",
              "--project", "wegbegleiter", "-o", str(pot), str(ROOT))
     return pot
 
 
 def update() -> None:
     pot = extract()
-    _pybabel("update", "-i", str(pot), "-d", str(catalog_dir()), "--no-fuzzy-matching", "--ignore-obsolete")
+    # --no-wrap: one line per message, as bot.po_fill writes them, so an update changes only what changed
+    _pybabel("update", "-i", str(pot), "-d", str(catalog_dir()), "--no-fuzzy-matching", "--ignore-obsolete",
+             "--no-wrap")
 
 
 def compile_catalogs() -> None:
