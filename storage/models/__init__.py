@@ -5,14 +5,13 @@ Each job keeps its tables in its own module; add the module's import below.
 
 from storage.models.appointments import Appointment, AppointmentMember, AppointmentSeries, AppointmentStaff
 from storage.models.base import Base, EncryptedText, UTCDateTime
-from storage.models.escalations import Escalation, EscalationNotice  # noqa: F401  (issue 6)
-from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile  # noqa: F401  (issue 9)
 from storage.models.budget import (  # noqa: F401  (hour budget and Nachweis, issue 5)
     CaseBudget,
     CaseReminderSetting,
     ExtraHoursRequest,
     NachweisConfirmation,
 )
+from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile  # noqa: F401  (issue 9)
 from storage.models.core import (
     AuditEvent,
     Case,
@@ -32,7 +31,7 @@ from storage.models.core import (
     StaffMember,
     StaffRole,
 )
-from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
+from storage.models.escalations import Escalation, EscalationNotice  # noqa: F401  (issue 6)
 from storage.models.matrix import MatrixAccount, MatrixChoiceMessage  # noqa: F401  (issue 4)
 from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, issue 8)
     CaseGoal,
@@ -42,6 +41,7 @@ from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, iss
     MilestoneMedia,
     MilestoneResponse,
 )
+from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
 
 __all__ = [
     "Appointment",
