@@ -133,6 +133,12 @@ class Onboarding(Flow):
             return
         person = invited_person(invite)
         frame.data["invite_id"] = invite.id
+        if not ctx.state.language:
+            # Greet in the language the Fachkraft noted on the invitation (Ayşe: Turkish), unless the
+            # person already chose one here; the next question lets them pick any other.
+            ctx.state.language = person.language
+            ctx.refresh_language()
+            _ = ctx._
         ctx.say(_("Hello {name}, welcome!").format(name=person.first_name if isinstance(person, FamilyMember)
                                                     else person.name))
         self.goto(ctx, frame, "language")

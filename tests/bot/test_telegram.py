@@ -28,6 +28,7 @@ from bot.channels.base import (
 )
 from bot.channels.telegram import TelegramChannel
 from bot.outbox import Dispatcher
+from conversations.i18n import translator
 from conversations.messages import Attachment, Reply
 from conversations.outbox import enqueue, notify
 from storage.models import ChatIdentity, ConversationState, FamilyMember, OutboxMessage, OutboxStatus
@@ -91,9 +92,10 @@ async def test_a_mother_links_her_chat_through_a_deep_link_in_german(tg_app, sta
 
         standin.say(AYSE, f"/start {codes['Ayşe']}")  # what t.me/WegbegleiterBot?start=CODE sends
         texts = await standin.wait_messages(AYSE, 3)
-        assert "Hallo Ayşe, herzlich willkommen!" in texts[1]
+        turkish = translator("tr")  # the language her Fachkraft noted on the invitation
+        assert turkish.gettext("Hello {name}, welcome!").format(name="Ayşe") in texts[1]
         language_question = standin.messages(AYSE)[2]
-        assert "In welcher Sprache" in language_question.text
+        assert turkish.gettext("Which language should I write in?") in language_question.text
         assert ("Deutsch" in [label for label, _ in language_question.buttons]
                 and "English" in [label for label, _ in language_question.buttons])
         assert all(len(data.encode()) <= 64 and "lang" not in data for _, data in language_question.buttons)
@@ -172,7 +174,7 @@ async def test_replayed_forged_and_foreign_buttons_are_refused_kindly_and_change
 
 async def test_a_redelivered_update_is_answered_once(tg_app, standin, codes):
     async with serving(tg_app):
-        update_id = standin.say(AYSE, codes["Ayşe"])
+        update_id = standin.say(AYSE, codes["Murat"])  # Murat reads German
         await standin.wait_messages(AYSE, 2)
         standin.redeliver(update_id)
         standin.say(AYSE, "/hilfe")  # handled after the redelivered one: same chat, in order
@@ -312,7 +314,7 @@ async def test_webhook_mode_serves_the_same_conversation(app, standin, codes):
         assert standin.webhook is not None and standin.webhook[1]  # registered with a secret
         standin.say(AYSE, codes["Ayşe"])
         texts = await standin.wait_messages(AYSE, 2)
-    assert "Hallo Ayşe" in texts[0]
+    assert "Merhaba Ayşe" in texts[0]  # greeted in the language noted on her invitation
 
 
 async def test_stopping_finishes_the_turn_under_way_and_delivers_its_replies(tg_app, standin, codes):
@@ -327,7 +329,7 @@ async def test_stopping_finishes_the_turn_under_way_and_delivers_its_replies(tg_
     stop.set()  # what SIGTERM does
     await asyncio.wait_for(running, 20)
     texts = standin.texts(AYSE)
-    assert len(texts) == 2 and "Hallo Ayşe" in texts[0]
+    assert len(texts) == 2 and "Merhaba Ayşe" in texts[0]
 
 
 @pytest.mark.parametrize(("status", "outcome"), [
