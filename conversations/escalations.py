@@ -5,7 +5,7 @@ An escalation is a row with a unique key, written in the same transaction as its
 outcome, the family's message) together with its outbox messages. So a restart between the cause and
 the delivery still delivers, exactly once; a second scan or a second instance finds the key and stops.
 It stays open until a person acknowledges it: by the button in the chat, a signed link in the email
-(:mod:`bot.web`), or the CLI. An attendance escalation not acknowledged in time (default one working day)
+(:mod:`bot.web.links`), or the CLI. An attendance escalation not acknowledged in time (default one working day)
 is sent again, and the Träger's Leitung is told.
 """
 

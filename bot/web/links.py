@@ -1,4 +1,4 @@
-"""The bot's small web endpoint: signed links from emails (acknowledge an escalation, confirm extra hours).
+"""Signed links from emails (acknowledge an escalation, confirm extra hours).
 
 A link names the action, its object and the email it was sent in, signed with the server's key
 (``storage.crypto.sign``): ``/ack/<escalation>?m=<outbox id>&sig=…``. Opening it (GET) only shows a
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -21,8 +20,6 @@ from conversations import budget, escalations
 from conversations.escalations import LinkPage
 from storage import crypto
 from storage.db import transaction
-
-log = logging.getLogger(__name__)
 
 # (session, services, object id, outbox id of the email, confirm=) → the page, or None for a foreign link
 LinkHandler = Callable[..., LinkPage | None]
@@ -61,13 +58,11 @@ def page(title: str, text: str, *, form: str = "", status: int = 200, lang: str 
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
-def make_app(app: App) -> web.Application:
-    application = web.Application()
+def add_routes(application: web.Application, app: App) -> None:
     for route, handler in LINKS.values():
         endpoint = link_endpoint(app, route, handler)
         application.router.add_get(f"/{route}/{{arg}}", endpoint)
         application.router.add_post(f"/{route}/{{arg}}", endpoint)
-    return application
 
 
 def link_endpoint(app: App, route: str, handler: LinkHandler) -> Callable[[web.Request], object]:
@@ -91,13 +86,3 @@ def link_endpoint(app: App, route: str, handler: LinkHandler) -> Callable[[web.R
         return page("Wegbegleiter", result.text, form=form, lang=result.lang)
 
     return endpoint
-
-
-async def start(app: App) -> web.AppRunner:
-    """Listen on HTTP_LISTEN (host:port); the runner stops it with ``await runner.cleanup()``."""
-    host, _sep, port = app.settings.http_listen.rpartition(":")
-    runner = web.AppRunner(make_app(app), access_log=None)  # links carry signatures: keep them out of logs
-    await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-    log.info("web endpoint on %s", app.settings.http_listen)
-    return runner
