@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversations.authz import Principal
 from conversations.clock import Clock
 from conversations.flows.base import Frame
 from conversations.i18n import Translator, translator
@@ -81,6 +82,11 @@ class Context:
     @property
     def case(self) -> Case | None:
         return self.member.case if self.member else None
+
+    @property
+    def principal(self) -> Principal:
+        """Who acts in this turn, for the rules in :mod:`conversations.authz`."""
+        return Principal(member=self.member, staff=self.staff)
 
     @property
     def actor(self) -> str:
