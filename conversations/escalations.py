@@ -423,6 +423,9 @@ def describe(escalation: Escalation) -> dict[str, object]:
     }
 
 
+OPEN_SHOWN = 10  # /offen shows the oldest ten; `alerts list --open` shows all
+
+
 def show_open(ctx: Context, _arg: str) -> None:
     """/offen for staff: what is still open for them, each with its button (a missed message is not lost)."""
     _ = ctx._
@@ -432,14 +435,20 @@ def show_open(ctx: Context, _arg: str) -> None:
     query = select(Escalation).where(Escalation.acknowledged_at.is_(None)).order_by(Escalation.id)
     if not staff.has_role(Role.LEITUNG):
         query = query.where(Escalation.case_id.in_(cases))
-    mine = [e for e in ctx.session.scalars(query) if may_acknowledge(ctx.session, e, staff)]
+    mine = [e for e in ctx.session.scalars(query) if may_acknowledge(ctx.session, e, staff)][:OPEN_SHOWN]
     if not mine:
         ctx.say(_("Nothing is open for you."))
-    for escalation in mine[:10]:
-        render = (attendance_message(escalation) if escalation.kind == ATTENDANCE
-                  else REMINDER_TEXTS[escalation.kind](escalation))
-        reply = render(ctx.tr)
-        ctx.say(reply.text, reply.choices)
+    replies = [(attendance_message(e) if e.kind == ATTENDANCE else REMINDER_TEXTS[e.kind](e))(ctx.tr) for e in mine]
+    if len(mine) == 1:
+        ctx.say(replies[0].text, replies[0].choices)
+    elif mine:
+        # One list at the end, each option naming its case and time: a button under every message would
+        # give each its own "1" on Matrix and in the console.
+        for reply in replies:
+            ctx.say(reply.text)
+        ctx.say(_("Which of these has been taken care of?"),
+                [Choice(f"{e.case.reference}, {ctx.tr.when(e.created_at)}: {ack_choice(ctx.tr, e).label}",
+                        ack_choice(ctx.tr, e).payload) for e in mine])
     ctx.audit("escalation.listed", "escalation", None, count=len(mine))
     ctx.resume()
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from conversations.clock import BERLIN
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.messages import Choice
 from conversations.milestone import core
 from conversations.registry import REGISTRY, Action, Audience
@@ -44,6 +44,7 @@ def parse_day(text: str, today: date) -> date | None:
 class Evaluation(Flow):
     name = FLOW
     first_step = "signs"
+    typed_steps = {"signs_note": WORDS, "blind_spots": WORDS, "insights": WORDS, "action": WORDS, "when": VALUE}
 
     def _milestone(self, ctx: Context, frame: Frame) -> Milestone | None:
         ms = ctx.session.get(Milestone, int(frame.data.get("milestone", 0)))
