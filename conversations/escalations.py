@@ -6,7 +6,7 @@ outcome, the family's message) together with its outbox messages. So a restart b
 the delivery still delivers, exactly once; a second scan or a second instance finds the key and stops.
 It stays open until a person acknowledges it: by the button in the chat, a signed link in the email
 (:mod:`bot.web.links`), or the CLI. An attendance escalation not acknowledged in time (default one working day)
-is sent again, and the Träger's Leitung is told.
+is sent again, and the Träger's Leitung is told (working days without the Bundesland's public holidays).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from conversations.registry import REGISTRY, Action, Audience, Command, Periodic
 from conversations.rules.attendance import (
     AttendanceRule,
     Situation,
-    add_working_days,
     escalation_due,
     situation,
 )
 from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
 from conversations.rules.quiet_hours import QuietHours
+from conversations.rules.working_days import calendar_of
 from storage.models import (
     Appointment,
     Case,
@@ -178,7 +178,7 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
     audit(session, at=now, actor="system", action="escalation.created", object_type="escalation",
           object_id=escalation.id, case_id=case.id, kind=ATTENDANCE)
     send_at = QuietHours.parse(services.settings.quiet_hours).next_allowed(now)
-    escalation.due_at = add_working_days(send_at, rule.acknowledge_within_working_days)
+    escalation.due_at = calendar_of(case.organisation).add_working_days(send_at, rule.acknowledge_within_working_days)
     notify_attendance(session, escalation, now=now, send_at=send_at)
 
 
