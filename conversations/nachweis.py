@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.appointments import default_members, describe, facts, hours_text, kind_label, routine_time
 from conversations.budget import case_statement, fallfuehrend, month_appointments
 from conversations.clock import BERLIN
@@ -196,9 +196,8 @@ def ask_families(session: Session, services: Services) -> int:
 
 
 def _open_confirmation(ctx: Context, arg: str) -> NachweisConfirmation | None:
-    member = ctx.member
     conf = ctx.session.get(NachweisConfirmation, int(arg)) if arg.isdigit() else None
-    if member is None or conf is None or conf.case_id != member.case_id:
+    if conf is None or not authz.may_confirm_nachweis(ctx.principal, conf):
         ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
         return None
     if conf.status != "pending":
@@ -247,7 +246,9 @@ class SomethingWrong(Flow):
         if not ctx.text:
             return self.ask(ctx, frame)
         conf = ctx.session.get(NachweisConfirmation, frame.data["confirmation_id"])
-        assert conf is not None and ctx.member is not None
+        if conf is None or ctx.member is None or not authz.may_confirm_nachweis(ctx.principal, conf):
+            ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+            return ctx.finish()
         if conf.status == "pending":
             _answer(ctx, conf, "disputed", ctx.text[:1000])
             case, name, remark = conf.case, ctx.member.first_name, ctx.text[:1000]

@@ -139,18 +139,7 @@ def next_reference(session: Session, sent_at: datetime) -> str:
     return f"{prefix}{highest + 1:04d}"
 
 
-# --- who may see and handle a complaint -------------------------------------------------------
-def may_see(staff: StaffMember | None, complaint: Complaint) -> bool:
-    """Officers of the organisation and its Leitung, never the staff member the complaint is about."""
-    if staff is None or not staff.active or staff.organisation_id != complaint.organisation_id:
-        return False
-    if complaint.about_staff_id == staff.id or complaint.status == Status.DRAFT:
-        return False
-    if staff.has_role(Role.LEITUNG):
-        return True
-    return staff.has_role(Role.BESCHWERDE) and not complaint.leitung_only
-
-
+# --- who hears of a complaint (who may see it: conversations.authz.may_see_complaint) ------------
 def _with_role(session: Session, complaint: Complaint, role: Role) -> list[StaffMember]:
     people = session.scalars(
         select(StaffMember).join(StaffRole).where(

@@ -7,6 +7,7 @@ ever shown to the family.
 
 from __future__ import annotations
 
+from conversations import authz
 from conversations.context import Context
 from conversations.flows.base import Flow, Frame
 from conversations.messages import Choice
@@ -24,7 +25,7 @@ class Evaluation(Flow):
 
     def _milestone(self, ctx: Context, frame: Frame) -> Milestone | None:
         ms = ctx.session.get(Milestone, int(frame.data.get("milestone", 0)))
-        return ms if ms is not None and core.may_evaluate(ctx.staff, ms) else None
+        return ms if ms is not None and authz.may_record_evaluation(ctx.principal, ms, ctx.now) else None
 
     def _evaluation(self, ctx: Context, ms: Milestone) -> MilestoneEvaluation:
         from sqlalchemy import select
@@ -188,7 +189,7 @@ class Evaluation(Flow):
 
 def open_evaluation(ctx: Context, arg: str) -> None:
     ms = ctx.session.get(Milestone, int(arg)) if arg.isdigit() else None
-    if ms is None or not core.may_evaluate(ctx.staff, ms):
+    if ms is None or not authz.may_record_evaluation(ctx.principal, ms, ctx.now):
         ctx.say(ctx._("This is not available to you."))
         ctx.resume()
         return
