@@ -97,7 +97,8 @@ def tell(
 ) -> list[OutboxMessage]:
     """Notify each person once for this purpose and record who was told, when, and by which way."""
     written: list[OutboxMessage] = []
-    for person in dict.fromkeys(people):  # one message per person, even if they hold two roles
+    # One message per person, even if they hold two roles; nobody who has left the Träger.
+    for person in dict.fromkeys(p for p in people if p.active):
         messages = notify(session, person, render, now=now, kind=f"escalation.{purpose}",
                           dedupe_key=f"escalation:{escalation.id}:{purpose}:{person.id}", urgent=urgent,
                           not_before=not_before, email=email, subject=subject)
@@ -429,12 +430,15 @@ def show_open(ctx: Context, _arg: str) -> None:
     if not mine:
         ctx.say(_("Nothing is open for you."))
     for escalation in mine[:10]:
-        render = (attendance_message(escalation) if escalation.kind == ATTENDANCE
-                  else REMINDER_TEXTS[escalation.kind](escalation))
-        reply = render(ctx.tr)
+        reply = open_message(escalation)(ctx.tr)
         ctx.say(reply.text, reply.choices)
     ctx.audit("escalation.listed", "escalation", None, count=len(mine))
     ctx.resume()
+
+
+def open_message(escalation: Escalation) -> Callable[[Translator], Reply]:
+    """An open escalation or alert as it shows itself again (/offen, a handover), with its button."""
+    return attendance_message(escalation) if escalation.kind == ATTENDANCE else REMINDER_TEXTS[escalation.kind](escalation)
 
 
 # How an open escalation of another kind shows itself again (child protection registers its alert text).
