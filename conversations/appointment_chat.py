@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules import billing
 from conversations.rules.billing import Month
 from conversations.rules.outcomes import AppointmentKind, Outcome
+from conversations.timeparse import TypedDateError, chat_moment
 from storage.models import (
     Appointment,
     AppointmentMember,
@@ -39,34 +40,6 @@ from storage.models import (
 
 
 # --- parsing what staff type ------------------------------------------------------------------------------
-def parse_day(text: str, today: date) -> date | None:
-    """"16.03.2027", "16.3.", "16.3.27", "2027-03-16"."""
-    text = text.strip().rstrip(".")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?", text)
-    if not match:
-        return None
-    day, month, year = int(match[1]), int(match[2]), match[3]
-    try:
-        if year:
-            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        candidate = date(today.year, month, day)
-        return candidate if candidate >= today else date(today.year + 1, month, day)
-    except ValueError:
-        return None
-
-
-def parse_clock(text: str) -> time | None:
-    """"10:00", "10.30", "10", "9 Uhr"."""
-    match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?(?:\s*uhr)?", text.strip().casefold())
-    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-        return None
-    return time(int(match[1]), int(match[2] or 0))
-
-
 def parse_minutes(text: str) -> int | None:
     """"2", "2,5", "2:30", "90 min" → minutes."""
     text = text.strip().casefold().replace(" ", "")
@@ -389,26 +362,41 @@ class NewAppointment(Flow):
         self.goto(ctx, frame, "day")
 
     def ask_day(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("On which day? For example 16.03.2027."))
+        ctx.say(ctx._("On which day? For example 16.03.2027, “tomorrow” or “Thursday 10:00”."))
 
     def on_day(self, ctx: Context, frame: Frame) -> None:
         today = ctx.now.astimezone(BERLIN).date()
-        day = parse_day(ctx.text, today)
-        if day is None or day < today:
+        try:
+            typed = chat_moment(ctx.text, ctx.tr.lang, ctx.now)
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            return self.ask(ctx, frame)
+        if typed.day is None or typed.day < today:
             ctx.say(ctx._("Please give a day from today on, for example 16.03.2027."))
             return self.ask(ctx, frame)
-        frame.data["day"] = day.isoformat()
-        self.goto(ctx, frame, "clock")
+        frame.data["day"] = typed.day.isoformat()
+        if typed.clock is None:
+            return self.goto(ctx, frame, "clock")
+        self.take_start(ctx, frame, typed.at())
 
     def ask_clock(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("At what time? For example 10:00."))
 
     def on_clock(self, ctx: Context, frame: Frame) -> None:
-        at = parse_clock(ctx.text)
-        start = datetime.combine(date.fromisoformat(frame.data["day"]), at, tzinfo=BERLIN) if at else None
-        if start is None or start <= ctx.now:
+        try:
+            typed = chat_moment(ctx.text, ctx.tr.lang, ctx.now)
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            return self.ask(ctx, frame)
+        if typed.clock is None:
             ctx.say(ctx._("Please give a time in the future, for example 10:00."))
             return self.ask(ctx, frame)
+        self.take_start(ctx, frame, typed.at(default_day=date.fromisoformat(frame.data["day"])))
+
+    def take_start(self, ctx: Context, frame: Frame, start: datetime | None) -> None:
+        if start is None or start <= ctx.now:
+            ctx.say(ctx._("Please give a time in the future, for example 10:00."))
+            return self.goto(ctx, frame, "clock")
         frame.data["start"] = start.isoformat()
         if frame.data.get("appointment_id"):
             return self.move(ctx, frame, start)
