@@ -4,6 +4,7 @@
 from bot import (
     cli_appointments,  # appointments, budget, Nachweis: issue 5
     cli_complaints,  # complaints: issue 9
+    cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
 )

@@ -86,3 +86,10 @@ def may_see_case(principal: Principal, case: Case) -> bool:
         return True
     staff = principal.active_staff
     return works_on(staff, case, (Role.FACHKRAFT, Role.FALLFUEHREND, Role.GESPRAECHSFUEHRUNG)) or leads(staff, case)
+
+
+# --- the staff console (issue 17) ------------------------------------------------------------------------
+def may_use_console(principal: Principal) -> bool:
+    """Sign in to the staff console: active staff only (a deactivated person's sessions end at once)."""
+    staff = principal.active_staff
+    return staff is not None and bool(staff.roles)
