@@ -26,6 +26,7 @@ from conversations.admin import Actor, AdminError
 from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
+from storage.keys import WrongKey
 from storage.models import Case, StaffMember
 
 CLI = Actor("cli")
@@ -47,7 +48,7 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (AdminError, config.ConfigError, DatabaseNotReady, ValueError) as exc:
+        except (AdminError, config.ConfigError, DatabaseNotReady, WrongKey, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
 
     return wrapper
