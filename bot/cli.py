@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.app import App, build
-from conversations import admin
+from conversations import admin, timeparse
 from conversations.admin import Actor, AdminError
 from conversations.i18n import translator
 from conversations.settings import describe
@@ -66,12 +66,8 @@ def unit_of_work(init: bool = False) -> Iterator[tuple[App, Session]]:
 
 
 def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2027-03-16") from None
+    """A day typed on the command line: ``2027-03-16`` or ``16.03.2027`` (conversations.timeparse)."""
+    return timeparse.cli_day(value) if value else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -248,7 +244,7 @@ def case() -> None:
 @click.argument("title")
 @click.option("--reference", help="Case reference (default: F-<year>-<number>).")
 @click.option("--help-type", help="e.g. 'SPFH § 31 SGB VIII'.")
-@click.option("--started", help="Date the help began (YYYY-MM-DD).")
+@click.option("--started", help="Date the help began (2027-03-01 or 01.03.2027).")
 @click.option("--fachkraft", "fachkraefte", type=int, multiple=True, help="Staff id of a Fachkraft (repeatable).")
 @click.option("--fallfuehrend", type=int, help="Staff id of the fallführende Fachkraft at the Jugendamt.")
 @click.option("--org", "org_id", type=int)
@@ -327,7 +323,7 @@ def member() -> None:
 @click.argument("first_name")
 @click.option("--last-name")
 @click.option("--kind", type=click.Choice(["parent", "adult", "child"]), default="parent", show_default=True)
-@click.option("--born", help="Date of birth (YYYY-MM-DD); decides the youth questionnaire.")
+@click.option("--born", help="Date of birth (2012-05-04 or 04.05.2012); decides the youth questionnaire.")
 @click.option("--language", default="de", show_default=True)
 @click.option("--email")
 @click.option("--letter", type=click.Path(path_type=Path), help="Also write an invite letter (PDF) here.")
