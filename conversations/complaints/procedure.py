@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from conversations import authz
 from conversations.complaints import rules
 from conversations.complaints.rules import (
     ANSWER_LABELS,
@@ -146,9 +147,8 @@ FILE_KINDS = ("complaint.show", "complaint.reply")
 
 
 def say_with_files(ctx: Context, reply: Reply) -> None:
-    """Like ``ctx.say``, but marked as carrying complaint files (``ctx.say`` cannot set a kind)."""
-    enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply, now=ctx.now,
-            language=ctx.tr.lang, identity_id=ctx.identity.id if ctx.identity else None, kind="complaint.show")
+    """Like ``ctx.say``, but marked as carrying complaint files."""
+    ctx.say(reply.text, reply.choices, reply.attachments, kind="complaint.show")
 
 
 # --- telling people -----------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def tell_complainant(session: Session, services: Services, complaint: Complaint,
 
 def _assignee_or_handlers(session: Session, complaint: Complaint) -> list[StaffMember]:
     officer = complaint.officer
-    if officer is not None and rules.may_see(officer, complaint):
+    if officer is not None and authz.may_handle_complaint(authz.as_staff(officer), complaint):
         return [officer]
     return rules.handlers(session, complaint)
 

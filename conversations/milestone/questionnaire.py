@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from conversations import admin
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice
 from conversations.milestone import core
@@ -87,7 +87,7 @@ class Questionnaire(Flow):
 
     # --- the frame: {"response": id, "back_to_summary": bool} ------------------------------------
     def _response(self, ctx: Context, frame: Frame) -> MilestoneResponse | None:
-        response = core.own_response(ctx.session, int(frame.data.get("response", 0)), ctx.person)
+        response = core.own_response(ctx.session, int(frame.data.get("response", 0)), ctx.principal)
         if response is None or response.submitted_at is not None:
             return None
         appointment = response.milestone.appointment
@@ -117,6 +117,14 @@ class Questionnaire(Flow):
         if response is not None:
             response.position = step
         self.ask(ctx, frame)
+
+    def typed_answer(self, ctx: Context, frame: Frame) -> str | None:
+        """A question that takes free text takes words; the intro, the overview and the rest are choices."""
+        response = self._response(ctx, frame)
+        if response is None:
+            return None
+        q = next((q for q in self._questions(response, ctx.tr) if q.key == frame.step), None)
+        return WORDS if q is not None and q.free_text else None
 
     def _questions(self, response: MilestoneResponse, tr: Translator) -> list[Question]:
         return applicable(questions(facts_for(response, tr)), core.answers(response))
@@ -338,7 +346,7 @@ def start_questionnaire(ctx: Context, response: MilestoneResponse) -> None:
 
 
 def open_from_button(ctx: Context, arg: str) -> None:
-    response = core.own_response(ctx.session, int(arg), ctx.person) if arg.isdigit() else None
+    response = core.own_response(ctx.session, int(arg), ctx.principal) if arg.isdigit() else None
     if response is None:
         ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
         ctx.resume()

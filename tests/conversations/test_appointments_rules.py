@@ -52,7 +52,7 @@ def test_hours_beyond_the_budget_wait_for_the_fallfuehrende_fachkraft(app, linke
     jana.press("Home visit")
     jana.say("16.03.2027")
     jana.say("10:00")
-    jana.press("1.5 h")
+    jana.say("1,5")
     assert "goes beyond the budget for that month (0 h left)" in "\n".join(jana.press("Once"))
     warning = "\n".join(jana.press("Yes, enter it"))  # 5.5 h planned against 4 h
     assert "goes beyond the budget" in warning and "by 1.5 h" in warning
@@ -211,8 +211,6 @@ def test_crisis_interventions_need_no_signature_unless_the_organisation_wants_it
         case.organisation.settings = {**case.organisation.settings, "nachweis_crisis_exempt": False}
         session.flush()
         assert [a.id for a in nachweis.to_confirm(session, case, Month(2027, 3))] == [crisis, visit]
-    assert nachweis.first_working_day(Month(2027, 5)) == date(2027, 5, 3)  # 1 May 2027 is a Saturday
-    assert nachweis.first_working_day(Month(2027, 3)) == date(2027, 3, 1)
 
 
 def test_my_data_lists_my_appointments_and_not_those_of_others(app, linked):
