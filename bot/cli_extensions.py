@@ -7,4 +7,5 @@ from bot import (
     cli_complaints,  # complaints: issue 9
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
+    cli_privacy,  # retention, purge, keys: issue 15
 )

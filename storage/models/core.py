@@ -67,6 +67,8 @@ class Case(Base):
     started_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which kinds of its data were deleted when (conversations.privacy.purge): {"case_data": ISO time, ...}
+    purged: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship()
     members: Mapped[list[FamilyMember]] = relationship(back_populates="case", order_by="FamilyMember.id")
