@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.app import App, build
-from conversations import admin
+from conversations import admin, timeparse
 from conversations.admin import Actor, AdminError
 from conversations.i18n import translator
 from conversations.settings import describe
@@ -66,12 +66,8 @@ def unit_of_work(init: bool = False) -> Iterator[tuple[App, Session]]:
 
 
 def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2027-03-16") from None
+    """A day typed on the command line: ``2027-03-16`` or ``16.03.2027`` (conversations.timeparse)."""
+    return timeparse.cli_day(value) if value else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,11 +122,14 @@ def demo(name: str, no_chat: bool, as_json: bool) -> None:
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
-    emit([c.__dict__ for c in codes], lambda: "\n".join(
+        links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
+    emit({"invites": [c.__dict__ for c in codes], "console": links}, lambda: "\n".join(
         ["Demo invite codes (each works once; send one to link the chat as that person):"]
-        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]), as_json)
+        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]
+        + ["", "Staff console in the browser (each link works once, for 10 minutes):"]
+        + [f"  {who}: {url}" for who, url in links.items()]), as_json)
     if not no_chat and not as_json:
-        console.main(app, name)
+        console.main(app, name, web=True)
 
 
 @cli.command("config")
@@ -245,7 +244,7 @@ def case() -> None:
 @click.argument("title")
 @click.option("--reference", help="Case reference (default: F-<year>-<number>).")
 @click.option("--help-type", help="e.g. 'SPFH § 31 SGB VIII'.")
-@click.option("--started", help="Date the help began (YYYY-MM-DD).")
+@click.option("--started", help="Date the help began (2027-03-01 or 01.03.2027).")
 @click.option("--fachkraft", "fachkraefte", type=int, multiple=True, help="Staff id of a Fachkraft (repeatable).")
 @click.option("--fallfuehrend", type=int, help="Staff id of the fallführende Fachkraft at the Jugendamt.")
 @click.option("--org", "org_id", type=int)
@@ -324,7 +323,7 @@ def member() -> None:
 @click.argument("first_name")
 @click.option("--last-name")
 @click.option("--kind", type=click.Choice(["parent", "adult", "child"]), default="parent", show_default=True)
-@click.option("--born", help="Date of birth (YYYY-MM-DD); decides the youth questionnaire.")
+@click.option("--born", help="Date of birth (2012-05-04 or 04.05.2012); decides the youth questionnaire.")
 @click.option("--language", default="de", show_default=True)
 @click.option("--email")
 @click.option("--letter", type=click.Path(path_type=Path), help="Also write an invite letter (PDF) here.")
