@@ -122,11 +122,14 @@ def demo(name: str, no_chat: bool, as_json: bool) -> None:
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
-    emit([c.__dict__ for c in codes], lambda: "\n".join(
+        links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
+    emit({"invites": [c.__dict__ for c in codes], "console": links}, lambda: "\n".join(
         ["Demo invite codes (each works once; send one to link the chat as that person):"]
-        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]), as_json)
+        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]
+        + ["", "Staff console in the browser (each link works once, for 10 minutes):"]
+        + [f"  {who}: {url}" for who, url in links.items()]), as_json)
     if not no_chat and not as_json:
-        console.main(app, name)
+        console.main(app, name, web=True)
 
 
 @cli.command("config")

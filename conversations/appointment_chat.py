@@ -19,7 +19,7 @@ from conversations import authz, budget
 from conversations.admin import AdminError
 from conversations.clock import BERLIN
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
 from conversations.outbox import notify_all
@@ -52,11 +52,10 @@ def parse_minutes(text: str) -> int | None:
     return None
 
 
-def hour_choices(tr: Translator, planned: int | None = None) -> list[Choice]:
-    values = [60, 90, 120, 150, 180]
-    if planned and planned not in values:
-        values = sorted([*values, planned])
-    return [Choice(appts.hours_text(tr, v), f"min:{v}") for v in values]
+def hour_choices(tr: Translator) -> list[Choice]:
+    """1 h … 4 h as options 1 … 4: a typed "2" is two hours whichever way it is meant, and other
+    durations are typed ("2,5", "1:30", "5")."""
+    return [Choice(appts.hours_text(tr, hours * 60), f"min:{hours * 60}") for hours in range(1, 5)]
 
 
 # --- who may touch what (the rules are in conversations.authz) ------------------------------------------------
@@ -119,7 +118,9 @@ def on_confirm(ctx: Context, arg: str) -> None:
         return continue_after(ctx)
     first = appointment.confirmed_at is None
     appts.confirm_by_family(ctx.session, ctx.services, ctx.member, appointment)
-    ctx.say(ctx._("Thank you! See you then: {appointment}.").format(appointment=appts.describe(ctx.tr, appointment)))
+    # Cancelling or asking for another date stay possible after confirming.
+    ctx.say(ctx._("Thank you! See you then: {appointment}.").format(appointment=appts.describe(ctx.tr, appointment)),
+            [c for c in appts.family_choices(ctx.tr, appointment) if not c.payload.startswith("act:appt_confirm:")])
     if first:
         name = ctx.member.first_name
         tell_staff(ctx, appointment, lambda tr: Reply(tr.gettext("{name} confirmed: {appointment} ({case}).").format(
@@ -144,6 +145,7 @@ def on_move(ctx: Context, arg: str) -> None:
 class CancelByFamily(Flow):
     name = "appointment_cancel"
     first_step = "reason"
+    typed_steps = {"reason": WORDS}
 
     def _appointment(self, ctx: Context, frame: Frame) -> Appointment:
         return ctx.session.get(Appointment, frame.data["appointment_id"])  # type: ignore[return-value]
@@ -231,6 +233,7 @@ def request_another_date(ctx: Context, appointment: Appointment, wish: str | Non
 class MoveRequest(Flow):
     name = "appointment_move"
     first_step = "wish"
+    typed_steps = {"wish": WORDS}
 
     def ask_wish(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -350,12 +353,13 @@ def say_recorded(ctx: Context, appointment: Appointment) -> None:
 class ActualDuration(Flow):
     name = "appointment_duration"
     first_step = "minutes"
+    typed_steps = {"minutes": VALUE}
 
     def ask_minutes(self, ctx: Context, frame: Frame) -> None:
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
         assert appointment is not None
         ctx.say(ctx._("How long did it take? Press a button or write it, e.g. 2,5 or 2:30."),
-                hour_choices(ctx.tr, appointment.duration_minutes))
+                hour_choices(ctx.tr))
 
     def on_minutes(self, ctx: Context, frame: Frame) -> None:
         minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
@@ -404,6 +408,7 @@ class NewAppointment(Flow):
 
     name = "appointment_new"
     first_step = "case"
+    typed_steps = {"day": VALUE, "clock": VALUE, "duration": VALUE}
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         if frame.data.get("appointment_id"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conversations import authz
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.messages import Choice
 from conversations.milestone import core
 from conversations.registry import REGISTRY, Action, Audience
@@ -22,6 +22,7 @@ FLOW = "milestone_evaluation"
 class Evaluation(Flow):
     name = FLOW
     first_step = "signs"
+    typed_steps = {"signs_note": WORDS, "blind_spots": WORDS, "insights": WORDS, "action": WORDS, "when": VALUE}
 
     def _milestone(self, ctx: Context, frame: Frame) -> Milestone | None:
         ms = ctx.session.get(Milestone, int(frame.data.get("milestone", 0)))
