@@ -279,6 +279,7 @@ class CancellationTime(Flow):
 
     name = "appointment_cancellation_time"
     first_step = "when"
+    typed_steps = {"when": VALUE, "moment": VALUE}  # "when" also takes a typed moment straight away
 
     def ask_when(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
