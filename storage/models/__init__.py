@@ -12,6 +12,7 @@ from storage.models.budget import (  # noqa: F401  (hour budget and Nachweis, is
     NachweisConfirmation,
 )
 from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile  # noqa: F401  (issue 9)
+from storage.models.console import ConsoleSession, ConsoleSignIn  # noqa: F401  (staff console, issue 17)
 from storage.models.core import (
     AuditEvent,
     Case,
@@ -41,7 +42,7 @@ from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, iss
     MilestoneMedia,
     MilestoneResponse,
 )
-from storage.models.privacy import KeyCheck  # noqa: F401  (keys and retention, issue 15)
+from storage.models.privacy import KeyCheck, RetainedFigure  # noqa: F401  (keys and retention, issue 15)
 from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
 
 __all__ = [

@@ -46,6 +46,7 @@ TABLE = """
 see_case                          x   x   .   x   .   .   x   x   .   x   .   .   x
 plan_appointment                  .   .   .   x   .   .   .   .   .   .   .   .   x
 record_outcome                    .   .   .   x   .   .   .   .   .   .   .   .   x
+record_cancellation_time          .   .   .   x   .   .   .   .   .   .   .   .   x
 move_appointment                  .   .   .   x   .   .   .   .   .   .   .   .   x
 answer_appointment                x   .   .   .   .   .   .   .   .   .   .   .   .
 see_hours                         .   .   .   x   .   .   x   .   .   x   .   .   x
@@ -68,6 +69,9 @@ record_evaluation:after_talk      .   .   .   .   .   .   .   x   .   .   .   . 
 record_evaluation:before_talk     .   .   .   .   .   .   .   .   .   .   .   .   .
 answer_questionnaire:family       x   .   .   .   .   .   .   .   .   .   .   .   .
 answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   .   .
+use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
+work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
+see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
 """
 
 
@@ -165,6 +169,7 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "see_case": lambda p: authz.may_see_case(p, case),
         "plan_appointment": lambda p: authz.may_plan_appointment(p, case),
         "record_outcome": lambda p: authz.may_record_outcome(p, appointment),
+        "record_cancellation_time": lambda p: authz.may_record_cancellation_time(p, appointment),
         "move_appointment": lambda p: authz.may_move_appointment(p, appointment),
         "answer_appointment": lambda p: authz.may_answer_appointment(p, appointment),
         "see_hours": lambda p: authz.may_see_hours(p, case),
@@ -187,6 +192,9 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "record_evaluation:before_talk": lambda p: authz.may_record_evaluation(p, ms, before_talk),
         "answer_questionnaire:family": lambda p: authz.may_answer_questionnaire(p, family_response),
         "answer_questionnaire:fachkraft": lambda p: authz.may_answer_questionnaire(p, staff_response),
+        "use_console": authz.may_use_console,
+        "work_complaints": authz.may_work_complaints,
+        "see_overview": authz.may_see_overview,
     }
     return World(principals, actions)
 
@@ -223,7 +231,8 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
     assert still == {"see_case", "see_hours", "acknowledge_escalation", "handle_alert", "close_escalation:attendance",
                      "close_escalation:alert", "raise_alert", "complain", "see_complaint",
                      "see_complaint:about_officer", "handle_complaint", "write_complaint", "reply_to_complaint",
-                     "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk"}
+                     "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
+                     "use_console", "work_complaints", "see_overview"}  # no case to close: always the same
 
 
 # --- the holes, tried as a person with a forged payload would, through the engine and the outbox ------------
