@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.web.conftest import shot, sign_in, web_link
+from tests.bot.test_telegram import shared_standin, standin, tg_app  # noqa: F401  (fixtures)
+from tests.bot.web.conftest import link_in, shot, sign_in, web_link
+from tests.support.web import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -44,3 +46,60 @@ async def test_the_sign_in_page_in_arabic_reads_right_to_left(web, page):
     assert await page.locator("html").get_attribute("dir") == "rtl"
     await shot(page, "signin-ar")
     assert sign_in  # imported for the role walks
+
+
+# --- Beschwerdestelle: Kerstin closes Olga's complaint; Olga reads the answer on Telegram -------------------
+async def test_kerstin_closes_a_complaint_in_the_browser_and_olga_gets_the_answer_on_telegram(
+        tg_app, standin, codes, page):  # noqa: F811
+    from tests.bot.test_complaints_telegram import shows
+    from tests.bot.test_telegram import link as tg_link
+    from tests.bot.test_telegram import serving as tg_serving
+    from tests.conversations.test_complaints import ABOUT_STAFF
+
+    olga, kerstin, tobias = 5301, 5302, 5303
+    with serving(tg_app) as (served, base):
+        async with tg_serving(served):
+            for chat, who in ((kerstin, "Kerstin"), (tobias, "Tobias"), (olga, "Olga")):
+                await tg_link(standin, chat, codes[who])
+            standin.say(olga, "/beschwerde")
+            await shows(standin, olga, "Worüber")
+            standin.press(olga, ABOUT_STAFF)
+            await shows(standin, olga, "Um wen geht es?")
+            standin.press(olga, "Tobias Klein")
+            await shows(standin, olga, "Bitte erzählen Sie")
+            standin.say(olga, "Herr Klein kommt oft zu spät und hört mir nicht zu.")
+            await shows(standin, olga, "Danke, das habe ich aufgenommen")
+            standin.press(olga, "Das ist alles")
+            await shows(standin, olga, "Anonym heißt")
+            standin.press(olga, "Anonym")
+            await shows(standin, olga, "Möchten Sie eine Antwort?")
+            standin.press(olga, "Ja, hier im Chat")
+            await shows(standin, olga, "Bitte prüfen Sie")
+            standin.press(olga, "Abschicken")
+            await shows(standin, olga, "Ihr Zeichen")
+
+            before = len(standin.texts(kerstin))
+            standin.say(kerstin, "/web")
+            link = link_in([await shows(standin, kerstin, "/signin/", before)])
+            await sign_in(page, link)
+            await page.get_by_role("link", name="Beschwerden").first.click()
+            await page.wait_for_url("**/complaints")
+            row = page.get_by_role("row").filter(has_text="B-2027-0001")
+            assert "anonym" in await row.inner_text() and "Petrenko" not in await page.content()
+            await shot(page, "complaints-queue")
+            await row.get_by_role("link").click()
+            await page.wait_for_url("**/complaints/*")
+            assert "kommt oft zu spät" in await page.content()
+            await page.get_by_role("button", name="Übernehmen").click()
+            await page.get_by_text("Sie bearbeiten diese Beschwerde jetzt").wait_for()
+            await shows(standin, olga, "ist aufgenommen")
+            await page.get_by_text("Abschließen", exact=True).click()
+            await page.get_by_label("Ergebnis").select_option(label="teilweise berechtigt")
+            await page.get_by_label("Was wurde getan?").fill(
+                "Wir haben mit Herrn Klein gesprochen; er kommt ab jetzt pünktlich.")
+            await shot(page, "complaint-close")
+            await page.get_by_role("button", name="Beschwerde abschließen").click()
+            await page.get_by_text("Die Beschwerde ist abgeschlossen").wait_for()
+            await shot(page, "complaint-closed")
+            closed = await shows(standin, olga, "ist jetzt abgeschlossen")
+            assert "er kommt ab jetzt pünktlich" in closed
