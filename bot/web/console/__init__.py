@@ -65,8 +65,8 @@ def add_routes(application: web.Application, app: App) -> None:
     application.router.add_static("/static", HERE / "static", append_version=False)
     signin.add_routes(application)
     application.router.add_get("/", route(home))
-    for area in (complaints,):
+    for area in (complaints, cases, escalations):
         area.add_routes(application)
 
 
-from bot.web.console import complaints  # noqa: E402  (each area registers its entry in AREAS)
+from bot.web.console import cases, complaints, escalations  # noqa: E402  (each area adds itself to AREAS)

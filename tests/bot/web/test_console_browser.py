@@ -6,6 +6,10 @@ Screenshots of every page go to ``test-artifacts/console/`` (not committed).
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from conversations.clock import berlin
+from storage.models import Case
 
 from tests.bot.test_telegram import shared_standin, standin, tg_app  # noqa: F401  (fixtures)
 from tests.bot.web.conftest import link_in, shot, sign_in, web_link
@@ -103,3 +107,41 @@ async def test_kerstin_closes_a_complaint_in_the_browser_and_olga_gets_the_answe
             await shot(page, "complaint-closed")
             closed = await shows(standin, olga, "ist jetzt abgeschlossen")
             assert "er kommt ab jetzt pünktlich" in closed
+
+
+# --- Fachkraft: Jana records that a visit took place, and the month's hours change ----------------------------
+def plan_visit(served, when, hours: float = 2.0) -> int:  # type: ignore[no-untyped-def]
+    """The Yılmaz case with a budget of 20 h in March 2027 and one home visit at ``when``."""
+    from datetime import date
+
+    from conversations import admin, appointments, budget
+    from conversations.admin import Actor
+
+    with served.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        budget.set_budget(session, Actor("test"), served.services.clock.now(), case, 20 * 60, date(2027, 3, 1))
+        visit = appointments.create_appointment(session, served.services, Actor("test"), case, "hausbesuch", when,
+                                                int(hours * 60), admin.team(case), appointments.default_members(case))
+        return visit.id
+
+
+async def test_jana_records_a_visit_and_the_budget_changes(web, staff_bot, codes, page, clock):
+    served, base = web
+    plan_visit(served, berlin(2027, 3, 2, 10, 0))
+    clock.set(berlin(2027, 3, 2, 13, 0))
+    await sign_in(page, await web_link(staff_bot, "jana", codes["Jana"]))
+    await page.get_by_role("link", name="Meine Fälle").first.click()
+    await page.wait_for_url("**/cases")
+    await shot(page, "cases")
+    await page.get_by_role("link", name="Familie Yılmaz").click()
+    await page.wait_for_url("**/cases/*")
+    statement = page.locator("#statement")
+    assert "Verbraucht: 0 Std. (0 %)" in await statement.inner_text()
+    row = page.get_by_role("row").filter(has_text="Hausbesuch")
+    await row.get_by_label("Was passiert ist").select_option("took_place")
+    await row.get_by_label("Stunden").fill("2,5")
+    await row.get_by_role("button", name="Eintragen").click()
+    await page.get_by_role("status").filter(has_text="Eingetragen. Die Stunden").wait_for()
+    assert "Verbraucht: 2,5 Std. (12 %)" in await page.locator("#statement").inner_text()
+    assert "fand statt, 2,5 Std." in await page.get_by_role("row").filter(has_text="Hausbesuch").inner_text()
+    await shot(page, "case")
