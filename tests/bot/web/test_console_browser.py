@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from conversations.clock import berlin
 from storage.models import Case
-
 from tests.bot.test_telegram import shared_standin, standin, tg_app  # noqa: F401  (fixtures)
 from tests.bot.web.conftest import link_in, shot, sign_in, web_link
 from tests.support.web import serving
