@@ -8,4 +8,5 @@ from bot import (
     cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
+    cli_privacy,  # retention, purge, keys: issue 15
 )

@@ -82,6 +82,31 @@ class Settings:
         "Ombudsstelle Kinder- und Jugendhilfe Sachsen-Anhalt, www.ombudschaft-jugendhilfe.de", "OMBUDSSTELLE",
         "Independent help (§ 9a SGB VIII) named to everyone who complains: name and contact.")
 
+    # Data protection (issue 15): how long data is kept (reasons in the README, "Data protection"); an
+    # organisation may set its own years under "retention" (`wegbegleiter privacy retention --set`)
+    retention_case_years: int = setting(
+        5, "RETENTION_CASE_YEARS",
+        "Years after a case closes until its case data is deleted (the family's chats, appointments, answers, "
+        "goals, budget, Nachweis; birth dates and email addresses).")
+    retention_escalation_years: int = setting(
+        5, "RETENTION_ESCALATION_YEARS",
+        "Years after a case closes until its escalations (three appointments without participation) are deleted.")
+    retention_alert_years: int = setting(
+        10, "RETENTION_ALERT_YEARS",
+        "Years after a case closes until its child-protection alerts (§ 8a documentation) are deleted.")
+    retention_complaint_years: int = setting(
+        10, "RETENTION_COMPLAINT_YEARS", "Years after a complaint is closed until it is deleted.")
+    retention_audit_years: int = setting(
+        5, "RETENTION_AUDIT_YEARS",
+        "Years after a case closes until its audit log is deleted (log entries of no case: years after they "
+        "were written).")
+    outbox_file_days: int = setting(3, "OUTBOX_FILE_DAYS",
+                                    "Days after delivery until a file sent to someone is deleted from the outbox.")
+    outbox_text_days: int = setting(30, "OUTBOX_TEXT_DAYS",
+                                    "Days after delivery until the text of a message is deleted from the outbox.")
+    link_ttl_days: int = setting(14, "LINK_TTL_DAYS",
+                                 "Days a signed link in an email (acknowledge, handle, approve) works; each works once.")
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir}/wegbegleiter.db"

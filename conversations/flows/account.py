@@ -150,7 +150,7 @@ def show_help(ctx: Context, _arg: str) -> None:
 
 
 def show_privacy(ctx: Context, _arg: str) -> None:
-    ctx.say(privacy_notice_for(ctx.tr, ctx.person))
+    ctx.say(privacy_notice_for(ctx.tr, ctx.person, ctx.services.settings))
     continue_where_we_were(ctx)
 
 
