@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bot.web.console import AREAS, Area
 from bot.web.console import escalations as open_items
@@ -81,7 +82,8 @@ AREAS.append(Area("/cases", N_("My cases"), N_("Members, appointments, hours, Na
 
 def my_cases(desk: Desk, req: Req) -> Page:
     ids = my_case_ids(desk)
-    cases = [c for c in desk.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.title))
+    cases = [c for c in desk.session.scalars(select(Case).where(Case.id.in_(ids))
+                                             .options(selectinload(Case.assignments)).order_by(Case.title))
              if authz.may_see_case(desk.principal, c)] if ids else []
     shown = [c.id for c in cases]
     nxt = dict(desk.session.execute(select(Appointment.case_id, func.min(Appointment.starts_at)).where(
@@ -99,7 +101,8 @@ def my_cases(desk: Desk, req: Req) -> Page:
 
 # --- one case ---------------------------------------------------------------------------------------------------
 def _case(desk: Desk, req: Req) -> Case:
-    case = desk.session.get(Case, req.id())
+    case = desk.session.get(Case, req.id(), options=[
+        selectinload(Case.members), selectinload(Case.assignments).selectinload(CaseAssignment.staff)])
     require(case is not None and authz.may_see_case(desk.principal, case))
     assert case is not None
     return case
@@ -143,7 +146,7 @@ def case_page(desk: Desk, req: Req) -> Page:
                                    for g in core.goals(session, case)],
         "milestones": [{"id": ms.id, "when": tr.when(ms.appointment.starts_at)}
                        for ms in session.scalars(select(Milestone).where(Milestone.case_id == case.id)
-                                                 .order_by(Milestone.id))
+                                                 .options(selectinload(Milestone.appointment)).order_by(Milestone.id))
                        if authz.may_read_milestone_answers(desk.principal, ms)],
     }
     if hours:

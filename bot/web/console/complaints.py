@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.web.console import AREAS, Area
 from bot.web.console.desk import Desk, Page, Redirect, Req, notice, route
@@ -20,7 +21,7 @@ from conversations.complaints import procedure, report, rules
 from conversations.complaints.rules import CATEGORY_LABELS, OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
 from conversations.i18n import N_
 from storage.models import AuditEvent, FamilyMember, StaffMember
-from storage.models.complaints import Complaint
+from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile
 
 SHOWN = 200  # rows in the queue; filters narrow it
 DEADLINE_FILTERS = {"late": rules.Deadline.LATE, "soon": rules.Deadline.SOON}
@@ -89,7 +90,7 @@ def queue(desk: Desk, req: Req) -> Page:
     if chosen["deadline"]:
         visible = [c for c in visible if rules.deadline_state(c, desk.now) == DEADLINE_FILTERS[chosen["deadline"]]]
     shown = visible[:SHOWN]
-    _load_people(desk, shown)
+    load_people(desk, shown)
     procedure.log_many(desk.session, desk.now, desk.actor, "complaint.listed", shown)
     return Page("complaints.html", {
         "rows": [_row(desk, c) for c in shown], "total": len(visible), "shown": SHOWN, "chosen": chosen,
@@ -99,7 +100,7 @@ def queue(desk: Desk, req: Req) -> Page:
     })
 
 
-def _load_people(desk: Desk, complaints: list[Complaint]) -> None:
+def load_people(desk: Desk, complaints: list[Complaint]) -> None:
     """The officers and the staff complained about, in one query (not one per row)."""
     ids = {i for c in complaints for i in (c.officer_id, c.about_staff_id) if i}
     if ids:
@@ -115,11 +116,11 @@ def _row(desk: Desk, complaint: Complaint) -> dict[str, Any]:
         "anonymous": complaint.anonymous,
         "status": tr.gettext(STATUS_LABELS[Status(complaint.status)]),
         "officer": complaint.officer.name if complaint.officer else "",
-        **_due(desk, complaint),
+        **due(desk, complaint),
     }
 
 
-def _due(desk: Desk, complaint: Complaint) -> dict[str, Any]:
+def due(desk: Desk, complaint: Complaint) -> dict[str, Any]:
     tr, state, due = desk.tr, rules.deadline_state(complaint, desk.now), rules.next_due(complaint)
     if complaint.status != Status.CLOSED and complaint.taken_at is None:
         what = tr.gettext("take up by {date}")
@@ -134,7 +135,10 @@ def _due(desk: Desk, complaint: Complaint) -> dict[str, Any]:
 
 # --- one complaint ------------------------------------------------------------------------------------------
 def _complaint(desk: Desk, req: Req) -> Complaint:
-    complaint = desk.session.get(Complaint, req.id())
+    complaint = desk.session.get(Complaint, req.id(), options=[
+        selectinload(Complaint.entries).selectinload(ComplaintEntry.staff),
+        selectinload(Complaint.files).load_only(ComplaintFile.id, ComplaintFile.filename, ComplaintFile.size,
+                                                ComplaintFile.at)])
     require(complaint is not None and authz.may_see_complaint(desk.principal, complaint))
     assert complaint is not None
     return complaint
@@ -152,7 +156,7 @@ def detail(desk: Desk, req: Req) -> Page:
         "c": complaint, "summary": procedure.summary(tr, desk.session, complaint), "entries": entries,
         "files": [{"id": f.id, "name": f.filename, "size": f.size, "when": tr.when(f.at)} for f in complaint.files],
         "trail": trail(desk, complaint), "handle": handle,
-        "may_take": handle and complaint.officer_id != desk.staff.id, **_due(desk, complaint),
+        "may_take": handle and complaint.officer_id != desk.staff.id, **due(desk, complaint),
         "outcomes": [(o.value, tr.gettext(label)) for o, label in OUTCOME_LABELS.items()],
     })
 
@@ -176,7 +180,8 @@ def trail(desk: Desk, complaint: Complaint) -> list[dict[str, str]]:
 
 def file(desk: Desk, req: Req) -> web.Response:
     complaint = _complaint(desk, req)
-    found = next((f for f in complaint.files if f.id == req.id("file")), None)
+    found = desk.session.scalar(select(ComplaintFile).where(ComplaintFile.id == req.id("file"),
+                                                            ComplaintFile.complaint_id == complaint.id))
     require(found is not None)
     assert found is not None
     procedure.log(desk.session, desk.now, desk.actor, "complaint.file_read", complaint, file=found.id)

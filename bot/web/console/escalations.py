@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.web.console.desk import Desk, Redirect, Req, notice, route
 from conversations import authz, escalations
 from conversations.authz import require
+from conversations.context import audit_many
 from conversations.escalations import ATTENDANCE, SITUATION_TEXT
 from conversations.i18n import N_
 from conversations.rules.attendance import Situation
@@ -36,10 +37,11 @@ def age_text(desk: Desk, since: datetime) -> str:
 def items(desk: Desk, found: Sequence[Escalation], *, back: str) -> list[dict[str, Any]]:
     """What a page shows of each open escalation, with its button where the person may press it."""
     tr, shown = desk.tr, []
+    audit_many(desk.session, [{"at": desk.now, "actor": desk.actor, "action": "escalation.read",
+                               "object_type": "escalation", "object_id": e.id, "case_id": e.case_id,
+                               "detail": {"via": "console"}} for e in found if e.kind != ATTENDANCE])
     for escalation in found:
         alert = escalation.kind != ATTENDANCE
-        if alert:
-            desk.audit("escalation.read", "escalation", escalation.id, case_id=escalation.case_id)
         lines = [f"{tr.when(datetime.fromisoformat(a['starts_at']))} – "
                  f"{tr.gettext(SITUATION_TEXT[Situation(a['situation'])])}"
                  for a in escalation.facts.get("appointments", [])] if not alert else []

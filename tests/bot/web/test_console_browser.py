@@ -5,11 +5,16 @@ Screenshots of every page go to ``test-artifacts/console/`` (not committed).
 
 from __future__ import annotations
 
+import asyncio
+import re
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
+from bot.app import App
 from conversations.clock import berlin
-from storage.models import Case
+from storage.models import Case, Escalation, ExtraHoursRequest
 from tests.bot.test_telegram import shared_standin, standin, tg_app  # noqa: F401  (fixtures)
 from tests.bot.web.conftest import link_in, shot, sign_in, web_link
 from tests.support.web import serving
@@ -144,3 +149,72 @@ async def test_jana_records_a_visit_and_the_budget_changes(web, staff_bot, codes
     assert "Verbraucht: 2,5 Std. (12 %)" in await page.locator("#statement").inner_text()
     assert "fand statt, 2,5 Std." in await page.get_by_role("row").filter(has_text="Hausbesuch").inner_text()
     await shot(page, "case")
+
+
+# --- Leitung: a new alert appears while the overview is open; she marks it handled ----------------------------
+async def test_the_leitung_sees_a_new_alert_appear_and_marks_it_handled(web, staff_bot, codes, page, monkeypatch):
+    from bot.web.console import overview
+
+    monkeypatch.setattr(overview, "REFRESH_SECONDS", 1)
+    served, base = web
+    emre = await asyncio.to_thread(staff_bot.link, "emre", codes["Emre"])
+    await sign_in(page, await web_link(staff_bot, "martina", codes["Martina"]))
+    await page.goto(base + "/overview")
+    assert "Nichts ist offen" in await page.locator("#open-alerts").inner_text()
+    await asyncio.to_thread(emre.say, "ich halt das zuhause nicht mehr aus")
+    alert = page.locator("#open-alerts .entry.alert")
+    await alert.wait_for(timeout=15_000)  # the section refreshes by itself
+    assert "ich halt das zuhause nicht mehr aus" in await alert.inner_text()
+    await shot(page, "overview")
+    await alert.get_by_label("Notiz (freiwillig)").fill("Mit Emre telefoniert, Jana fährt morgen hin.")
+    await alert.get_by_role("button", name="Als erledigt markieren").click()
+    await page.get_by_role("status").filter(has_text="Alle, die Bescheid bekommen hatten").wait_for()
+    assert "Nichts ist offen" in await page.locator("#open-alerts").inner_text()
+    with served.sessions() as session:
+        escalation = session.scalar(select(Escalation))
+        assert escalation.acknowledged_via == "console" and escalation.acknowledger.name == "Martina Hoffmann"
+        assert escalation.note == "Mit Emre telefoniert, Jana fährt morgen hin."
+
+
+# --- Jugendamt: Frau Dr. Schulz confirms extra hours from the link in her email ------------------------------
+async def test_frau_dr_schulz_confirms_extra_hours_from_her_email_link(app, codes, page, clock):
+    from bot.channels.email import EmailTransport
+    from bot.outbox import ChannelSender
+    from tests.support.smtp import smtp_mailbox
+
+    mailbox = smtp_mailbox()
+    mail_settings = replace(app.settings, smtp_host=mailbox.host, smtp_port=mailbox.port, smtp_starttls=False)
+    mail_app = App(settings=mail_settings, db=app.db, services=replace(app.services, settings=mail_settings),
+                   engine=app.engine)
+    schulz = "k.schulz@jugendamt.example"
+    with serving(mail_app) as (served, base):
+        plan_visit(served, berlin(2027, 3, 2, 10, 0), hours=19)
+        plan_visit(served, berlin(2027, 3, 9, 10, 0), hours=2)  # one hour beyond the 20 h of March
+        sender = ChannelSender(served.sessions, clock, EmailTransport(served.settings, clock))
+        while await sender.deliver_due():
+            pass
+        body = mailbox.only(schulz).get_body(("plain",)).get_content()
+        link = re.search(r"https?://\S+/approve-hours/\S+", body).group()
+        await page.goto(link)
+        assert "1 Std." in await page.locator("main").inner_text()
+        await shot(page, "email-link-extra-hours")
+        await page.get_by_role("button", name="Zusätzliche Stunden bestätigen").click()
+        await page.get_by_text("sind bestätigt").wait_for()
+        await shot(page, "email-link-confirmed")
+        with served.sessions() as session:
+            request = session.scalar(select(ExtraHoursRequest))
+            assert request.status == "approved" and request.decided_by is not None
+
+        # She has no messenger: she signs in to the console with a link by email.
+        mailbox.clear()
+        await page.goto(base + "/signin")
+        await page.get_by_label("Dienstliche E-Mail-Adresse").fill(schulz)
+        await page.get_by_role("button", name="Anmelde-Link schicken").click()
+        await page.get_by_role("status").wait_for()
+        while await sender.deliver_due():
+            pass
+        await sign_in(page, link_in([mailbox.only(schulz).get_body(("plain",)).get_content()]))
+        await page.get_by_role("link", name="Meine Fälle beim Jugendamt").first.click()
+        await page.wait_for_url("**/jugendamt")
+        assert "Nichts wartet auf Sie" in await page.locator("main").inner_text()
+        await shot(page, "jugendamt")
