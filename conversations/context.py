@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.authz import Principal
@@ -70,6 +71,19 @@ def audit(
             object_id=None if object_id is None else str(object_id), case_id=case_id, detail=detail,
         )
     )
+
+
+def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Several audit events in one statement (a page that lists 50 complaints reads 50 complaints).
+
+    Each event has the keys of :func:`audit`; ``detail`` holds the rest.
+    """
+    if events:
+        # the table's insert, not the ORM's: one executemany, however many rows (the ORM splits by keys)
+        session.execute(insert(AuditEvent.__table__), [
+            {"at": e["at"], "actor": e["actor"], "action": e["action"], "object_type": e["object_type"],
+             "object_id": None if e.get("object_id") is None else str(e["object_id"]), "case_id": e.get("case_id"),
+             "detail": e.get("detail", {})} for e in events])
 
 
 class Context:

@@ -55,8 +55,7 @@ def show(ctx: Context, arg: str) -> None:
 
 
 def overdue_mark(ctx: Context, complaint: Complaint) -> str:
-    late = (complaint.taken_at is None and complaint.take_up_due and complaint.take_up_due < ctx.now) or (
-        complaint.status in rules.UNANSWERED and complaint.answer_due and complaint.answer_due < ctx.now)
+    late = rules.deadline_state(complaint, ctx.now) == rules.Deadline.LATE
     return " ⚠ " + ctx._("overdue") if late else ""
 
 
