@@ -38,7 +38,7 @@ from storage.models import (
     StaffMember,
 )
 
-SHOWN = 50
+SHOWN = 20  # rows per section, the oldest first, with the total beside the heading
 REFRESH_SECONDS = 20  # how often the open alerts refresh while the page is open
 UNDELIVERED_DAYS = 30
 
