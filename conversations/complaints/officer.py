@@ -127,6 +127,7 @@ class OfficerText(Flow):
     name = "complaint_officer_text"
     first_step = "text"
     typed_steps = {"text": WORDS}
+    cancelled_text = N_("Nothing was sent.")
 
     def ask_text(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -167,6 +168,7 @@ class CloseComplaint(Flow):
     name = "complaint_close"
     first_step = "outcome"
     typed_steps = {"resolution": WORDS}
+    cancelled_text = N_("Nothing was changed.")
 
     def ask_outcome(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
