@@ -210,29 +210,15 @@ def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str |
     emit(data, f"Staff member {data['id']}: {name}\nInvite code: {code} (valid {data['valid_days']} days)", as_json)
 
 
-@staff.command("invite")
-@click.argument("staff_id", type=int)
-@click.option("--letter", type=click.Path(path_type=Path))
-@json_option
-@fail_cleanly
-def staff_invite(staff_id: int, letter: Path | None, as_json: bool) -> None:
-    """A new invite code for a staff member."""
-    with unit_of_work() as (app, session):
-        person = admin.staff_member(session, staff_id)
-        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
-        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
-    emit(data, f"Invite code for {person.name}: {code}", as_json)
-
-
 @staff.command("list")
 @json_option
 @fail_cleanly
 def staff_list(as_json: bool) -> None:
     with unit_of_work() as (_app, session):
-        rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email}
-                for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
-    emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}" for r in rows)
-         or "No staff yet.", as_json)
+        rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email,
+                 "active": s.active} for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
+    emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}"
+                                 + ("" if r["active"] else "  (left)") for r in rows) or "No staff yet.", as_json)
 
 
 @cli.group()
@@ -263,20 +249,6 @@ def case_add(title: str, reference: str | None, help_type: str | None, started: 
             admin.assign(session, CLI, now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
         data = admin.case_summary(session, created)
     emit(data, f"Case {data['reference']}: {title}", as_json)
-
-
-@case.command("assign")
-@click.argument("case_ref")
-@click.argument("staff_id", type=int)
-@click.argument("role", type=click.Choice(["fachkraft", "fallfuehrend", "gespraechsfuehrung"]))
-@json_option
-@fail_cleanly
-def case_assign(case_ref: str, staff_id: int, role: str, as_json: bool) -> None:
-    with unit_of_work() as (app, session):
-        found = admin.find_case(session, case_ref)
-        admin.assign(session, CLI, app.services.clock.now(), found, admin.staff_member(session, staff_id), role)
-        data = admin.case_summary(session, found)
-    emit(data, f"Assigned staff {staff_id} as {role} to {data['reference']}.", as_json)
 
 
 def _case_text(data: dict[str, Any]) -> str:
@@ -341,20 +313,6 @@ def member_add(case_ref: str, first_name: str, last_name: str | None, kind: str,
         data = {"id": person.id, "name": person.display_name, "case": found.reference,
                 **_invite_output(app, session, person, code, letter)}
     emit(data, f"Family member {data['id']}: {data['name']} ({data['case']})\nInvite code: {code}", as_json)
-
-
-@member.command("invite")
-@click.argument("member_id", type=int)
-@click.option("--letter", type=click.Path(path_type=Path))
-@json_option
-@fail_cleanly
-def member_invite(member_id: int, letter: Path | None, as_json: bool) -> None:
-    """A new invite code for a family member (e.g. a lost letter)."""
-    with unit_of_work() as (app, session):
-        person = admin.family_member(session, member_id)
-        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
-        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
-    emit(data, f"Invite code for {person.display_name}: {code}", as_json)
 
 
 @cli.group()

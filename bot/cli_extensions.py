@@ -2,6 +2,7 @@
 # ruff: noqa: F401
 
 from bot import (
+    cli_access,  # people come and go: deactivate, unlink, handover, closing: issue 15
     cli_appointments,  # appointments, budget, Nachweis: issue 5
     cli_billing,  # organisation details for billing, working days: issue 14
     cli_complaints,  # complaints: issue 9

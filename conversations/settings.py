@@ -33,6 +33,10 @@ class Settings:
     invite_ttl_days: int = setting(14, "INVITE_TTL_DAYS", "Days an invite code stays valid.")
     invite_max_failures: int = setting(5, "INVITE_MAX_FAILURES",
                                        "Wrong codes a chat may send within 15 minutes before it has to wait.")
+    invite_max_failures_total: int = setting(
+        100, "INVITE_MAX_FAILURES_TOTAL",
+        "Wrong codes all chats together may send within 15 minutes before every new chat has to wait "
+        "(guessing from many accounts at once).")
     quiet_hours: str = setting("20:00-08:00", "QUIET_HOURS",
                                "No routine messages in this window (Europe/Berlin); urgent alerts still go out.")
     public_base_url: str = setting("http://127.0.0.1:8080", "PUBLIC_BASE_URL",

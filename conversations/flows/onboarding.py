@@ -126,12 +126,12 @@ class Onboarding(Flow):
         settings = ctx.services.settings
         try:
             invite = invites.check(ctx.session, text, channel=ctx.incoming.channel, address=ctx.incoming.address,
-                                   now=ctx.now, max_failures=settings.invite_max_failures)
+                                   now=ctx.now, max_failures=settings.invite_max_failures,
+                                   max_failures_total=settings.invite_max_failures_total)
         except invites.InviteProblem as problem:
             ctx.say({
-                "unknown": _("I could not find this code. Please check it and send it again. "
-                             "It looks like ABCD-EFG-HJK."),
-                "used": _("This code has already been used. Please ask your Fachkraft for a new one."),
+                "unknown": _("I could not use this code. Please check it and send it again (it looks like "
+                             "ABCD-EFG-HJK), or ask your Fachkraft for a new one."),
                 "expired": _("This code has expired. Please ask your Fachkraft for a new one."),
                 "too_many": _("That was one try too many. Please wait {minutes} minutes and try again.").format(
                     minutes=problem.wait_minutes),
