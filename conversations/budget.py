@@ -326,4 +326,18 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
             subject=lambda tr: tr.gettext("Crisis intervention beyond the budget: {case}").format(case=case.title))
 
 
+def warned_thresholds(session: Session, month: Month) -> dict[int, int]:
+    """Cases whose team was warned in ``month`` (:func:`on_outcome`), with the highest threshold reached.
+
+    The warnings are the record: their keys ``budget-threshold:<case>:<month>:<threshold>`` exist once.
+    The Leitung's overview lists them without working out every case's statement again.
+    """
+    reached: dict[int, int] = {}
+    for key in session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"budget-threshold:%:{month}:%"))):
+        _prefix, case_id, _month, threshold, *_chat = (key or "").split(":")
+        reached[int(case_id)] = max(reached.get(int(case_id), 0), int(threshold))
+    return reached
+
+
 REGISTRY.outcome_listeners.append(on_outcome)

@@ -107,6 +107,15 @@ def _translations(lang: str) -> _gettext.NullTranslations:
     return translations
 
 
+def offered_language(code: str | None) -> str | None:
+    """An offered language for a code a network reports ("tr", "de-AT", "pt-BR"), or None."""
+    if not code:
+        return None
+    code = ALIASES.get(code.casefold(), code).replace("-", "_")
+    offered = available_languages()
+    return code if code in offered else base_language(code) if base_language(code) in offered else None
+
+
 def normalise_language(lang: str | None) -> str:
     if not lang:
         return DEFAULT_LANGUAGE
@@ -286,6 +295,7 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "questionnaire": {"tr": "anket", "ar": "الاستبيان", "uk": "анкета", "ru": "анкета"},
     "complaint": {"tr": "şikayet", "ar": "شكوى", "uk": "скарга", "ru": "жалоба"},
     "emergency": {"tr": "acil", "ar": "طوارئ", "uk": "терміново", "ru": "срочно"},
+    "cancel": {"tr": "iptal", "ar": "إلغاء", "uk": "скасувати", "ru": "отмена"},
     # staff
     "appointment": {"tr": "randevu", "ar": "موعد", "uk": "зустріч", "ru": "встреча"},
     "hours": {"tr": "saatler", "ar": "الساعات", "uk": "години", "ru": "часы"},

@@ -24,7 +24,7 @@ from conversations.clock import BERLIN
 from conversations.context import Context, Services, audit
 from conversations.documents import new_pdf, paragraph
 from conversations.flows.base import WORDS, Flow, Frame
-from conversations.i18n import Translator, translator
+from conversations.i18n import N_, Translator, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify, notify_all
 from conversations.registry import REGISTRY, Action, Audience, PeriodicTask
@@ -239,9 +239,11 @@ class SomethingWrong(Flow):
     name = "nachweis_wrong"
     first_step = "what"
     typed_steps = {"what": WORDS}
+    cancelled_text = N_("All right, nothing was passed on.")
 
     def ask_what(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."))
+        ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."),
+                [self.cancel_choice(ctx)])
 
     def on_what(self, ctx: Context, frame: Frame) -> None:
         if not ctx.text:
