@@ -26,7 +26,7 @@ from conversations.complaints.rules import (
     Satisfaction,
     Status,
 )
-from conversations.context import Context, Services, audit
+from conversations.context import Context, Services, audit, audit_many
 from conversations.i18n import N_, Translator, language_name, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
@@ -52,8 +52,10 @@ def log(session: Session, now: datetime, actor: str, action: str, complaint: Com
 
 
 def log_many(session: Session, now: datetime, actor: str, action: str, complaints: Sequence[Complaint]) -> None:
-    for complaint in complaints:
-        log(session, now, actor, action, complaint)
+    """One event per complaint, written in one statement (a queue lists many)."""
+    audit_many(session, [
+        {"at": now, "actor": actor, "action": action, "object_type": "complaint", "object_id": c.id,
+         "case_id": None if c.anonymous else c.case_id, "detail": {"reference": c.reference}} for c in complaints])
 
 
 # --- what officers see ----------------------------------------------------------------------
