@@ -101,6 +101,18 @@ def offers(raw: Iterable[Any] | None) -> list[Offer]:
     return found
 
 
+def distinct(choices: Sequence[Choice]) -> list[Choice]:
+    """The options of one question with labels told apart: a label that an earlier option already has (two
+    alerts of the same minute, two goals written alike) gets " (2)", " (3)", so each answers to its words."""
+    seen: dict[str, int] = {}
+    result = []
+    for choice in choices:
+        key = label_key(choice.label)
+        seen[key] = seen.get(key, 0) + 1
+        result.append(choice if seen[key] == 1 else Choice(f"{choice.label} ({seen[key]})", choice.payload))
+    return result
+
+
 def stored(choices: Sequence[Choice | Offer]) -> list[dict[str, str]]:
     return [{"label": c.label, "payload": c.payload} for c in choices]
 

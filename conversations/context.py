@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.authz import Principal
-from conversations.choices import Offer, offers
+from conversations.choices import Offer, distinct, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
 from conversations.i18n import Translator, offered_language, translator
@@ -102,7 +102,8 @@ class Context:
         self.identity = identity
         self.stack, self.dropped_frames = usable_frames(state.stack)
         self.replies: list[Reply] = []
-        self.choice: str | None = None  # the payload of the choice taken this turn, if any
+        self.choice: str | None = None  # the payload of the choice a flow's question takes this turn, if any
+        self.chosen: str | None = None  # the option the turn acted on (a flow's, an action, a command, the way back)
         self.pending: str | None = None  # a bare number typed where words are kept, asked about this turn
         self.failed: tuple[list[Any], int] | None = None  # where the last turn failed, and how often in a row
         self._asked_before = self.where()
@@ -241,7 +242,7 @@ class Context:
         stored before (a side remark leaves it as it was), else none (the flow moved to a typed answer)."""
         for reply in reversed(self.replies):
             if any(asks_for_flow(c.payload) for c in reply.choices):
-                return list(reply.choices)
+                return distinct(reply.choices)  # as the outbox shows them
         if self.where() == self._asked_before:
             return list(offers((self.state.offered or {}).get("step")))
         return []

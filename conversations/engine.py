@@ -39,6 +39,7 @@ CANCEL = "cancel"  # the command that leaves a guided flow (conversations.flows.
 class TurnResult:
     duplicate: bool
     replies: int
+    chosen: str | None = None  # the option the turn acted on: pressed, or typed as its number or its words
 
 
 class Engine:
@@ -54,7 +55,7 @@ class Engine:
                 ctx = self._context(session, incoming)
                 self._route(ctx)
                 self._save(ctx)
-                return TurnResult(duplicate=False, replies=len(ctx.replies))
+                return TurnResult(duplicate=False, replies=len(ctx.replies), chosen=ctx.chosen)
         except IntegrityError:
             if self._seen(incoming):
                 log.info("event %s/%s already handled", incoming.channel, incoming.event_id)
@@ -255,8 +256,20 @@ class Engine:
         return choices.pick(choices.offers(ctx.state.open_choices),
                             choices.offers((ctx.state.offered or {}).get("step")), ctx.text)
 
+    def resolve(self, channel: str, address: str, text: str) -> str | None:
+        """The option typed ``text`` would choose in this chat now, by the same rules as a turn; nothing is
+        changed. (Tests and tools use it to check that every option answers to its number and words.)"""
+        with self.services.sessions() as session:
+            incoming = Incoming(channel=channel, address=address, event_id="resolve", text=text,
+                                received_at=self.services.clock.now())
+            picked = self._typed_choice(self._context(session, incoming))
+            session.rollback()
+        return picked.payload if picked else None
+
     def _choice(self, ctx: Context, payload: str) -> None:
         _ = ctx._
+        ctx.chosen = payload
+        log.debug("chat %s/%s chose %r", ctx.incoming.channel, ctx.incoming.address, payload)
         kind, _sep, rest = payload.partition(":")
         if kind == "act":
             name, _sep, arg = rest.partition(":")

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from conversations.choices import distinct
 from conversations.i18n import Translator, translator
 from conversations.messages import Reply
 from storage.models import (
@@ -54,7 +55,7 @@ def enqueue(
         kind=kind,
         subject=subject,
         text=translator(language).display(reply.text),  # right-to-left languages get bidi isolates
-        choices=[{"label": c.label, "payload": c.payload} for c in reply.choices],
+        choices=[{"label": c.label, "payload": c.payload} for c in distinct(reply.choices)],
         language=language,
         urgent=urgent,
         dedupe_key=dedupe_key,
