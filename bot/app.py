@@ -7,13 +7,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
-from bot.config import secret_key
+from bot.config import key_file, secret_key
 from conversations.clock import Clock, SystemClock
 from conversations.context import Services
 from conversations.engine import Engine
 from conversations.settings import Settings
-from storage import crypto
-from storage.db import ensure_migrated, make_engine, migrate, session_factory
+from storage import crypto, keys
+from storage.db import (
+    NOT_READY,
+    DatabaseNotReady,
+    database_exists,
+    ensure_migrated,
+    make_engine,
+    migrate,
+    session_factory,
+)
 
 
 @dataclass
@@ -34,11 +42,19 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for noisy in ("httpx", "fontTools", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    crypto.configure(secret_key(settings))
-    db = make_engine(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    if not init and not database_exists(url):  # a read-only command leaves no file (and no key) behind
+        raise DatabaseNotReady(NOT_READY)
+    secret = secret_key(settings, create=init)
+    crypto.configure(secret)
+    db = make_engine(url)
+    # Before migrations (which encrypt existing rows) and before anything else is written.
+    keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else str(key_file(settings)))
     if init:
         migrate(db)
     else:
         ensure_migrated(db)
-    services = Services(sessions=session_factory(db), clock=clock or SystemClock(), settings=settings)
+    clock = clock or SystemClock()
+    keys.store(db, secret, clock.now())
+    services = Services(sessions=session_factory(db), clock=clock, settings=settings)
     return App(settings=settings, db=db, services=services, engine=Engine(services))

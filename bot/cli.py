@@ -26,10 +26,11 @@ from bot.app import App, build
 from bot.cli_language import LocalisedGroup, t, tn
 from conversations import admin
 from conversations.admin import Actor, AdminError
-from conversations.errors import Explained
 from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
+from storage.errors import Explained
+from storage.keys import WrongKey
 from storage.models import Case, StaffMember
 
 CLI = Actor("cli")
@@ -50,8 +51,6 @@ def explain(exc: Exception) -> str:
     """An error's one line in the operator's language (templates from :class:`Explained`; others as they are)."""
     if isinstance(exc, Explained):
         return t(exc.template, **exc.params)
-    if isinstance(exc, DatabaseNotReady):
-        return t("the database is not set up or is older than this version: run `wegbegleiter init`")
     return str(exc)
 
 
@@ -60,7 +59,7 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (AdminError, config.ConfigError, DatabaseNotReady, ValueError) as exc:
+        except (AdminError, config.ConfigError, DatabaseNotReady, WrongKey, ValueError) as exc:
             raise click.ClickException(explain(exc)) from None
 
     return wrapper

@@ -13,9 +13,9 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
-from conversations import admin
+from conversations import admin, authz
 from conversations.admin import AdminError
-from conversations.complaints import procedure, report, rules
+from conversations.complaints import procedure, report
 from conversations.complaints.report import Filters
 from conversations.complaints.rules import Category, Status
 from storage.models.complaints import Complaint
@@ -78,7 +78,7 @@ def complaints_show(reference: str, as_staff: int | None, as_json: bool) -> None
         actor = CLI.label
         if as_staff is not None:
             staff = admin.staff_member(session, as_staff)
-            if not rules.may_see(staff, complaint):
+            if not authz.may_see_complaint(authz.as_staff(staff), complaint):
                 # the same words as for a complaint that does not exist: nothing is revealed
                 raise AdminError(f"no complaint {reference!r} (give its reference, e.g. B-2027-0001)")
             actor = f"staff:{staff.id}"

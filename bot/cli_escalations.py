@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
-from conversations import admin, escalations
+from conversations import admin, authz, escalations
 from conversations.admin import AdminError
 from conversations.context import audit
 from conversations.rules.attendance import AttendanceRule
@@ -42,7 +42,7 @@ def _close(escalation_id: int, staff_id: int, note: str | None, kind: str) -> di
         if escalation is None or escalation.kind != kind:
             raise AdminError(f"no {kind.replace('_', ' ')} #{escalation_id}")
         staff = admin.staff_member(session, staff_id)
-        if not escalations.may_acknowledge(session, escalation, staff):
+        if not authz.may_close_escalation(authz.as_staff(staff), escalation):
             raise AdminError(f"{staff.name} is not responsible for case {escalation.case.reference}")
         result = escalations.acknowledge(session, escalation, staff, via="cli", now=app.services.clock.now(),
                                          note=note)

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from conversations.errors import Explained
 from conversations.settings import Settings
+from storage.errors import Explained
+from storage.private_files import create_private
 
 SETTING_FIELDS = {f.name: f for f in fields(Settings)}
 
@@ -204,13 +205,26 @@ def validate(settings: Settings) -> None:
         raise ConfigError("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN for the Matrix account")
 
 
-def secret_key(settings: Settings) -> str:
-    """The configured key, or one generated once into the data folder (a demo needs no set-up)."""
+def key_file(settings: Settings) -> Path:
+    """Where a generated key lives when WEGBEGLEITER_SECRET_KEY is not set."""
+    return Path(settings.data_dir) / "secret.key"
+
+
+def secret_key(settings: Settings, *, create: bool = False) -> str:
+    """The configured key, or the one generated into the data folder (a demo needs no set-up).
+
+    Only ``init`` and ``demo`` generate it (``create``): a command that only reads must not leave a key
+    (and then a database encrypted with it) behind in a folder where there was none.
+    """
     if settings.secret_key:
         return settings.secret_key
-    path = Path(settings.data_dir) / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    path = key_file(settings)
+    if create:
+        create_private(path, secrets.token_urlsafe(48).encode())
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        raise ConfigError("no key yet: run `wegbegleiter init` (or set WEGBEGLEITER_SECRET_KEY)") from None
+    if len(key) < 32:
+        raise ConfigError("{path} does not hold a key of 32+ characters; set WEGBEGLEITER_SECRET_KEY", path=path)
+    return key

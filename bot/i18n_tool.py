@@ -33,7 +33,15 @@ def extract() -> Path:
 
 # The command line's own domain (bot/cli_language.py): what commands print and their errors, the help of
 # every command (read from the command tree), and click's own words (from click's gettext calls).
-CLI_KEYWORDS = {"t": None, "tn": (1, 2), "AdminError": None, "ConfigError": None, "Explained": None}
+CLI_KEYWORDS = {"t": None, "tn": (1, 2), "AdminError": None, "ConfigError": None, "Explained": None,
+                "WrongKey": None, "DatabaseNotReady": None}
+
+
+def cli_constants() -> tuple[str, ...]:
+    """Error messages kept in constants (raised in more than one place), which extraction cannot see."""
+    from storage.db import NOT_READY
+
+    return (NOT_READY,)
 
 
 def extract_cli() -> Path:
@@ -43,10 +51,10 @@ def extract_cli() -> Path:
     from bot.cli_language import DOMAIN, help_texts
 
     catalog = Catalog(project="wegbegleiter", domain=DOMAIN)
-    for package in ("bot", "conversations"):
+    for package in ("bot", "conversations", "storage"):
         for _file, _line, message, _comments, _context in extract_from_dir(ROOT / package, keywords=CLI_KEYWORDS):
             catalog.add(message)
-    for text in help_texts(cli):
+    for text in (*help_texts(cli), *cli_constants()):
         catalog.add(text)
     for _file, _line, message, _comments, _context in extract_from_dir(Path(click.__file__).parent):
         catalog.add(message)

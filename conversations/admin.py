@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from conversations import invites
 from conversations.context import audit
-from conversations.errors import Explained
 from conversations.i18n import available_languages
+from conversations.rules.working_days import Calendar
+from storage.errors import Explained
 from storage.models import (
     Case,
     CaseAssignment,
@@ -58,6 +59,24 @@ def add_organisation(session: Session, actor: Actor, now: datetime, name: str, p
     session.flush()
     audit(session, at=now, actor=actor.label, action="organisation.created", object_type="organisation",
           object_id=org.id)
+    return org
+
+
+def update_organisation(session: Session, actor: Actor, now: datetime, org: Organisation, *,
+                        bundesland: str | None = None, closed_days: list[str] | None = None) -> Organisation:
+    """Change an organisation's working-day settings (its Bundesland's holidays, its own closing days)."""
+    settings = dict(org.settings or {})
+    if bundesland is not None:
+        settings["bundesland"] = bundesland.upper()
+    if closed_days is not None:
+        settings["closed_days"] = closed_days
+    try:
+        Calendar.of(settings)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    org.settings = settings
+    audit(session, at=now, actor=actor.label, action="organisation.changed", object_type="organisation",
+          object_id=org.id, bundesland=settings.get("bundesland"), closed_days=settings.get("closed_days"))
     return org
 
 

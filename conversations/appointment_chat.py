@@ -7,6 +7,7 @@ Every ``act:`` handler checks that the appointment belongs to the case of the pe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import appointments as appts
-from conversations import budget
+from conversations import authz, budget
 from conversations.admin import AdminError
 from conversations.clock import BERLIN
 from conversations.context import Context
@@ -85,13 +86,16 @@ def hour_choices(tr: Translator, planned: int | None = None) -> list[Choice]:
     return [Choice(appts.hours_text(tr, v), f"min:{v}") for v in values]
 
 
-# --- who may touch what ------------------------------------------------------------------------------------
+# --- who may touch what (the rules are in conversations.authz) ------------------------------------------------
+def no_longer_valid(ctx: Context) -> None:
+    ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+
+
 def family_appointment(ctx: Context, arg: str) -> Appointment | None:
-    """The appointment, if it belongs to the pressing family member's case."""
-    member = ctx.member
+    """The appointment, if the pressing family member may answer it and it is still open."""
     appointment = ctx.session.get(Appointment, int(arg)) if arg.isdigit() else None
-    if member is None or appointment is None or appointment.case_id != member.case_id:
-        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    if appointment is None or not authz.may_answer_appointment(ctx.principal, appointment):
+        no_longer_valid(ctx)
         return None
     if appointment.outcome != Outcome.PLANNED or appointment.starts_at <= ctx.now:
         ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
@@ -100,23 +104,26 @@ def family_appointment(ctx: Context, arg: str) -> Appointment | None:
     return appointment
 
 
-def staff_cases(ctx: Context) -> list[Case]:
+CaseRule = Callable[[authz.Principal, Case], bool]
+AppointmentRule = Callable[[authz.Principal, Appointment], bool]
+
+
+def staff_cases(ctx: Context, rule: CaseRule = authz.may_plan_appointment) -> list[Case]:
+    """The cases the staff member is assigned to now and may act on by ``rule``, by family name."""
     staff = ctx.staff
     if staff is None:
         return []
     rows = ctx.session.scalars(select(CaseAssignment).where(
-        CaseAssignment.staff_id == staff.id, CaseAssignment.until.is_(None),
-        CaseAssignment.role.in_((Role.FACHKRAFT, Role.FALLFUEHREND))))
-    return sorted({a.case for a in rows if a.case.closed_at is None}, key=lambda c: c.title)
+        CaseAssignment.staff_id == staff.id, CaseAssignment.until.is_(None)))
+    principal = ctx.principal
+    return sorted({a.case for a in rows if rule(principal, a.case)}, key=lambda c: c.title)
 
 
-def staff_appointment(ctx: Context, arg: str) -> Appointment | None:
-    """The appointment, if the pressing staff member works on its case (or on the appointment)."""
-    staff = ctx.staff
+def staff_appointment(ctx: Context, arg: str, rule: AppointmentRule) -> Appointment | None:
+    """The appointment, if the pressing staff member may act on it by ``rule``."""
     appointment = ctx.session.get(Appointment, int(arg)) if arg.isdigit() else None
-    if staff is None or appointment is None or not (
-            appointment.case in staff_cases(ctx) or staff.id in {s.staff_id for s in appointment.staff}):
-        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    if appointment is None or not rule(ctx.principal, appointment):
+        no_longer_valid(ctx)
         return None
     return appointment
 
@@ -270,7 +277,7 @@ class MoveRequest(Flow):
 # --- staff: what happened? ----------------------------------------------------------------------------------------
 def on_outcome(ctx: Context, arg: str) -> None:
     ident, _sep, value = arg.partition(":")
-    appointment = staff_appointment(ctx, ident)
+    appointment = staff_appointment(ctx, ident, authz.may_record_outcome)
     if appointment is None or value not in {o.value for o in Outcome} - {Outcome.PLANNED}:
         return continue_after(ctx)
     if value == Outcome.TOOK_PLACE:
@@ -308,7 +315,9 @@ class ActualDuration(Flow):
             ctx.say(ctx._("I did not understand the duration. Please write hours, e.g. 2,5 or 2:30."))
             return self.ask(ctx, frame)
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
-        assert appointment is not None
+        if appointment is None or not authz.may_record_outcome(ctx.principal, appointment):
+            no_longer_valid(ctx)  # the case was handed over (or closed) while the question was open
+            return ctx.finish()
         appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, Outcome.TOOK_PLACE, minutes)
         say_recorded(ctx, appointment)
         ctx.finish()
@@ -318,8 +327,8 @@ def on_approve(ctx: Context, arg: str) -> None:
     try:
         request = budget.approve_extra_hours(ctx.session, ctx.services, int(arg) if arg.isdigit() else -1,
                                              ctx.staff.id if ctx.staff else -1)
-    except AdminError:
-        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    except (AdminError, authz.NotAllowed):
+        no_longer_valid(ctx)
     else:
         ctx.say(ctx._("Thank you. The extra {hours} for {case} are confirmed.").format(
             hours=appts.hours_text(ctx.tr, request.minutes), case=request.case.title))
@@ -327,7 +336,7 @@ def on_approve(ctx: Context, arg: str) -> None:
 
 
 def on_reschedule(ctx: Context, arg: str) -> None:
-    appointment = staff_appointment(ctx, arg)
+    appointment = staff_appointment(ctx, arg, authz.may_move_appointment)
     if appointment is None:
         return continue_after(ctx)
     if appointment.outcome != Outcome.PLANNED:
@@ -407,7 +416,9 @@ class NewAppointment(Flow):
 
     def move(self, ctx: Context, frame: Frame, start: datetime) -> None:
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
-        assert appointment is not None
+        if appointment is None or not authz.may_move_appointment(ctx.principal, appointment):
+            no_longer_valid(ctx)
+            return ctx.finish()
         try:
             appts.reschedule(ctx.session, ctx.services, ctx.actor, appointment, start)
         except AdminError:
@@ -470,7 +481,9 @@ class NewAppointment(Flow):
         if ctx.choice != "yes":
             return self.ask(ctx, frame)
         case = ctx.session.get(Case, frame.data["case_id"])
-        assert case is not None and ctx.staff is not None
+        if case is None or ctx.staff is None or not authz.may_plan_appointment(ctx.principal, case):
+            no_longer_valid(ctx)
+            return ctx.finish()
         start = datetime.fromisoformat(frame.data["start"])
         args = (ctx.session, ctx.services, ctx.staff, case, frame.data["kind"], start, frame.data["minutes"],
                 [ctx.staff], appts.default_members(case))
@@ -484,7 +497,7 @@ class NewAppointment(Flow):
 
 # --- staff: the hours statement -------------------------------------------------------------------------------------
 def show_hours(ctx: Context, arg: str) -> None:
-    cases = staff_cases(ctx)
+    cases = staff_cases(ctx, authz.may_see_hours)
     if not cases:
         ctx.say(ctx._("You are not assigned to a case yet."))
         return
@@ -495,9 +508,9 @@ def show_hours(ctx: Context, arg: str) -> None:
 
 
 def on_hours_case(ctx: Context, arg: str) -> None:
-    case = next((c for c in staff_cases(ctx) if str(c.id) == arg), None)
-    if case is None:
-        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+    case = ctx.session.get(Case, int(arg)) if arg.isdigit() else None
+    if case is None or not authz.may_see_hours(ctx.principal, case):
+        no_longer_valid(ctx)
     else:
         show_statement(ctx, case)
     continue_after(ctx)

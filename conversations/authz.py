@@ -15,14 +15,54 @@ Adding an action:
 - decide from roles, *current* case assignments (``until`` empty), the person being active, and the
   object's own state where the rule says so (an evaluation only after the talk took place);
 - add its row to the role × action table in ``tests/conversations/test_authz.py``.
+
+What the rules say, in short (DOMAIN.md "Who is who", "Data protection": each role only what it needs):
+
+- A family member acts on their own case while it is open; a child does not sign the monthly proof
+  (it goes to the parents); answers to a complaint come from the chat that complained.
+- A Fachkraft acts on the cases she is *currently* assigned to: the moment an assignment ends, or the
+  person is deactivated, every right on that case ends with it.
+- The fallführende Fachkraft (Jugendamt) steers and confirms: she acknowledges escalations, confirms
+  extra hours and reads the hours, but does not record what happened at a visit or move it.
+- The Gesprächsführer*in reads the family's answers for her Meilensteingespräch and records its
+  evaluation, after the talk has begun.
+- Complaint officers and the Leitung of the complaint's Träger handle complaints, never the person a
+  complaint is about; only the Leitung handles one about an officer.
+- The Leitung of the case's own Träger may see the case and close alerts and escalations; a Leitung of
+  another Träger is a stranger.
+- The operator at the command line is trusted for administration and records, not for the decisions that
+  belong to a person (confirming extra hours, answering a complaint, signing the proof).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from storage.models import Case, FamilyMember, Role, StaffMember
+from conversations.rules.outcomes import Outcome
+from storage.models import (
+    Appointment,
+    Case,
+    ChatIdentity,
+    Escalation,
+    ExtraHoursRequest,
+    FamilyMember,
+    MemberKind,
+    Milestone,
+    MilestoneResponse,
+    NachweisConfirmation,
+    Role,
+    StaffMember,
+)
+from storage.models.complaints import Complaint
+
+# Complaint statuses as stored (conversations.complaints.rules.Status; not imported: that package
+# registers chat flows that ask here).
+_COMPLAINT_DRAFT = "draft"
+_CANCELLED = (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)
+# The escalation kind of an alert (conversations.escalations; not imported for the same reason).
+_CHILD_PROTECTION = "child_protection"
 
 
 class NotAllowed(Exception):
@@ -32,11 +72,16 @@ class NotAllowed(Exception):
 @dataclass(frozen=True)
 class Principal:
     """Who acts: a family member, a staff member (in a chat, the console, or through a signed link sent
-    to them), or the operator at the command line (trusted: the Träger's administrator on the server)."""
+    to them), or the operator at the command line (trusted: the Träger's administrator on the server).
+
+    ``chat`` is the (channel, address) the principal writes from, for rights bound to a chat rather than
+    to a person (an anonymous complaint's answers go back to the chat it came from).
+    """
 
     member: FamilyMember | None = None
     staff: StaffMember | None = None
     operator: bool = False
+    chat: tuple[str, str] | None = None
 
     @property
     def label(self) -> str:
@@ -56,6 +101,11 @@ class Principal:
 OPERATOR = Principal(operator=True)
 
 
+def as_staff(staff: StaffMember | None) -> Principal:
+    """The principal for a staff member named on the CLI (``--by``, ``--as``) or reached by a signed link."""
+    return Principal(staff=staff)
+
+
 def require(allowed: bool) -> None:
     if not allowed:
         raise NotAllowed
@@ -72,7 +122,11 @@ def works_on(staff: StaffMember | None, case: Case, roles: Iterable[str] = (Role
 
 def leads(staff: StaffMember | None, case: Case) -> bool:
     """The Leitung of the Träger that runs the case."""
-    return (staff is not None and staff.active and staff.organisation_id == case.organisation_id
+    return leads_organisation(staff, case.organisation_id)
+
+
+def leads_organisation(staff: StaffMember | None, organisation_id: int) -> bool:
+    return (staff is not None and staff.active and staff.organisation_id == organisation_id
             and staff.has_role(Role.LEITUNG))
 
 
@@ -80,9 +134,172 @@ def in_family(member: FamilyMember | None, case: Case) -> bool:
     return member is not None and member.case_id == case.id
 
 
+def is_open(case: Case) -> bool:
+    """The help is still running: nothing new happens on a closed case (its records stay readable)."""
+    return case.closed_at is None
+
+
+def on_team(principal: Principal, case: Case) -> bool:
+    """A Fachkraft of the case's team, now, on an open case."""
+    return is_open(case) and works_on(principal.staff, case)
+
+
+def writes_from(principal: Principal, chat: ChatIdentity | None) -> bool:
+    return chat is not None and principal.chat == (chat.channel, chat.address)
+
+
+# --- cases and appointments ----------------------------------------------------------------------------
 def may_see_case(principal: Principal, case: Case) -> bool:
     """The case's own family, the staff assigned to it (team, Jugendamt, Gesprächsführung), its Leitung."""
     if principal.operator or in_family(principal.member, case):
         return True
     staff = principal.active_staff
     return works_on(staff, case, (Role.FACHKRAFT, Role.FALLFUEHREND, Role.GESPRAECHSFUEHRUNG)) or leads(staff, case)
+
+
+def may_plan_appointment(principal: Principal, case: Case) -> bool:
+    """Enter a new appointment for the case (``/termin``): its Fachkräfte, or the operator."""
+    return (principal.operator and is_open(case)) or on_team(principal, case)
+
+
+def may_record_outcome(principal: Principal, appointment: Appointment) -> bool:
+    """Record what happened (took place, no-show, cancelled): the Fachkräfte who were there to see it.
+    Not the Jugendamt: the fallführende Fachkraft receives the record, she does not write it."""
+    return may_plan_appointment(principal, appointment.case)
+
+
+def may_move_appointment(principal: Principal, appointment: Appointment) -> bool:
+    """Give an appointment a new date (the family's wish for another date reaches the Fachkräfte)."""
+    return may_plan_appointment(principal, appointment.case)
+
+
+def may_answer_appointment(principal: Principal, appointment: Appointment) -> bool:
+    """Confirm, cancel, or ask for another date: a family member expected at it (its reminders went to
+    them), while the help runs."""
+    member = principal.member
+    if not in_family(member, appointment.case) or not is_open(appointment.case):
+        return False
+    expected = {m.member_id for m in appointment.members}
+    return not expected or member.id in expected  # type: ignore[union-attr]
+
+
+def may_see_hours(principal: Principal, case: Case) -> bool:
+    """The month's hours and budget: the team, the fallführende Fachkraft, the Leitung, the operator."""
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    return works_on(staff, case, (Role.FACHKRAFT, Role.FALLFUEHREND)) or leads(staff, case)
+
+
+def may_approve_extra_hours(principal: Principal, request: ExtraHoursRequest) -> bool:
+    """Hours beyond the budget need the Jugendamt: the case's current fallführende Fachkraft, nobody else."""
+    return is_open(request.case) and works_on(principal.staff, request.case, (Role.FALLFUEHREND,))
+
+
+def may_confirm_nachweis(principal: Principal, confirmation: NachweisConfirmation) -> bool:
+    """The monthly proof is signed by the parents and other adults it was sent to, never by a child."""
+    member = principal.member
+    return (in_family(member, confirmation.case) and is_open(confirmation.case)
+            and member.kind != MemberKind.CHILD)  # type: ignore[union-attr]
+
+
+# --- escalations and child-protection alerts ------------------------------------------------------------
+def may_acknowledge_escalation(principal: Principal, escalation: Escalation) -> bool:
+    """Three appointments without participation: the fallführende Fachkraft it was sent to confirms
+    receipt; the Leitung of the case's Träger may do so for her (it is told when she does not)."""
+    staff = principal.active_staff
+    return works_on(staff, escalation.case, (Role.FALLFUEHREND,)) or leads(staff, escalation.case)
+
+
+def may_handle_alert(principal: Principal, alert: Escalation) -> bool:
+    """A possible risk for a child: the case's Fachkräfte and the Leitung read the family's words and mark
+    it handled. Also after the case closed: an alert is never left without someone who may close it."""
+    staff = principal.active_staff
+    return works_on(staff, alert.case) or leads(staff, alert.case)
+
+
+def may_close_escalation(principal: Principal, escalation: Escalation) -> bool:
+    """The shared button (and signed link) of both kinds: acknowledge an escalation, or handle an alert."""
+    if escalation.kind == _CHILD_PROTECTION:
+        return may_handle_alert(principal, escalation)
+    return may_acknowledge_escalation(principal, escalation)
+
+
+def may_raise_alert(principal: Principal, case: Case) -> bool:
+    """"Tell my Fachkräfte now" in the emergency help: any member of the family (a child above all)."""
+    return in_family(principal.member, case)
+
+
+# --- complaints --------------------------------------------------------------------------------------
+def may_complain(principal: Principal, case: Case) -> bool:
+    """Any family member may complain at any time, about anything, while linked to their help."""
+    return in_family(principal.member, case)
+
+
+def may_see_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Officers of the organisation and its Leitung (and the operator), never the staff member the
+    complaint is about; one about an officer only the Leitung. A draft nobody sees."""
+    if complaint.status == _COMPLAINT_DRAFT:
+        return False
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    if staff is None or staff.organisation_id != complaint.organisation_id or complaint.about_staff_id == staff.id:
+        return False
+    if staff.has_role(Role.LEITUNG):
+        return True
+    return staff.has_role(Role.BESCHWERDE) and not complaint.leitung_only
+
+
+def may_handle_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Take over, ask, answer, close: a person who may see it (the answer has a name; not the operator)."""
+    return not principal.operator and may_see_complaint(principal, complaint)
+
+
+def may_write_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Go on writing a complaint not sent yet: the family member, in the chat where it is being written."""
+    return (principal.member is not None and complaint.status == _COMPLAINT_DRAFT
+            and writes_from(principal, complaint.relay))
+
+
+def may_reply_to_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Answer the officer's question: from the chat the complaint came from (anonymous or not)."""
+    return complaint.status != _COMPLAINT_DRAFT and writes_from(principal, complaint.relay)
+
+
+def may_rate_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Say whether it was dealt with to one's satisfaction: the same chat that complained."""
+    return may_reply_to_complaint(principal, complaint)
+
+
+# --- the Meilensteingespräch -------------------------------------------------------------------------
+def leads_talk(staff: StaffMember | None, milestone: Milestone) -> bool:
+    """The Gesprächsführer*in of this talk, still assigned to the case in that role."""
+    return (staff is not None and staff.id == milestone.leader_id
+            and works_on(staff, milestone.case, (Role.GESPRAECHSFUEHRUNG,)))
+
+
+def may_read_milestone_answers(principal: Principal, milestone: Milestone) -> bool:
+    """The family was told: their answers are read by the Gesprächsführer*in and their Fachkräfte."""
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    return leads_talk(staff, milestone) or works_on(staff, milestone.case)
+
+
+def may_record_evaluation(principal: Principal, milestone: Milestone, now: datetime) -> bool:
+    """The evaluation after the talk: by the Gesprächsführer*in, once the talk has begun (not before,
+    not for a cancelled one)."""
+    appointment = milestone.appointment
+    return (leads_talk(principal.active_staff, milestone) and appointment.starts_at <= now
+            and appointment.outcome not in _CANCELLED)
+
+
+def may_answer_questionnaire(principal: Principal, response: MilestoneResponse) -> bool:
+    """One's own questionnaire only; a Fachkraft's only while she is on the team."""
+    case = response.milestone.case
+    if response.member_id is not None:
+        member = principal.member
+        return member is not None and member.id == response.member_id and is_open(case)
+    staff = principal.staff
+    return staff is not None and staff.id == response.staff_id and on_team(principal, case)

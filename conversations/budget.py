@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.admin import AdminError
 from conversations.appointments import (
     ActorLike,
@@ -231,7 +231,7 @@ def approve_extra_hours(session: Session, services: Services, request_id: int, s
     request = session.get(ExtraHoursRequest, request_id)
     if request is None:
         raise AdminError(f"no request for extra hours with id {request_id}")
-    if staff_id not in {s.id for s in fallfuehrend(request.case)}:
+    if not authz.may_approve_extra_hours(authz.as_staff(session.get(StaffMember, staff_id)), request):
         raise AdminError("only the fallführende Fachkraft of the case can confirm extra hours")
     if request.status == "approved":
         return request

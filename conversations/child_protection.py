@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.context import Context, Services, audit
 from conversations.escalations import (
     CHILD_PROTECTION,
@@ -372,7 +372,9 @@ def emergency(ctx: Context, _arg: str) -> None:
 
 def tell_fachkraefte(ctx: Context, _arg: str) -> None:
     member = ctx.member
-    assert member is not None  # the action is for family members only
+    if member is None or not authz.may_raise_alert(ctx.principal, member.case):
+        ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+        return ctx.resume()
     incoming = ctx.incoming
     raise_alert(ctx.session, ctx.services, member, key=f"child_protection:{incoming.channel}:{incoming.event_id}",
                 message="(emergency button)", phrase=None)

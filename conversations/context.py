@@ -86,7 +86,7 @@ class Context:
     @property
     def principal(self) -> Principal:
         """Who acts in this turn, for the rules in :mod:`conversations.authz`."""
-        return Principal(member=self.member, staff=self.staff)
+        return Principal(member=self.member, staff=self.staff, chat=(self.incoming.channel, self.incoming.address))
 
     @property
     def actor(self) -> str:

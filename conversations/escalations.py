@@ -6,7 +6,7 @@ outcome, the family's message) together with its outbox messages. So a restart b
 the delivery still delivers, exactly once; a second scan or a second instance finds the key and stops.
 It stays open until a person acknowledges it: by the button in the chat, a signed link in the email
 (:mod:`bot.web.links`), or the CLI. An attendance escalation not acknowledged in time (default one working day)
-is sent again, and the Träger's Leitung is told.
+is sent again, and the Träger's Leitung is told (working days without the Bundesland's public holidays).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.context import Context, Services, audit
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Choice, Reply
@@ -29,12 +29,12 @@ from conversations.registry import REGISTRY, Action, Audience, Command, Periodic
 from conversations.rules.attendance import (
     AttendanceRule,
     Situation,
-    add_working_days,
     escalation_due,
     situation,
 )
 from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
 from conversations.rules.quiet_hours import QuietHours
+from conversations.rules.working_days import calendar_of
 from storage.models import (
     Appointment,
     Case,
@@ -71,14 +71,6 @@ def leitung(session: Session, org: Organisation) -> list[StaffMember]:
         .where(StaffMember.organisation_id == org.id, StaffMember.active.is_(True), StaffRole.role == Role.LEITUNG)
         .order_by(StaffMember.id)
     ))
-
-
-def may_acknowledge(session: Session, escalation: Escalation, staff: StaffMember) -> bool:
-    case = escalation.case
-    if staff.has_role(Role.LEITUNG) and staff.organisation_id == case.organisation_id:
-        return True
-    role = Role.FALLFUEHREND if escalation.kind == ATTENDANCE else Role.FACHKRAFT
-    return staff in admin.team(case, role)
 
 
 def contact_lines(tr: Translator, staff: Iterable[StaffMember]) -> list[str]:
@@ -186,7 +178,7 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
     audit(session, at=now, actor="system", action="escalation.created", object_type="escalation",
           object_id=escalation.id, case_id=case.id, kind=ATTENDANCE)
     send_at = QuietHours.parse(services.settings.quiet_hours).next_allowed(now)
-    escalation.due_at = add_working_days(send_at, rule.acknowledge_within_working_days)
+    escalation.due_at = calendar_of(case.organisation).add_working_days(send_at, rule.acknowledge_within_working_days)
     notify_attendance(session, escalation, now=now, send_at=send_at)
 
 
@@ -338,7 +330,7 @@ def on_ack_button(ctx: Context, arg: str) -> None:
     _ = ctx._
     staff = ctx.staff
     escalation = ctx.session.get(Escalation, int(arg)) if arg.isdigit() else None
-    if staff is None or escalation is None or not may_acknowledge(ctx.session, escalation, staff):
+    if staff is None or escalation is None or not authz.may_close_escalation(ctx.principal, escalation):
         ctx.say(_("That button is no longer valid. Nothing was changed."))
     else:
         result = acknowledge(ctx.session, escalation, staff, via="chat", now=ctx.now)
@@ -373,6 +365,8 @@ def acknowledge_by_link(session: Session, services: Services, escalation_id: int
     if notice is None:
         return None
     escalation, staff = notice.escalation, notice.staff
+    if not authz.may_close_escalation(authz.as_staff(staff), escalation):
+        return None  # sent to someone who has left the case (or the Träger) since
     tr = translator(staff.language)
     _ = tr.gettext
     if escalation.acknowledged_at is not None:
@@ -428,11 +422,10 @@ def show_open(ctx: Context, _arg: str) -> None:
     _ = ctx._
     staff = ctx.staff
     assert staff is not None
-    cases = {a.case_id for a in staff.assignments if a.until is None}
     query = select(Escalation).where(Escalation.acknowledged_at.is_(None)).order_by(Escalation.id)
-    if not staff.has_role(Role.LEITUNG):
-        query = query.where(Escalation.case_id.in_(cases))
-    mine = [e for e in ctx.session.scalars(query) if may_acknowledge(ctx.session, e, staff)]
+    if not staff.has_role(Role.LEITUNG):  # only narrows the search; the rule decides below
+        query = query.where(Escalation.case_id.in_({a.case_id for a in staff.assignments if a.until is None}))
+    mine = [e for e in ctx.session.scalars(query) if authz.may_close_escalation(ctx.principal, e)]
     if not mine:
         ctx.say(_("Nothing is open for you."))
     for escalation in mine[:10]:

@@ -1,7 +1,7 @@
 """The monthly proof (Nachweisblatt): the family confirms last month's appointments, the Jugendamt gets it.
 
-On the first working day of a month (Monday to Friday; public holidays are not known to the bot) from the
-end of quiet hours, each family with appointments that took place last month is asked: all right ·
+On the first working day of a month (Monday to Friday without the public holidays of the organisation's
+Bundesland, :mod:`conversations.rules.working_days`) from the end of quiet hours, each family with appointments that took place last month is asked: all right ·
 something is wrong (+ what). The first answer of a family member counts; then a PDF and a CSV (appointments,
 hours, billable hours, cancellations under 24 h, the confirmation with time and channel) go to the
 fallführende Fachkraft. Crisis interventions are exempt from the confirmation unless the organisation's
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.appointments import default_members, describe, facts, hours_text, kind_label, routine_time
 from conversations.budget import case_statement, fallfuehrend, month_appointments
 from conversations.clock import BERLIN
@@ -32,15 +32,9 @@ from conversations.rules import billing
 from conversations.rules.billing import Month
 from conversations.rules.outcomes import AppointmentKind, Outcome
 from conversations.rules.quiet_hours import QuietHours
+from conversations.rules.working_days import calendar_of
 from storage.db import transaction
 from storage.models import Appointment, Case, NachweisConfirmation
-
-
-def first_working_day(month: Month) -> date:
-    day = month.first_day
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def crisis_exempt(case: Case) -> bool:
@@ -169,12 +163,12 @@ def ask_families(session: Session, services: Services) -> int:
     now = services.clock.now()
     quiet = QuietHours.parse(services.settings.quiet_hours)
     this_month = Month.of(now)
-    start = datetime.combine(first_working_day(this_month), quiet.end, tzinfo=BERLIN)
-    if now < start:
-        return 0
     month = this_month.previous()
     asked = 0
     for case in session.scalars(select(Case).where(Case.closed_at.is_(None))):
+        first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
+        if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
+            continue
         items = to_confirm(session, case, month)
         if not items or confirmation(session, case, month) is not None:
             continue
@@ -202,9 +196,8 @@ def ask_families(session: Session, services: Services) -> int:
 
 
 def _open_confirmation(ctx: Context, arg: str) -> NachweisConfirmation | None:
-    member = ctx.member
     conf = ctx.session.get(NachweisConfirmation, int(arg)) if arg.isdigit() else None
-    if member is None or conf is None or conf.case_id != member.case_id:
+    if conf is None or not authz.may_confirm_nachweis(ctx.principal, conf):
         ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
         return None
     if conf.status != "pending":
@@ -253,7 +246,9 @@ class SomethingWrong(Flow):
         if not ctx.text:
             return self.ask(ctx, frame)
         conf = ctx.session.get(NachweisConfirmation, frame.data["confirmation_id"])
-        assert conf is not None and ctx.member is not None
+        if conf is None or ctx.member is None or not authz.may_confirm_nachweis(ctx.principal, conf):
+            ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
+            return ctx.finish()
         if conf.status == "pending":
             _answer(ctx, conf, "disputed", ctx.text[:1000])
             case, name, remark = conf.case, ctx.member.first_name, ctx.text[:1000]

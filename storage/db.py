@@ -17,20 +17,39 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import Explained
+from storage.private_files import create_private
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class DatabaseNotReady(RuntimeError):
+class DatabaseNotReady(Explained):
     """The database is missing tables or is behind the code's migrations."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def database_exists(url: str) -> bool:
+    """False only for a SQLite file that is not there yet (asking creates nothing)."""
+    path = sqlite_file(url)
+    return path is None or path.exists()
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            # Social data: the file is the owner's alone from its first byte. SQLite gives its -wal and
+            # -shm files the mode of the database file, so they are private too.
+            create_private(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -65,11 +84,12 @@ def pending_revisions(engine: Engine) -> set[str]:
     return set(script.get_heads()) - current
 
 
+NOT_READY = "the database is not set up or is older than this version: run `wegbegleiter init`"
+
+
 def ensure_migrated(engine: Engine) -> None:
     if pending_revisions(engine):
-        raise DatabaseNotReady(
-            "the database is not set up or is older than this version: run `wegbegleiter init`"
-        )
+        raise DatabaseNotReady(NOT_READY)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,12 +6,13 @@ which is not encrypted); a draft is invisible to officers and deleted if it is l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.complaints import procedure, rules
 from conversations.complaints.rules import CATEGORY_LABELS, AnswerWanted, Category, Satisfaction, Status
 from conversations.context import Context
@@ -40,13 +41,16 @@ def carry_on(ctx: Context) -> None:
         ctx.resume()
 
 
-def own_complaint(ctx: Context, complaint_id: object, *statuses: Status) -> Complaint | None:
-    """The complaint, if it came from this very chat (the relay) and is in one of ``statuses``."""
+ComplaintRule = Callable[[authz.Principal, Complaint], bool]
+
+
+def own_complaint(ctx: Context, complaint_id: object, rule: ComplaintRule, *statuses: Status) -> Complaint | None:
+    """The complaint, if this chat may act on it by ``rule`` and it is in one of ``statuses``."""
     try:
         complaint = ctx.session.get(Complaint, int(str(complaint_id)))
     except ValueError:
         return None
-    if complaint is None or ctx.identity is None or complaint.relay_identity_id != ctx.identity.id:
+    if complaint is None or not rule(ctx.principal, complaint):
         return None
     return complaint if complaint.status in statuses else None
 
@@ -75,7 +79,7 @@ class ComplaintFlow(Flow):
 
     # --- every step: the draft must still be there; "Cancel" works everywhere ----------------
     def handle(self, ctx: Context, frame: Frame) -> None:
-        draft = own_complaint(ctx, frame.data.get("complaint"), Status.DRAFT)
+        draft = own_complaint(ctx, frame.data.get("complaint"), authz.may_write_complaint, Status.DRAFT)
         if draft is None:
             ctx.say(ctx._("This complaint was not sent in time and has been deleted. "
                           "Please start again with /{command}.").format(command=complaint_word(ctx)))
@@ -259,6 +263,9 @@ def complaint_word(ctx: Context) -> str:
 
 
 def start_complaint(ctx: Context, _arg: str) -> None:
+    if ctx.case is None or not authz.may_complain(ctx.principal, ctx.case):
+        ctx.say(ctx._("This command is not available to you."))
+        return
     if any(frame.flow == "complaint" for frame in ctx.stack):
         ctx.say(ctx._("You are already writing a complaint. Let us continue."))
         ctx.resume()
@@ -279,7 +286,7 @@ class ComplaintReply(Flow):
 
     def on_text(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
-        complaint = own_complaint(ctx, frame.data.get("complaint"), *rules.OPEN)
+        complaint = own_complaint(ctx, frame.data.get("complaint"), authz.may_reply_to_complaint, *rules.OPEN)
         if ctx.choice == "cancel" or complaint is None:
             ctx.say(_("Your reply was not sent."))
             ctx.finish()
@@ -294,7 +301,7 @@ class ComplaintReply(Flow):
 
 
 def start_reply(ctx: Context, arg: str) -> None:
-    complaint = own_complaint(ctx, arg, *rules.OPEN)
+    complaint = own_complaint(ctx, arg, authz.may_reply_to_complaint, *rules.OPEN)
     if complaint is None:
         button_no_longer_valid(ctx)
         return
@@ -304,7 +311,7 @@ def start_reply(ctx: Context, arg: str) -> None:
 def rate(ctx: Context, arg: str) -> None:
     _ = ctx._
     complaint_id, _sep, value = arg.partition(":")
-    complaint = own_complaint(ctx, complaint_id, Status.CLOSED)
+    complaint = own_complaint(ctx, complaint_id, authz.may_rate_complaint, Status.CLOSED)
     if complaint is None or value not in {s.value for s in Satisfaction}:
         button_no_longer_valid(ctx)
         return

@@ -1,7 +1,7 @@
 """Working complaints in the chat, for officers (role beschwerde) and the Leitung.
 
 Every button names a complaint by id; each handler checks that the person pressing it may see that
-complaint (:func:`rules.may_see`): a staff member named in a complaint gets the same answer as for a
+complaint (:func:`conversations.authz.may_handle_complaint`): a staff member named in a complaint gets the same answer as for a
 complaint that does not exist, so nothing is revealed.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations import authz
 from conversations.complaints import procedure, rules
 from conversations.complaints.complainant import button_no_longer_valid, carry_on
 from conversations.complaints.rules import OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
@@ -29,7 +30,7 @@ def visible(ctx: Context, complaint_id: object) -> Complaint | None:
         complaint = ctx.session.get(Complaint, int(str(complaint_id)))
     except ValueError:
         return None
-    return complaint if complaint is not None and rules.may_see(ctx.staff, complaint) else None
+    return complaint if complaint is not None and authz.may_handle_complaint(ctx.principal, complaint) else None
 
 
 def closed_already(ctx: Context, complaint: Complaint) -> bool:
@@ -66,7 +67,7 @@ def queue(ctx: Context, _arg: str) -> None:
     found = [c for c in ctx.session.scalars(
         select(Complaint).where(Complaint.organisation_id == ctx.staff.organisation_id,
                                 Complaint.status.in_([s.value for s in rules.OPEN]))
-        .order_by(Complaint.submitted_at, Complaint.id)) if rules.may_see(ctx.staff, c)]
+        .order_by(Complaint.submitted_at, Complaint.id)) if authz.may_see_complaint(ctx.principal, c)]
     if not found:
         ctx.say(_("There are no open complaints."))
         carry_on(ctx)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from conversations import authz
 from conversations.complaints import rules
 from conversations.complaints.rules import (
     ANSWER_LABELS,
@@ -180,7 +181,7 @@ def tell_complainant(session: Session, services: Services, complaint: Complaint,
 
 def _assignee_or_handlers(session: Session, complaint: Complaint) -> list[StaffMember]:
     officer = complaint.officer
-    if officer is not None and rules.may_see(officer, complaint):
+    if officer is not None and authz.may_handle_complaint(authz.as_staff(officer), complaint):
         return [officer]
     return rules.handlers(session, complaint)
 

@@ -1,8 +1,8 @@
 """The complaint procedure's vocabulary and rules: categories, statuses, outcomes, deadlines, who may see.
 
 Rules (DOMAIN.md § 4):
-- taken up within ``COMPLAINT_TAKE_UP_WORKING_DAYS`` working days (Mon–Fri; public holidays are not
-  counted out), answered within ``COMPLAINT_ANSWER_DAYS`` calendar days, both from the moment it was
+- taken up within ``COMPLAINT_TAKE_UP_WORKING_DAYS`` working days (Mon–Fri without the public holidays
+  of the organisation's Bundesland, :mod:`conversations.rules.working_days`), answered within ``COMPLAINT_ANSWER_DAYS`` calendar days, both from the moment it was
   sent, in Berlin wall-clock time. An organisation may override both, and the Ombudsstelle, in
   ``Organisation.settings["complaints"]``.
 - A complaint about a member of staff is never shown to that person. If that person handles
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from conversations.clock import BERLIN
 from conversations.i18n import N_
+from conversations.rules.working_days import DEFAULT as DEFAULT_CALENDAR
+from conversations.rules.working_days import Calendar, calendar_of
 from conversations.settings import Settings
 from storage.models import Organisation, Role, StaffMember, StaffRole
 from storage.models.complaints import Complaint
@@ -104,6 +106,7 @@ class Policy:
     take_up_working_days: int
     answer_days: int
     ombudsstelle: str
+    calendar: Calendar = DEFAULT_CALENDAR  # the organisation's working days (Bundesland holidays)
 
 
 def policy(settings: Settings, org: Organisation | None) -> Policy:
@@ -112,18 +115,8 @@ def policy(settings: Settings, org: Organisation | None) -> Policy:
         take_up_working_days=int(own.get("take_up_working_days", settings.complaint_take_up_working_days)),
         answer_days=int(own.get("answer_days", settings.complaint_answer_days)),
         ombudsstelle=str(own.get("ombudsstelle", settings.ombudsstelle)),
+        calendar=calendar_of(org),
     )
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``days`` working days (Mon–Fri) later, same wall-clock time in Berlin: Fri 15:00 + 2 → Tue 15:00."""
-    local = start.astimezone(BERLIN)
-    day, counted = local.date(), 0
-    while counted < days:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            counted += 1
-    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=BERLIN).astimezone(start.tzinfo)
 
 
 def add_days(start: datetime, days: int) -> datetime:
@@ -134,7 +127,7 @@ def add_days(start: datetime, days: int) -> datetime:
 
 
 def set_deadlines(complaint: Complaint, rules: Policy, sent_at: datetime) -> None:
-    complaint.take_up_due = add_working_days(sent_at, rules.take_up_working_days)
+    complaint.take_up_due = rules.calendar.add_working_days(sent_at, rules.take_up_working_days)
     complaint.answer_due = add_days(sent_at, rules.answer_days)
 
 
@@ -146,18 +139,7 @@ def next_reference(session: Session, sent_at: datetime) -> str:
     return f"{prefix}{highest + 1:04d}"
 
 
-# --- who may see and handle a complaint -------------------------------------------------------
-def may_see(staff: StaffMember | None, complaint: Complaint) -> bool:
-    """Officers of the organisation and its Leitung, never the staff member the complaint is about."""
-    if staff is None or not staff.active or staff.organisation_id != complaint.organisation_id:
-        return False
-    if complaint.about_staff_id == staff.id or complaint.status == Status.DRAFT:
-        return False
-    if staff.has_role(Role.LEITUNG):
-        return True
-    return staff.has_role(Role.BESCHWERDE) and not complaint.leitung_only
-
-
+# --- who hears of a complaint (who may see it: conversations.authz.may_see_complaint) ------------
 def _with_role(session: Session, complaint: Complaint, role: Role) -> list[StaffMember]:
     people = session.scalars(
         select(StaffMember).join(StaffRole).where(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from conversations import admin
+from conversations import admin, authz
 from conversations.admin import Actor, AdminError
 from conversations.context import Services, audit
 from conversations.i18n import N_, Translator
@@ -159,26 +159,10 @@ def readers(ms: Milestone) -> list[StaffMember]:
     return [ms.leader, *[s for s in team if s.id != ms.leader_id]]
 
 
-def may_read_answers(staff: StaffMember | None, ms: Milestone) -> bool:
-    return staff is not None and staff.active and any(s.id == staff.id for s in readers(ms))
-
-
-def may_evaluate(staff: StaffMember | None, ms: Milestone) -> bool:
-    """The evaluation is recorded by the Gesprächsführer*in (with the Fachkräfte beside her)."""
-    return staff is not None and staff.id == ms.leader_id
-
-
-def own_response(session: Session, response_id: int, person: FamilyMember | StaffMember | None
-                 ) -> MilestoneResponse | None:
-    """The response, only if it belongs to this person: nobody opens another's questionnaire."""
+def own_response(session: Session, response_id: int, principal: authz.Principal) -> MilestoneResponse | None:
+    """The response, only if this person may answer it: nobody opens another's questionnaire."""
     response = session.get(MilestoneResponse, response_id)
-    if response is None or person is None:
-        return None
-    if isinstance(person, FamilyMember) and response.member_id == person.id:
-        return response
-    if isinstance(person, StaffMember) and response.staff_id == person.id:
-        return response
-    return None
+    return response if response is not None and authz.may_answer_questionnaire(principal, response) else None
 
 
 def open_responses(session: Session, person: FamilyMember | StaffMember, now: datetime) -> list[MilestoneResponse]:

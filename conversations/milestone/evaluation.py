@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from conversations import authz
 from conversations.clock import BERLIN
 from conversations.context import Context
 from conversations.flows.base import Flow, Frame
@@ -47,7 +48,7 @@ class Evaluation(Flow):
 
     def _milestone(self, ctx: Context, frame: Frame) -> Milestone | None:
         ms = ctx.session.get(Milestone, int(frame.data.get("milestone", 0)))
-        return ms if ms is not None and core.may_evaluate(ctx.staff, ms) else None
+        return ms if ms is not None and authz.may_record_evaluation(ctx.principal, ms, ctx.now) else None
 
     def _evaluation(self, ctx: Context, ms: Milestone) -> MilestoneEvaluation:
         from sqlalchemy import select
@@ -206,7 +207,7 @@ class Evaluation(Flow):
 
 def open_evaluation(ctx: Context, arg: str) -> None:
     ms = ctx.session.get(Milestone, int(arg)) if arg.isdigit() else None
-    if ms is None or not core.may_evaluate(ctx.staff, ms):
+    if ms is None or not authz.may_record_evaluation(ctx.principal, ms, ctx.now):
         ctx.say(ctx._("This is not available to you."))
         ctx.resume()
         return

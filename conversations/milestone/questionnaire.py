@@ -87,7 +87,7 @@ class Questionnaire(Flow):
 
     # --- the frame: {"response": id, "back_to_summary": bool} ------------------------------------
     def _response(self, ctx: Context, frame: Frame) -> MilestoneResponse | None:
-        response = core.own_response(ctx.session, int(frame.data.get("response", 0)), ctx.person)
+        response = core.own_response(ctx.session, int(frame.data.get("response", 0)), ctx.principal)
         if response is None or response.submitted_at is not None:
             return None
         appointment = response.milestone.appointment
@@ -338,7 +338,7 @@ def start_questionnaire(ctx: Context, response: MilestoneResponse) -> None:
 
 
 def open_from_button(ctx: Context, arg: str) -> None:
-    response = core.own_response(ctx.session, int(arg), ctx.person) if arg.isdigit() else None
+    response = core.own_response(ctx.session, int(arg), ctx.principal) if arg.isdigit() else None
     if response is None:
         ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
         ctx.resume()

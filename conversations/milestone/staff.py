@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from conversations import authz
 from conversations.context import Context
 from conversations.i18n import N_
 from conversations.messages import Choice
-from conversations.milestone import core, summary
+from conversations.milestone import summary
 from conversations.milestone.scan import summary_message
 from conversations.registry import REGISTRY, Action, Audience, Command
 from storage.models import Appointment, Milestone, Role
@@ -24,7 +25,7 @@ RECENT = timedelta(days=60)
 def readable(ctx: Context) -> list[Milestone]:
     rows = ctx.session.scalars(select(Milestone).join(Appointment)
                                .where(Appointment.starts_at > ctx.now - RECENT).order_by(Appointment.starts_at))
-    return [ms for ms in rows if core.may_read_answers(ctx.staff, ms)]
+    return [ms for ms in rows if authz.may_read_milestone_answers(ctx.principal, ms)]
 
 
 def list_milestones(ctx: Context, _arg: str) -> None:
@@ -40,16 +41,15 @@ def list_milestones(ctx: Context, _arg: str) -> None:
 
 def show_summary(ctx: Context, arg: str) -> None:
     ms = ctx.session.get(Milestone, int(arg)) if arg.isdigit() else None
-    if ms is None or not core.may_read_answers(ctx.staff, ms):
+    if ms is None or not authz.may_read_milestone_answers(ctx.principal, ms):
         ctx.say(ctx._("This is not available to you."))
         ctx.resume()
         return
     reply = summary_message(ctx.tr, ctx.session, ms)
     ctx.say(reply.text, attachments=reply.attachments)
     evaluation = summary.evaluation_text(ctx.tr, ms)
-    over = ms.appointment.starts_at <= ctx.now
     record = ([Choice(ctx._("Record the evaluation"), f"act:ms_eval:{ms.id}")]
-              if over and core.may_evaluate(ctx.staff, ms) else [])
+              if authz.may_record_evaluation(ctx.principal, ms, ctx.now) else [])
     if evaluation or record:
         ctx.say(evaluation or ctx._("The evaluation after the talk is not recorded yet."), record)
     ctx.audit("milestone.summary_read", "milestone", ms.id, case_id=ms.case_id)

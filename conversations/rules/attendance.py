@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from conversations.clock import BERLIN
 from conversations.rules.outcomes import AppointmentFacts, Outcome
 
 
@@ -160,19 +159,3 @@ def escalation_due(history: Sequence[AppointmentFacts], rule: AttendanceRule,
         streak = next((run for run in streaks(history, rule) if run[0] <= changed <= run[-1]), [])
     return streak if len(streak) >= rule.streak_length else None
 
-
-def add_working_days(moment: datetime, days: int) -> datetime:
-    """The same Berlin wall-clock time ``days`` working days (Monday–Friday) later.
-
-    A moment on a weekend counts from Monday 08:00. Public holidays are not known here (documented).
-    """
-    local = moment.astimezone(BERLIN)
-    if local.weekday() >= 5:
-        monday = local.date() + timedelta(days=7 - local.weekday())
-        local = datetime.combine(monday, time(8, 0), tzinfo=BERLIN)
-    day = local.date()
-    for _ in range(days):
-        day += timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=BERLIN).astimezone(UTC)

@@ -73,3 +73,10 @@ def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tm
     assert (tmp_path / "n.pdf").read_bytes().startswith(b"%PDF")
     rows = (tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("case;month;date") and rows[1].startswith("F-2027-0001;2027-04;2027-04-06;10:00")
+
+
+def test_the_organisation_chooses_its_bundesland_and_closing_days(run) -> None:
+    shown = run("org", "set", "1", "--bundesland", "by", "--closed-days", "12-24, 12-31", "--json")
+    assert (shown["bundesland"], shown["closed_days"]) == ("BY", ["12-24", "12-31"])
+    wrong = run("org", "set", "1", "--closed-days", "24.12.", ok=False)
+    assert "closed_days: '24.12.' is neither a month-day like 12-24" in wrong.output

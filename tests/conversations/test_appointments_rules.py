@@ -211,8 +211,6 @@ def test_crisis_interventions_need_no_signature_unless_the_organisation_wants_it
         case.organisation.settings = {**case.organisation.settings, "nachweis_crisis_exempt": False}
         session.flush()
         assert [a.id for a in nachweis.to_confirm(session, case, Month(2027, 3))] == [crisis, visit]
-    assert nachweis.first_working_day(Month(2027, 5)) == date(2027, 5, 3)  # 1 May 2027 is a Saturday
-    assert nachweis.first_working_day(Month(2027, 3)) == date(2027, 3, 1)
 
 
 def test_my_data_lists_my_appointments_and_not_those_of_others(app, linked):

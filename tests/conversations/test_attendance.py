@@ -11,7 +11,6 @@ from conversations.rules.attendance import (
     AttendanceRule,
     Effect,
     Situation,
-    add_working_days,
     current_streak,
     effect,
     escalation_due,
@@ -121,14 +120,3 @@ def test_an_organisation_configures_the_rule():
 def test_a_wrong_setting_is_refused_with_its_name(settings):
     with pytest.raises(ValueError, match="attendance"):
         AttendanceRule.from_settings(settings)
-
-
-@pytest.mark.parametrize(("sent", "days", "due"), [
-    (berlin(2027, 3, 30, 8, 15), 1, berlin(2027, 3, 31, 8, 15)),  # Tuesday → Wednesday
-    (berlin(2027, 4, 2, 16, 0), 1, berlin(2027, 4, 5, 16, 0)),  # Friday → Monday
-    (berlin(2027, 4, 3, 11, 0), 1, berlin(2027, 4, 6, 8, 0)),  # Saturday counts from Monday 08:00
-    (berlin(2027, 3, 26, 9, 0), 1, berlin(2027, 3, 29, 9, 0)),  # across the DST change: same wall-clock time
-    (berlin(2027, 3, 30, 8, 15), 0, berlin(2027, 3, 30, 8, 15)),
-])
-def test_one_working_day_to_acknowledge(sent, days, due):
-    assert add_working_days(sent, days) == due

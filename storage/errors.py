@@ -1,4 +1,4 @@
-"""Errors whose one-line message is a template and its values.
+"""Errors whose one-line message is a template and its values (here, at the bottom, so every layer may use it).
 
 The operators' CLI shows them in the operator's language (the ``cli`` catalog, see ``bot/cli_language.py``);
 ``str(error)`` is the English sentence, for logs and for anyone else.

@@ -1,0 +1,26 @@
+"""Privacy's own bookkeeping: which key the database was written with.
+
+``key_check`` holds one row: a Fernet token of a fixed text under the key in use, so a start-up with
+another key is refused before anything is written with it (:mod:`storage.keys`). During a rotation
+``next_token`` holds the same text under the new key; a row of each column is then under one key or
+the other, and the rotation can be run again until it is done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UTCDateTime
+
+
+class KeyCheck(Base):
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(Text)
+    next_token: Mapped[str | None] = mapped_column(Text)  # set while a rotation is under way
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
