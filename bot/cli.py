@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.app import App, build
-from bot.cli_language import LocalisedGroup, t, tn
-from conversations import admin
+from bot.cli_language import LocalisedGroup, language, t, tn
+from conversations import admin, timeparse
 from conversations.admin import Actor, AdminError
 from conversations.i18n import translator
 from conversations.settings import describe
@@ -51,6 +51,8 @@ def explain(exc: Exception) -> str:
     """An error's one line in the operator's language (templates from :class:`Explained`; others as they are)."""
     if isinstance(exc, Explained):
         return t(exc.template, **exc.params)
+    if isinstance(exc, timeparse.TypedDateError):  # worded for the chat too: its catalog has every language
+        return exc.message(translator(language()))
     return str(exc)
 
 
@@ -77,12 +79,8 @@ def unit_of_work(init: bool = False) -> Iterator[tuple[App, Session]]:
 
 
 def parse_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(t("{value!r} is not a date like 2027-03-16", value=value)) from None
+    """A day typed on the command line: ``2027-03-16`` or ``16.03.2027`` (conversations.timeparse)."""
+    return timeparse.cli_day(value) if value else None
 
 
 def _version() -> str:
@@ -147,11 +145,14 @@ def demo(name: str, no_chat: bool, as_json: bool) -> None:
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
-    emit([c.__dict__ for c in codes], lambda: "\n".join(
+        links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
+    emit({"invites": [c.__dict__ for c in codes], "console": links}, lambda: "\n".join(
         [t("Demo invite codes (each works once; send one to link the chat as that person):")]
-        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]), as_json)
+        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]
+        + ["", t("Staff console in the browser (each link works once, for 10 minutes):")]
+        + [f"  {who}: {url}" for who, url in links.items()]), as_json)
     if not no_chat and not as_json:
-        console.main(app, name)
+        console.main(app, name, web=True)
 
 
 @cli.command("config")
@@ -279,7 +280,7 @@ def case() -> None:
 @click.argument("title")
 @click.option("--reference", help="Case reference (default: F-<year>-<number>).")
 @click.option("--help-type", help="e.g. 'SPFH § 31 SGB VIII'.")
-@click.option("--started", help="Date the help began (YYYY-MM-DD).")
+@click.option("--started", help="Date the help began (2027-03-01 or 01.03.2027).")
 @click.option("--fachkraft", "fachkraefte", type=int, multiple=True, help="Staff id of a Fachkraft (repeatable).")
 @click.option("--fallfuehrend", type=int, help="Staff id of the fallführende Fachkraft at the Jugendamt.")
 @click.option("--org", "org_id", type=int)
@@ -362,7 +363,7 @@ def member() -> None:
 @click.argument("first_name")
 @click.option("--last-name")
 @click.option("--kind", type=click.Choice(["parent", "adult", "child"]), default="parent", show_default=True)
-@click.option("--born", help="Date of birth (YYYY-MM-DD); decides the youth questionnaire.")
+@click.option("--born", help="Date of birth (2012-05-04 or 04.05.2012); decides the youth questionnaire.")
 @click.option("--language", default="de", show_default=True)
 @click.option("--email")
 @click.option("--letter", type=click.Path(path_type=Path), help="Also write an invite letter (PDF) here.")

@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, parse_date, unit_of_work
-from conversations import admin, budget, nachweis
+from conversations import admin, budget, nachweis, timeparse
 from conversations import appointments as appts
 from conversations.admin import AdminError
 from conversations.appointment_jobs import offsets_for, set_offsets
@@ -32,12 +32,8 @@ OUTCOMES = [o.value for o in Outcome if o != Outcome.PLANNED]
 
 
 def parse_start(value: str) -> datetime:
-    """"2027-03-16 10:00" (Europe/Berlin wall-clock time) → aware."""
-    try:
-        local = datetime.fromisoformat(value.strip().replace("T", " "))
-    except ValueError:
-        raise AdminError(f"{value!r} is not a start like '2027-03-16 10:00' (Berlin time)") from None
-    return local.replace(tzinfo=BERLIN) if local.tzinfo is None else local
+    """"2027-03-16 10:00" or "16.03.2027 10:00" (Europe/Berlin wall-clock time) → aware."""
+    return timeparse.cli_moment(value)
 
 
 def as_dict(a: Appointment) -> dict[str, Any]:
@@ -77,7 +73,7 @@ def appointments_group() -> None:
 
 @appointments_group.command("add")
 @click.argument("case_ref")
-@click.option("--start", required=True, help="Berlin time, e.g. '2027-03-16 10:00'.")
+@click.option("--start", required=True, help="Berlin time: '2027-03-16 10:00' or '16.03.2027 10:00'.")
 @click.option("--minutes", type=int, default=120, show_default=True)
 @click.option("--kind", type=click.Choice(KINDS), default="hausbesuch", show_default=True)
 @click.option("--staff", "staff_ids", type=int, multiple=True, help="Staff id (repeatable; default: the team).")
@@ -117,7 +113,7 @@ def list_(case_ref: str, month: str | None, as_json: bool) -> None:
 
 @appointments_group.command("move")
 @click.argument("appointment_id", type=int)
-@click.option("--start", required=True, help="New Berlin time, e.g. '2027-03-18 14:00'.")
+@click.option("--start", required=True, help="New Berlin time: '2027-03-18 14:00' or '18.03.2027 14:00'.")
 @click.option("--minutes", type=int)
 @json_option
 @fail_cleanly
@@ -213,7 +209,7 @@ def budget_group() -> None:
 @click.argument("case_ref")
 @click.argument("month")
 @click.argument("hours", type=float)
-@click.option("--from", "valid_from", help="Valid from this day (default: the month's first day).")
+@click.option("--from", "valid_from", help="Valid from this day, e.g. 2027-03-16 or 16.03.2027 (default: the month's first day).")
 @json_option
 @fail_cleanly
 def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, as_json: bool) -> None:

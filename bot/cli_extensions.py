@@ -5,6 +5,7 @@ from bot import (
     cli_appointments,  # appointments, budget, Nachweis: issue 5
     cli_billing,  # organisation details for billing, working days: issue 14
     cli_complaints,  # complaints: issue 9
+    cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
 )

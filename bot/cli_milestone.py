@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
-from conversations import admin
+from conversations import admin, timeparse
 from conversations.clock import BERLIN
 from conversations.context import audit
 from conversations.i18n import translator
@@ -20,12 +20,8 @@ from conversations.milestone.core import GoalLevel
 
 
 def parse_when(value: str) -> datetime:
-    """"2027-04-14T10:00" or "2027-04-14 10:00", Berlin wall-clock time."""
-    try:
-        local = datetime.fromisoformat(value.replace(" ", "T"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date and time like 2027-04-14T10:00") from None
-    return (local if local.tzinfo else local.replace(tzinfo=BERLIN)).astimezone(BERLIN)
+    """"2027-04-14 10:00", "2027-04-14T10:00" or "14.04.2027 10:00", Berlin wall-clock time."""
+    return timeparse.cli_moment(value).astimezone(BERLIN)
 
 
 @cli.group()
@@ -83,7 +79,7 @@ def milestone() -> None:
 
 @milestone.command("add")
 @click.argument("case_ref")
-@click.option("--date", "when", required=True, help="Start, Berlin time: 2027-04-14T10:00.")
+@click.option("--date", "when", required=True, help="Start, Berlin time: 2027-04-14 10:00 or 14.04.2027 10:00.")
 @click.option("--leader", type=int, required=True, help="Staff id of the Gesprächsführer*in (not on the team).")
 @click.option("--duration", type=int, default=90, show_default=True, help="Minutes.")
 @click.option("--place")

@@ -58,6 +58,19 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     admin.add_member(session, ACTOR, now, petrenko, "Olga", "Petrenko", MemberKind.PARENT, date(1997, 1, 20), "uk")
 
 
+def console_links(session: Session, clock: Clock, base_url: str) -> dict[str, str]:
+    """Sign-in links to the staff console for Jana (Fachkraft) and Kerstin (Beschwerdestelle)."""
+    from conversations.webconsole import signin
+
+    links = {}
+    for name in ("Jana Weber", "Kerstin Braun"):
+        staff = session.scalar(select(StaffMember).where(StaffMember.name == name))
+        token = signin.issue(session, staff, clock.now(), "demo") if staff else None
+        if token:
+            links[name] = signin.link_url(base_url, token)
+    return links
+
+
 def fresh_invites(session: Session, clock: Clock, ttl_days: int) -> list[DemoInvite]:
     """A new code for everyone in the demo who has not linked a chat yet."""
     now = clock.now()

@@ -28,6 +28,7 @@ from bot.channels.base import (
 from bot.ratelimit import TokenBucket
 from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
+from conversations.outbox import remember_open_question
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ class ChannelSender:
             row.last_error = error
             if status == OutboxStatus.SENT:
                 row.sent_at = now
+                remember_open_question(session, row)
             if status == OutboxStatus.BLOCKED and row.identity_id:
                 identity = session.get(ChatIdentity, row.identity_id)
                 if identity is not None:

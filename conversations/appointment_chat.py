@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from conversations import authz, budget
 from conversations.admin import AdminError
 from conversations.clock import BERLIN
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
 from conversations.outbox import notify_all
@@ -27,6 +27,7 @@ from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules import billing
 from conversations.rules.billing import Month
 from conversations.rules.outcomes import AppointmentKind, Outcome
+from conversations.timeparse import TypedDateError, chat_moment
 from storage.models import (
     Appointment,
     AppointmentMember,
@@ -39,34 +40,6 @@ from storage.models import (
 
 
 # --- parsing what staff type ------------------------------------------------------------------------------
-def parse_day(text: str, today: date) -> date | None:
-    """"16.03.2027", "16.3.", "16.3.27", "2027-03-16"."""
-    text = text.strip().rstrip(".")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?", text)
-    if not match:
-        return None
-    day, month, year = int(match[1]), int(match[2]), match[3]
-    try:
-        if year:
-            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        candidate = date(today.year, month, day)
-        return candidate if candidate >= today else date(today.year + 1, month, day)
-    except ValueError:
-        return None
-
-
-def parse_clock(text: str) -> time | None:
-    """"10:00", "10.30", "10", "9 Uhr"."""
-    match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?(?:\s*uhr)?", text.strip().casefold())
-    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-        return None
-    return time(int(match[1]), int(match[2] or 0))
-
-
 def parse_minutes(text: str) -> int | None:
     """"2", "2,5", "2:30", "90 min" → minutes."""
     text = text.strip().casefold().replace(" ", "")
@@ -79,11 +52,10 @@ def parse_minutes(text: str) -> int | None:
     return None
 
 
-def hour_choices(tr: Translator, planned: int | None = None) -> list[Choice]:
-    values = [60, 90, 120, 150, 180]
-    if planned and planned not in values:
-        values = sorted([*values, planned])
-    return [Choice(appts.hours_text(tr, v), f"min:{v}") for v in values]
+def hour_choices(tr: Translator) -> list[Choice]:
+    """1 h … 4 h as options 1 … 4: a typed "2" is two hours whichever way it is meant, and other
+    durations are typed ("2,5", "1:30", "5")."""
+    return [Choice(appts.hours_text(tr, hours * 60), f"min:{hours * 60}") for hours in range(1, 5)]
 
 
 # --- who may touch what (the rules are in conversations.authz) ------------------------------------------------
@@ -146,7 +118,9 @@ def on_confirm(ctx: Context, arg: str) -> None:
         return continue_after(ctx)
     first = appointment.confirmed_at is None
     appts.confirm_by_family(ctx.session, ctx.services, ctx.member, appointment)
-    ctx.say(ctx._("Thank you! See you then: {appointment}.").format(appointment=appts.describe(ctx.tr, appointment)))
+    # Cancelling or asking for another date stay possible after confirming.
+    ctx.say(ctx._("Thank you! See you then: {appointment}.").format(appointment=appts.describe(ctx.tr, appointment)),
+            [c for c in appts.family_choices(ctx.tr, appointment) if not c.payload.startswith("act:appt_confirm:")])
     if first:
         name = ctx.member.first_name
         tell_staff(ctx, appointment, lambda tr: Reply(tr.gettext("{name} confirmed: {appointment} ({case}).").format(
@@ -171,6 +145,7 @@ def on_move(ctx: Context, arg: str) -> None:
 class CancelByFamily(Flow):
     name = "appointment_cancel"
     first_step = "reason"
+    typed_steps = {"reason": WORDS}
 
     def _appointment(self, ctx: Context, frame: Frame) -> Appointment:
         return ctx.session.get(Appointment, frame.data["appointment_id"])  # type: ignore[return-value]
@@ -258,6 +233,7 @@ def request_another_date(ctx: Context, appointment: Appointment, wish: str | Non
 class MoveRequest(Flow):
     name = "appointment_move"
     first_step = "wish"
+    typed_steps = {"wish": WORDS}
 
     def ask_wish(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -302,12 +278,13 @@ def say_recorded(ctx: Context, appointment: Appointment) -> None:
 class ActualDuration(Flow):
     name = "appointment_duration"
     first_step = "minutes"
+    typed_steps = {"minutes": VALUE}
 
     def ask_minutes(self, ctx: Context, frame: Frame) -> None:
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
         assert appointment is not None
         ctx.say(ctx._("How long did it take? Press a button or write it, e.g. 2,5 or 2:30."),
-                hour_choices(ctx.tr, appointment.duration_minutes))
+                hour_choices(ctx.tr))
 
     def on_minutes(self, ctx: Context, frame: Frame) -> None:
         minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
@@ -356,6 +333,7 @@ class NewAppointment(Flow):
 
     name = "appointment_new"
     first_step = "case"
+    typed_steps = {"day": VALUE, "clock": VALUE, "duration": VALUE}
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         if frame.data.get("appointment_id"):
@@ -389,26 +367,41 @@ class NewAppointment(Flow):
         self.goto(ctx, frame, "day")
 
     def ask_day(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("On which day? For example 16.03.2027."))
+        ctx.say(ctx._("On which day? For example 16.03.2027, “tomorrow” or “Thursday 10:00”."))
 
     def on_day(self, ctx: Context, frame: Frame) -> None:
         today = ctx.now.astimezone(BERLIN).date()
-        day = parse_day(ctx.text, today)
-        if day is None or day < today:
+        try:
+            typed = chat_moment(ctx.text, ctx.tr.lang, ctx.now)
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            return self.ask(ctx, frame)
+        if typed.day is None or typed.day < today:
             ctx.say(ctx._("Please give a day from today on, for example 16.03.2027."))
             return self.ask(ctx, frame)
-        frame.data["day"] = day.isoformat()
-        self.goto(ctx, frame, "clock")
+        frame.data["day"] = typed.day.isoformat()
+        if typed.clock is None:
+            return self.goto(ctx, frame, "clock")
+        self.take_start(ctx, frame, typed.at())
 
     def ask_clock(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("At what time? For example 10:00."))
 
     def on_clock(self, ctx: Context, frame: Frame) -> None:
-        at = parse_clock(ctx.text)
-        start = datetime.combine(date.fromisoformat(frame.data["day"]), at, tzinfo=BERLIN) if at else None
-        if start is None or start <= ctx.now:
+        try:
+            typed = chat_moment(ctx.text, ctx.tr.lang, ctx.now)
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            return self.ask(ctx, frame)
+        if typed.clock is None:
             ctx.say(ctx._("Please give a time in the future, for example 10:00."))
             return self.ask(ctx, frame)
+        self.take_start(ctx, frame, typed.at(default_day=date.fromisoformat(frame.data["day"])))
+
+    def take_start(self, ctx: Context, frame: Frame, start: datetime | None) -> None:
+        if start is None or start <= ctx.now:
+            ctx.say(ctx._("Please give a time in the future, for example 10:00."))
+            return self.goto(ctx, frame, "clock")
         frame.data["start"] = start.isoformat()
         if frame.data.get("appointment_id"):
             return self.move(ctx, frame, start)

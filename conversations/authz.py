@@ -303,3 +303,23 @@ def may_answer_questionnaire(principal: Principal, response: MilestoneResponse) 
         return member is not None and member.id == response.member_id and is_open(case)
     staff = principal.staff
     return staff is not None and staff.id == response.staff_id and on_team(principal, case)
+
+
+# --- the staff console (issue 17) ------------------------------------------------------------------------
+def may_use_console(principal: Principal) -> bool:
+    """Sign in to the staff console: active staff only (a deactivated person's sessions end at once)."""
+    staff = principal.active_staff
+    return staff is not None and bool(staff.roles)
+
+
+def may_work_complaints(principal: Principal) -> bool:
+    """Open the complaint queue (each complaint in it still passes :func:`may_see_complaint`): the
+    Beschwerdestelle and the Leitung, as in the chat's /beschwerden."""
+    staff = principal.active_staff
+    return staff is not None and staff.has_role(Role.BESCHWERDE, Role.LEITUNG)
+
+
+def may_see_overview(principal: Principal) -> bool:
+    """The Träger at a glance (open alerts, late complaints, budgets, undelivered messages): its Leitung."""
+    staff = principal.active_staff
+    return staff is not None and staff.has_role(Role.LEITUNG)

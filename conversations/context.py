@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.authz import Principal
+from conversations.choices import Offer, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
 from conversations.i18n import Translator, translator
@@ -17,6 +18,13 @@ from conversations.messages import Attachment, Choice, Incoming, Reply
 from conversations.registry import REGISTRY, Audience
 from conversations.settings import Settings
 from storage.models import AuditEvent, Case, ChatIdentity, ConversationState, FamilyMember, StaffMember
+
+WAY_BACK = "nav:resume"  # the option back to the interrupted question (or the menu)
+
+
+def asks_for_flow(payload: str) -> bool:
+    """A choice that answers a flow's question (not a standing action, a command, or the way back)."""
+    return not payload.startswith(("act:", "cmd:", "nav:")) or payload == "nav:cancel"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Context:
         self.stack = [Frame.from_dict(f) for f in state.stack or []]
         self.replies: list[Reply] = []
         self.choice: str | None = None  # the payload of the choice taken this turn, if any
+        self.pending: str | None = None  # a bare number typed where words are kept, asked about this turn
+        self._asked_before = self._where()
         self.refresh_language()
 
     # --- who is talking -------------------------------------------------------------------
@@ -124,9 +134,10 @@ class Context:
 
     # --- answering ------------------------------------------------------------------------
     def say(
-        self, text: str, choices: Sequence[Choice] = (), attachments: Sequence[Attachment] = ()
+        self, text: str, choices: Sequence[Choice] = (), attachments: Sequence[Attachment] = (), *,
+        kind: str = "reply",
     ) -> None:
-        self.replies.append(Reply(text=text, choices=list(choices), attachments=list(attachments)))
+        self.replies.append(Reply(text=text, choices=list(choices), attachments=list(attachments), kind=kind))
 
     # --- flows ----------------------------------------------------------------------------
     @property
@@ -143,15 +154,48 @@ class Context:
         """End the current flow and pick up the one it interrupted, if any."""
         if self.stack:
             self.stack.pop()
-        if self.stack:
-            REGISTRY.flows[self.stack[-1].flow].resume(self, self.stack[-1])
+        self.resume()
 
     def reset(self) -> None:
         self.stack.clear()
 
     def resume(self) -> None:
-        if self.frame:
-            REGISTRY.flows[self.frame.flow].resume(self, self.frame)
+        """Carry on after a side remark (/hilfe, a pressed reminder, an interruption): ask the open flow's
+        question again. Unless a reply of this turn already asks something: another list after it would
+        take its numbers, so that reply gets the way back ("Continue where we were", or "Main menu") as
+        its last option instead, and the flow's question comes back when it is chosen."""
+        if self.frame is None:
+            return
+        asking = next((r for r in reversed(self.replies) if r.choices), None)
+        if asking is not None:
+            if not any(c.payload == WAY_BACK for c in asking.choices):
+                label = self._("Main menu") if self.frame.flow == "menu" else self._("Continue where we were")
+                asking.choices.append(Choice(label, WAY_BACK))
+            return
+        REGISTRY.flows[self.frame.flow].resume(self, self.frame)
+
+    # --- the question the flow asked ------------------------------------------------------
+    def _where(self) -> tuple[int, str, str]:
+        top = self.stack[-1] if self.stack else None
+        return len(self.stack), top.flow if top else "", top.step if top else ""
+
+    def state_value(self, key: str) -> Any:
+        """What the last turn noted in the chat's state (``pending``: a number asked about)."""
+        return (self.state.offered or {}).get(key)
+
+    def step_payloads(self) -> set[str]:
+        """What the flow's question (as stored after the last turn) accepts when pressed."""
+        return {o.payload for o in offers((self.state.offered or {}).get("step"))}
+
+    def step_options(self) -> list[Choice | Offer]:
+        """The flow's question after this turn: the newest reply that is a flow's question, else the one
+        stored before (a side remark leaves it as it was), else none (the flow moved to a typed answer)."""
+        for reply in reversed(self.replies):
+            if any(asks_for_flow(c.payload) for c in reply.choices):
+                return list(reply.choices)
+        if self._where() == self._asked_before:
+            return list(offers((self.state.offered or {}).get("step")))
+        return []
 
     def audit(self, action: str, object_type: str, object_id: object = None, case_id: int | None = None,
               **detail: Any) -> None:

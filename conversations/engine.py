@@ -9,14 +9,16 @@ after it, the outbox has everything to deliver.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import conversations.jobs  # noqa: F401  (registers every flow, command, action and task)
-from conversations.context import Context, Services
-from conversations.messages import Incoming
+from conversations import choices
+from conversations.context import WAY_BACK, Context, Services
+from conversations.flows.base import WORDS
+from conversations.messages import Choice, Incoming
 from conversations.outbox import enqueue
 from conversations.registry import REGISTRY
 from storage.db import transaction
@@ -25,6 +27,9 @@ from storage.models import ChatIdentity, ConversationState, ProcessedEvent
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # longer texts are refused kindly (Telegram's own limit is 4096)
+MAX_PENDING = 40  # a bare number asked about (see _ask_about_number) is short; it waits in the chat's state
+KEEP_TYPED = "nav:keep"  # yes, keep the number I typed as my answer
+RETYPE = "nav:retype"  # no, ask me again
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,8 @@ class Engine:
                       "(at most {limit} characters each).").format(limit=ctx.tr.number(MAX_TEXT)))
             ctx.resume()
             return
-        payload = incoming.payload or self._numbered(ctx)
+        typed = None if incoming.payload else self._typed_choice(ctx)
+        payload = incoming.payload or (typed.payload if typed else None)
         if payload is not None:
             self._choice(ctx, payload)
             return
@@ -114,28 +120,58 @@ class Engine:
         if ctx.frame is None and ctx.person and " " not in text and REGISTRY.find_command(text):
             self._command(ctx, text)  # a bare command word ("hilfe") where no question is open
             return
-        if ctx.member and (text or incoming.attachments):
-            for screen in REGISTRY.text_screens:
-                screen(ctx)
+        screened = self._screen(ctx)
         if incoming.attachments and not (ctx.frame and REGISTRY.flows[ctx.frame.flow].accepts_attachments):
             ctx.say(_("Thank you for the file. I can only read text and buttons here. Where a file helps, "
                       "for example in a complaint, I will ask for it."))
             ctx.resume()
             return
-        if ctx.frame is not None:
-            REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
-        elif ctx.person is None:
-            ctx.start("onboarding")  # takes the text as a code if it looks like one
+        frame = ctx.frame
+        if frame is None:
+            if screened:
+                return  # the help the screen gave is the answer: nothing after it that reads like a refusal
+            if ctx.person is None:
+                ctx.start("onboarding")  # takes the text as a code if it looks like one
+            else:
+                ctx.start("menu")
+            return
+        flow = REGISTRY.flows[frame.flow]
+        answer = flow.typed_answer(ctx, frame)
+        if answer is None:
+            flow.other_text(ctx, frame, screened=screened)
+        elif answer == WORDS and choices.is_bare_number(text) and not incoming.attachments \
+                and ctx.state_value("pending") != text:
+            self._ask_about_number(ctx, text)
         else:
-            ctx.start("menu")
+            flow.handle(ctx, frame)
 
-    def _numbered(self, ctx: Context) -> str | None:
-        """A typed "2" picks the second option of the newest message with options."""
-        numbered = (ctx.state.offered or {}).get("numbered") or []
-        text = ctx.text.rstrip(".)")
-        if numbered and text.isdigit() and 1 <= int(text) <= len(numbered):
-            return numbered[int(text) - 1]
-        return None
+    @staticmethod
+    def _screen(ctx: Context) -> bool:
+        """Every text a family member writes passes the screens (danger signals); True if one answered."""
+        if not (ctx.member and (ctx.text or ctx.incoming.attachments)):
+            return False
+        before = len(ctx.replies)
+        for screen in REGISTRY.text_screens:
+            screen(ctx)
+        return len(ctx.replies) > before
+
+    @staticmethod
+    def _ask_about_number(ctx: Context, text: str) -> None:
+        """A bare number where words are kept (a reason, a complaint): ask once before keeping it, so a
+        number meant as an option is not kept as the answer."""
+        _ = ctx._
+        shown = text.strip()[:12]
+        ctx.pending = text
+        ctx.say(_("You wrote only “{text}”. Shall I keep that as your answer?").format(text=shown),
+                [Choice(_("Yes, keep “{text}”").format(text=shown), KEEP_TYPED),
+                 Choice(_("No, I will write it again"), RETYPE)])
+
+    def _typed_choice(self, ctx: Context) -> choices.Picked | None:
+        """A typed number or label: an option of the open question, or a label of the flow's question."""
+        if not ctx.text:
+            return None
+        return choices.pick(choices.offers(ctx.state.open_choices),
+                            choices.offers((ctx.state.offered or {}).get("step")), ctx.text)
 
     def _choice(self, ctx: Context, payload: str) -> None:
         _ = ctx._
@@ -151,14 +187,31 @@ class Engine:
             if command and ctx.allowed(command.audience, command.roles):
                 command.handler(ctx, "")
                 return
-        elif payload in ((ctx.state.offered or {}).get("step") or []) and ctx.frame is not None:
+        elif kind == "nav":
+            if payload == WAY_BACK:
+                ctx.resume() if ctx.frame is not None else self._menu_or_onboarding(ctx)
+                return
+            pending = ctx.state_value("pending")
+            if payload == KEEP_TYPED and pending and ctx.frame is not None:
+                ctx.incoming = replace(ctx.incoming, text=pending, payload=None)
+                REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
+                return
+            if payload == RETYPE and pending and ctx.frame is not None:
+                ctx.resume()
+                return
+        elif payload in ctx.step_payloads() and ctx.frame is not None:
             ctx.choice = payload
             REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
             return
         ctx.say(_("That button is no longer valid. Nothing was changed."))
         if ctx.frame is not None:
             ctx.resume()
-        elif ctx.person is not None:
+        else:
+            self._menu_or_onboarding(ctx)
+
+    @staticmethod
+    def _menu_or_onboarding(ctx: Context) -> None:
+        if ctx.person is not None:
             ctx.start("menu")
 
     def _command(self, ctx: Context, text: str) -> None:
@@ -186,9 +239,12 @@ class Engine:
         language = ctx.tr.lang
         for reply in ctx.replies:
             enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
-                    now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None)
-        if ctx.replies:
-            last_choices = [c.payload for c in ctx.replies[-1].choices]
-            state.offered = {"step": [p for p in last_choices if not p.startswith(("act:", "cmd:"))],
-                             "numbered": last_choices}
-
+                    now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None,
+                    kind=reply.kind)
+        state.offered = {"step": choices.stored(ctx.step_options())}
+        if ctx.pending is not None:
+            state.offered["pending"] = ctx.pending[:MAX_PENDING]
+        if not any(reply.choices for reply in ctx.replies):
+            # Nothing offered in answer: the list above it is answered or passed. (A reply with options
+            # becomes the open question when it is delivered: conversations.outbox.remember_open_question.)
+            state.open_choices = []

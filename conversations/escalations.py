@@ -417,6 +417,9 @@ def describe(escalation: Escalation) -> dict[str, object]:
     }
 
 
+OPEN_SHOWN = 10  # /offen shows the oldest ten; `alerts list --open` shows all
+
+
 def show_open(ctx: Context, _arg: str) -> None:
     """/offen for staff: what is still open for them, each with its button (a missed message is not lost)."""
     _ = ctx._
@@ -425,14 +428,20 @@ def show_open(ctx: Context, _arg: str) -> None:
     query = select(Escalation).where(Escalation.acknowledged_at.is_(None)).order_by(Escalation.id)
     if not staff.has_role(Role.LEITUNG):  # only narrows the search; the rule decides below
         query = query.where(Escalation.case_id.in_({a.case_id for a in staff.assignments if a.until is None}))
-    mine = [e for e in ctx.session.scalars(query) if authz.may_close_escalation(ctx.principal, e)]
+    mine = [e for e in ctx.session.scalars(query) if authz.may_close_escalation(ctx.principal, e)][:OPEN_SHOWN]
     if not mine:
         ctx.say(_("Nothing is open for you."))
-    for escalation in mine[:10]:
-        render = (attendance_message(escalation) if escalation.kind == ATTENDANCE
-                  else REMINDER_TEXTS[escalation.kind](escalation))
-        reply = render(ctx.tr)
-        ctx.say(reply.text, reply.choices)
+    replies = [(attendance_message(e) if e.kind == ATTENDANCE else REMINDER_TEXTS[e.kind](e))(ctx.tr) for e in mine]
+    if len(mine) == 1:
+        ctx.say(replies[0].text, replies[0].choices)
+    elif mine:
+        # One list at the end, each option naming its case and time: a button under every message would
+        # give each its own "1" on Matrix and in the console.
+        for reply in replies:
+            ctx.say(reply.text)
+        ctx.say(_("Which of these has been taken care of?"),
+                [Choice(f"{e.case.reference}, {ctx.tr.when(e.created_at)}: {ack_choice(ctx.tr, e).label}",
+                        ack_choice(ctx.tr, e).payload) for e in mine])
     ctx.audit("escalation.listed", "escalation", None, count=len(mine))
     ctx.resume()
 

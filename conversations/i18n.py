@@ -264,6 +264,7 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "milestone": {"tr": "değerlendirme", "ar": "التقييم", "uk": "оцінка", "ru": "оценка"},
     "complaints": {"tr": "şikayetler", "ar": "الشكاوى", "uk": "скарги", "ru": "жалобы"},
     "open_escalations": {"tr": "açık", "ar": "المفتوح", "uk": "відкрите", "ru": "открытое"},
+    "web": {"tr": "web", "ar": "الويب", "uk": "веб", "ru": "веб"},
 }
 TELEGRAM_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _DOTLESS = str.maketrans({"ı": "i", "ß": "ss"})

@@ -11,3 +11,4 @@ from conversations import appointments, budget, appointment_chat, appointment_jo
 from conversations import complaints  # Beschwerdemanagement, issue 9
 from conversations import milestone  # Meilensteingespräch, issue 8
 from conversations import child_protection, escalations  # issue 6
+from conversations import webconsole  # the staff console's sign-in links, issue 17

@@ -52,3 +52,4 @@ class Reply:
     text: str
     choices: list[Choice] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    kind: str = "reply"  # what the outbox records it as (e.g. "complaint.show": its files are removed once sent)

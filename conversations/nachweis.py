@@ -23,7 +23,7 @@ from conversations.budget import case_statement, fallfuehrend, month_appointment
 from conversations.clock import BERLIN
 from conversations.context import Context, Services, audit
 from conversations.documents import new_pdf, paragraph
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import Translator, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify, notify_all
@@ -238,6 +238,7 @@ def on_wrong(ctx: Context, arg: str) -> None:
 class SomethingWrong(Flow):
     name = "nachweis_wrong"
     first_step = "what"
+    typed_steps = {"what": WORDS}
 
     def ask_what(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."))

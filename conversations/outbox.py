@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from conversations.i18n import Translator, translator
@@ -65,21 +65,25 @@ def enqueue(
         ],
     )
     session.add(message)
-    if reply.choices and channel != "email":
-        remember_numbered_choices(session, channel, address, [c.payload for c in reply.choices], now)
     return message
 
 
-def remember_numbered_choices(
-    session: Session, channel: str, address: str, payloads: list[str], now: datetime
-) -> None:
-    state = session.scalar(
-        select(ConversationState).where(ConversationState.channel == channel, ConversationState.address == address)
+def remember_open_question(session: Session, message: OutboxMessage) -> None:
+    """A message with options reached the person: its options are now the chat's open question.
+
+    Called when the message is delivered (not when it is written), so the open question is always the
+    newest list on the person's screen: a reminder that waited for the end of quiet hours counts from
+    when it arrives, a reply that could not be delivered never counts, and two messages count in the
+    order they arrived. (A turn that offers nothing clears it when it commits: see the engine.) Only the
+    chat's own state row is touched, one UPDATE; a chat without a state has had no turn to answer in.
+    """
+    if not message.choices or message.channel == "email":
+        return
+    session.execute(
+        update(ConversationState)
+        .where(ConversationState.channel == message.channel, ConversationState.address == message.address)
+        .values(open_choices=[{"label": c["label"], "payload": c["payload"]} for c in message.choices])
     )
-    if state is None:
-        state = ConversationState(channel=channel, address=address, stack=[], offered={}, updated_at=now)
-        session.add(state)
-    state.offered = {**(state.offered or {}), "numbered": payloads}
 
 
 def chats_of(session: Session, person: Person) -> list[ChatIdentity]:

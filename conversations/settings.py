@@ -40,7 +40,9 @@ class Settings:
     public_base_url: str = setting("http://127.0.0.1:8080", "PUBLIC_BASE_URL",
                                    "Address of the bot's small web endpoint, used in signed links in emails.")
     http_listen: str = setting("127.0.0.1:8080", "HTTP_LISTEN",
-                               "Where the web endpoint for signed links (acknowledge, approve) listens.")
+                               "Where the web endpoint (staff console, signed links from emails) listens.")
+    console_idle_minutes: int = setting(30, "CONSOLE_IDLE_MINUTES",
+                                        "Minutes without a click after which a console session ends.")
     # Telegram
     telegram_bot_token: str = setting("", "TELEGRAM_BOT_TOKEN",
                                       "Bot token from @BotFather. Set it to serve Telegram.", secret=True)

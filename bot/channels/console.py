@@ -67,8 +67,21 @@ class ConsoleSession:
             pass
 
 
-async def chat_loop(app: App, name: str, read: Callable[[str], str] = input) -> None:
+async def chat_loop(app: App, name: str, read: Callable[[str], str] = input, web: bool = False) -> None:
     session = ConsoleSession(app, name)
+    runner = None
+    if web:  # the demo: the staff console in the browser beside the terminal chat
+        from bot.runner import start_web
+
+        runner = await start_web(app)
+    try:
+        await _chat(session, name, read)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
+async def _chat(session: ConsoleSession, name: str, read: Callable[[str], str]) -> None:
     print(f"— Wegbegleiter console, chatting as “{name}”. Type /hilfe for help, Ctrl-D to leave. —")
     await session.flush()  # anything that waited for this person
     while True:
@@ -81,8 +94,8 @@ async def chat_loop(app: App, name: str, read: Callable[[str], str] = input) -> 
             await session.say(line)
 
 
-def main(app: App, name: str) -> None:
+def main(app: App, name: str, web: bool = False) -> None:
     try:
-        asyncio.run(chat_loop(app, name))
+        asyncio.run(chat_loop(app, name, web=web))
     except KeyboardInterrupt:
         sys.exit(0)

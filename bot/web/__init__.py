@@ -1,6 +1,6 @@
-"""The bot's web surface on HTTP_LISTEN: signed links from emails, and (growing) the staff console.
+"""The bot's web surface on HTTP_LISTEN: the staff console and the signed links from emails.
 
-One aiohttp application; each part adds its routes in its own module (``links``, ...), and
+One aiohttp application; each part adds its routes in its own module (``console``, ``links``, ...), and
 :func:`make_app` puts them together. Routes stay thin: they call the same functions as the chat.
 """
 
@@ -11,7 +11,7 @@ import logging
 from aiohttp import web
 
 from bot.app import App
-from bot.web import links
+from bot.web import console, links
 from bot.web.links import link_for, page
 
 __all__ = ["link_for", "make_app", "page", "start"]
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 def make_app(app: App) -> web.Application:
     application = web.Application()
+    console.add_routes(application, app)
     links.add_routes(application, app)
     return application
 

@@ -16,7 +16,7 @@ from conversations import admin, authz
 from conversations.complaints import procedure, rules
 from conversations.complaints.rules import CATEGORY_LABELS, AnswerWanted, Category, Satisfaction, Status
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.i18n import N_
 from conversations.messages import Choice
 from conversations.registry import REGISTRY, Action, Audience, Command
@@ -63,6 +63,7 @@ class ComplaintFlow(Flow):
     name = "complaint"
     first_step = "about"
     accepts_attachments = True
+    typed_steps = {"what": WORDS, "phone": VALUE}
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         assert ctx.case is not None and ctx.identity is not None and ctx.member is not None
@@ -278,6 +279,7 @@ class ComplaintReply(Flow):
     name = "complaint_reply"
     first_step = "text"
     accepts_attachments = True
+    typed_steps = {"text": WORDS}
 
     def ask_text(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("Please write your reply about {reference}. You can also send a voice message, a photo "

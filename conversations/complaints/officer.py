@@ -14,7 +14,7 @@ from conversations.complaints import procedure, rules
 from conversations.complaints.complainant import button_no_longer_valid, carry_on
 from conversations.complaints.rules import OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import N_
 from conversations.messages import Choice, Reply
 from conversations.registry import REGISTRY, Action, Audience, Command
@@ -127,6 +127,7 @@ class OfficerText(Flow):
 
     name = "complaint_officer_text"
     first_step = "text"
+    typed_steps = {"text": WORDS}
 
     def ask_text(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -166,6 +167,7 @@ class OfficerText(Flow):
 class CloseComplaint(Flow):
     name = "complaint_close"
     first_step = "outcome"
+    typed_steps = {"resolution": WORDS}
 
     def ask_outcome(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._

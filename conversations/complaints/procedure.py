@@ -147,9 +147,8 @@ FILE_KINDS = ("complaint.show", "complaint.reply")
 
 
 def say_with_files(ctx: Context, reply: Reply) -> None:
-    """Like ``ctx.say``, but marked as carrying complaint files (``ctx.say`` cannot set a kind)."""
-    enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply, now=ctx.now,
-            language=ctx.tr.lang, identity_id=ctx.identity.id if ctx.identity else None, kind="complaint.show")
+    """Like ``ctx.say``, but marked as carrying complaint files."""
+    ctx.say(reply.text, reply.choices, reply.attachments, kind="complaint.show")
 
 
 # --- telling people -----------------------------------------------------------------------------

@@ -39,8 +39,17 @@ class Menu(Flow):
                 [Choice(ctx._(c.description), f"cmd:{c.key}") for c in entries])
 
     def on_choose(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("I am a chat program and can only understand the buttons and commands. "
-                      "For anything else, please contact your Fachkraft directly."))
+        self.other_text(ctx, frame, screened=False)
+
+    def other_text(self, ctx: Context, frame: Frame, *, screened: bool) -> None:
+        """Words written to the menu. After a danger screen's help nothing follows (no menu, nothing that
+        reads like being sent away); otherwise a kind word on what the chat can and cannot do."""
+        if screened:
+            return
+        if ctx.text:
+            ctx.say(ctx._("Thank you for your message. I am a chat program and cannot answer it myself; "
+                          "please tell your Fachkraft directly. Here is what I can do for you:") if ctx.member
+                    else ctx._("I cannot answer messages in my own words. Here is what I can do for you:"))
         self.ask(ctx, frame)
 
 

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from conversations.context import Context
 
+WORDS = "words"  # a typed answer that is kept as written
+VALUE = "value"  # a typed answer that is read as a value (a date, a time, a duration, a code)
+
 
 @dataclass
 class Frame:
@@ -33,6 +36,22 @@ class Flow:
     # Flows that take files, photos or voice notes (a complaint, a questionnaire answer) say so; elsewhere
     # the engine explains kindly that it can only read text and buttons there.
     accepts_attachments: ClassVar[bool] = False
+    # The steps whose answer may be typed: WORDS (what was written is kept: a reason, a complaint, a goal)
+    # or VALUE (a code, a date, a duration). Every other step is answered by choosing an option; there the
+    # engine answers other text itself (nothing typed is taken as a choice it is not). At a WORDS step a
+    # bare number that is no option is asked about once before it is kept.
+    typed_steps: ClassVar[dict[str, str]] = {}
+
+    def typed_answer(self, ctx: Context, frame: Frame) -> str | None:
+        """WORDS, VALUE, or None when the current step is answered by choosing an option."""
+        return self.typed_steps.get(frame.step)
+
+    def other_text(self, ctx: Context, frame: Frame, *, screened: bool) -> None:
+        """Text that is no option, at a step answered by choosing one: nothing is taken; say how to answer
+        and ask again. After a danger screen's help only the question comes back (no "please choose")."""
+        if ctx.text and not screened:
+            ctx.say(ctx._("Please answer with one of the options: type its number or its words."))
+        self.resume(ctx, frame)
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         self.goto(ctx, frame, self.first_step)

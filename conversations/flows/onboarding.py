@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from conversations import invites
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, Flow, Frame
 from conversations.i18n import Translator, available_languages, language_name
 from conversations.messages import Choice
 from conversations.registry import REGISTRY
@@ -92,6 +92,7 @@ def link(session: Session, ctx: Context, invite: InviteCode, language: str) -> C
 class Onboarding(Flow):
     name = "onboarding"
     first_step = "code"
+    typed_steps = {"code": VALUE}
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         code = frame.data.pop("code", None) or (ctx.text if invites.normalise(ctx.text) else None)

@@ -7,44 +7,22 @@ ever shown to the family.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from conversations import authz
-from conversations.clock import BERLIN
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.messages import Choice
 from conversations.milestone import core
 from conversations.registry import REGISTRY, Action, Audience
+from conversations.timeparse import TypedDateError, chat_moment
 from storage.models import Milestone, MilestoneAction, MilestoneEvaluation, StaffMember
 
 FLOW = "milestone_evaluation"
 
 
-def parse_day(text: str, today: date) -> date | None:
-    """"2027-05-03", "3.5.2027" or "3.5." (this year, or next year if that day has passed)."""
-    text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})?", text)
-    if not match:
-        return None
-    day, month, year = int(match[1]), int(match[2]), int(match[3]) if match[3] else today.year
-    try:
-        found = date(year, month, day)
-    except ValueError:
-        return None
-    if not match[3] and found < today:
-        found = found.replace(year=year + 1)
-    return found
-
-
 class Evaluation(Flow):
     name = FLOW
     first_step = "signs"
+    typed_steps = {"signs_note": WORDS, "blind_spots": WORDS, "insights": WORDS, "action": WORDS, "when": VALUE}
 
     def _milestone(self, ctx: Context, frame: Frame) -> Milestone | None:
         ms = ctx.session.get(Milestone, int(frame.data.get("milestone", 0)))
@@ -181,8 +159,13 @@ class Evaluation(Flow):
             action.assignee_id = None
             self.goto(ctx, frame, "action")
             return
-        day = parse_day(ctx.text, ctx.now.astimezone(BERLIN).date())
-        if day is None:
+        try:
+            day = chat_moment(ctx.text, ctx.tr.lang, ctx.now).day
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            self.ask(ctx, frame)
+            return
+        if day is None:  # only a time of day
             ctx.say(ctx._("I could not read that date. Please write it like {example}.").format(
                 example=ctx.tr.date(ctx.now, "short")))
             self.ask(ctx, frame)

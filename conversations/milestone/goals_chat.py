@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conversations.admin import Actor
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import N_
 from conversations.messages import Choice
 from conversations.milestone import core
@@ -30,6 +30,7 @@ def my_cases(ctx: Context) -> list[Case]:
 class Goals(Flow):
     name = FLOW
     first_step = "case"
+    typed_steps = {"text": WORDS}
 
     def _case(self, ctx: Context, frame: Frame) -> Case | None:
         return next((c for c in my_cases(ctx) if c.id == frame.data.get("case")), None)

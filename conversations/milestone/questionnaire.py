@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from conversations import admin
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice
 from conversations.milestone import core
@@ -117,6 +117,14 @@ class Questionnaire(Flow):
         if response is not None:
             response.position = step
         self.ask(ctx, frame)
+
+    def typed_answer(self, ctx: Context, frame: Frame) -> str | None:
+        """A question that takes free text takes words; the intro, the overview and the rest are choices."""
+        response = self._response(ctx, frame)
+        if response is None:
+            return None
+        q = next((q for q in self._questions(response, ctx.tr) if q.key == frame.step), None)
+        return WORDS if q is not None and q.free_text else None
 
     def _questions(self, response: MilestoneResponse, tr: Translator) -> list[Question]:
         return applicable(questions(facts_for(response, tr)), core.answers(response))

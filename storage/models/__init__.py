@@ -12,6 +12,7 @@ from storage.models.budget import (  # noqa: F401  (hour budget and Nachweis, is
     NachweisConfirmation,
 )
 from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile  # noqa: F401  (issue 9)
+from storage.models.console import ConsoleSession, ConsoleSignIn  # noqa: F401  (staff console, issue 17)
 from storage.models.core import (
     AuditEvent,
     Case,

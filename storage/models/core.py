@@ -211,10 +211,13 @@ class ConversationState(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(255))
     stack: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Choices last offered in this chat. "step": payloads the current question accepts (a pressed
-    # choice must be one of them); "numbered": payloads of the newest message with choices, so a
-    # typed "2" (Matrix, console) means its second option.
-    offered: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # The current flow question's options, written by the turn that asked it: {"step": [{label, payload}]}.
+    # A pressed choice of a flow must be one of them; their labels may be typed (conversations.choices).
+    offered: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The open question: the options of the newest message with options that reached the person, written
+    # when it is delivered (so a reminder held back by quiet hours counts from when it arrives). A typed
+    # number or label means one of these. Its own column: delivery and turns never overwrite each other.
+    open_choices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     language: Mapped[str | None] = mapped_column(String(10))  # before the chat is linked
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -68,7 +68,7 @@ def test_emoji_and_rtl_text_where_a_choice_is_expected(bot, codes):
     emre = bot.chat("emre")
     emre.say(codes["Emre"])
     answer = emre.say("🙂 مرحبا שלום")
-    assert "Bitte wählen Sie einen der Knöpfe." in answer[0]
+    assert "Bitte antworten Sie mit einer der Möglichkeiten" in answer[0]
     assert "In welcher Sprache" in answer[1]
 
 

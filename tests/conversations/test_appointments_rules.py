@@ -52,7 +52,7 @@ def test_hours_beyond_the_budget_wait_for_the_fallfuehrende_fachkraft(app, linke
     jana.press("Home visit")
     jana.say("16.03.2027")
     jana.say("10:00")
-    jana.press("1.5 h")
+    jana.say("1,5")
     assert "goes beyond the budget for that month (0 h left)" in "\n".join(jana.press("Once"))
     warning = "\n".join(jana.press("Yes, enter it"))  # 5.5 h planned against 4 h
     assert "goes beyond the budget" in warning and "by 1.5 h" in warning

@@ -68,6 +68,9 @@ record_evaluation:after_talk      .   .   .   .   .   .   .   x   .   .   .   . 
 record_evaluation:before_talk     .   .   .   .   .   .   .   .   .   .   .   .   .
 answer_questionnaire:family       x   .   .   .   .   .   .   .   .   .   .   .   .
 answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   .   .
+use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
+work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
+see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
 """
 
 
@@ -187,6 +190,9 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "record_evaluation:before_talk": lambda p: authz.may_record_evaluation(p, ms, before_talk),
         "answer_questionnaire:family": lambda p: authz.may_answer_questionnaire(p, family_response),
         "answer_questionnaire:fachkraft": lambda p: authz.may_answer_questionnaire(p, staff_response),
+        "use_console": authz.may_use_console,
+        "work_complaints": authz.may_work_complaints,
+        "see_overview": authz.may_see_overview,
     }
     return World(principals, actions)
 
@@ -223,7 +229,8 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
     assert still == {"see_case", "see_hours", "acknowledge_escalation", "handle_alert", "close_escalation:attendance",
                      "close_escalation:alert", "raise_alert", "complain", "see_complaint",
                      "see_complaint:about_officer", "handle_complaint", "write_complaint", "reply_to_complaint",
-                     "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk"}
+                     "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
+                     "use_console", "work_complaints", "see_overview"}  # no case to close: always the same
 
 
 # --- the holes, tried as a person with a forged payload would, through the engine and the outbox ------------

@@ -18,7 +18,7 @@ from bot.outbox import ChannelSender
 from conversations.child_protection import curated, find
 from conversations.clock import berlin
 from conversations.context import Context
-from conversations.flows.base import Flow, Frame
+from conversations.flows.base import WORDS, Flow, Frame
 from conversations.registry import REGISTRY
 from storage.models import ConversationState, Escalation
 from tests.support.smtp import Mailbox, smtp_mailbox
@@ -31,6 +31,7 @@ class WeekQuestions(Flow):
 
     name = "test_week_questions"
     first_step = "how"
+    typed_steps = {"how": WORDS, "wish": WORDS}
 
     def ask_how(self, ctx: Context, frame: Frame) -> None:
         ctx.say("Wie war deine Woche?")

@@ -1,0 +1,68 @@
+"""The staff console: server-rendered pages for the Leitung, Fachkräfte, the Beschwerdestelle, the
+Gesprächsführung and the Jugendamt, on the same aiohttp application as the signed links.
+
+Why aiohttp (+ aiohttp-jinja2) and not Starlette: aiohttp already serves the signed links and runs in
+the bot's own event loop beside the channels and the outbox, so the whole HTTP surface is one
+application and one dependency; the pages are plain server-rendered HTML (Jinja2) with htmx, a static
+file, where a part of a page updates in place. Nothing here needs ASGI.
+
+Each area is a module with thin views (:mod:`bot.web.console.desk` explains how a request runs); the
+data comes from the same job functions the chat uses, and every permission from
+:mod:`conversations.authz`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.app import App
+from bot.web.console import signin
+from bot.web.console.desk import APP_KEY, Desk, Page, Req, layout_data, route
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Area:
+    """One entry of the navigation: shown to whom ``visible`` allows, with an optional count of open items."""
+
+    url: str
+    label: str  # marked with N_
+    description: str  # marked with N_
+    visible: Any  # (desk) -> bool, from conversations.authz
+    count: Any = None  # (desk) -> int
+
+
+AREAS: list[Area] = []  # each area module appends its own
+
+
+@layout_data
+def navigation(desk: Desk, req: Req) -> dict[str, Any]:
+    items = []
+    for area in AREAS:
+        if area.visible(desk):
+            items.append({"url": area.url, "label": desk.tr.gettext(area.label),
+                          "description": desk.tr.gettext(area.description),
+                          "count": area.count(desk) if area.count else None,
+                          "current": req.path == area.url or req.path.startswith(area.url + "/")})
+    return {"nav": items}
+
+
+def home(desk: Desk, req: Req) -> Page:
+    return Page("home.html")
+
+
+def add_routes(application: web.Application, app: App) -> None:
+    application[APP_KEY] = app
+    aiohttp_jinja2.setup(application, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                         undefined=jinja2.StrictUndefined)
+    application.router.add_static("/static", HERE / "static", append_version=False)
+    signin.add_routes(application)
+    application.router.add_get("/", route(home))
+
