@@ -20,11 +20,11 @@ from conversations import admin, budget, nachweis, timeparse
 from conversations import appointments as appts
 from conversations.admin import AdminError
 from conversations.appointment_jobs import offsets_for, set_offsets
-from conversations.clock import BERLIN
+from conversations.clock import iso
 from conversations.i18n import translator
 from conversations.rules import billing
 from conversations.rules.billing import Month
-from conversations.rules.outcomes import AppointmentKind, Outcome
+from conversations.rules.outcomes import AppointmentKind, Notice, Outcome
 from storage.models import Appointment, Case
 
 KINDS = [k.value for k in AppointmentKind]
@@ -36,13 +36,37 @@ def parse_start(value: str) -> datetime:
     return timeparse.cli_moment(value)
 
 
+def parse_cancelled(at: str | None, notice: str | None) -> appts.When:
+    """``--at`` (a moment, "now" or "unknown") and ``--notice`` (24h-or-more, under-24h) → when it was."""
+    if at and notice:
+        raise AdminError("give either --at or --notice, not both")
+    if notice:
+        return NOTICES[notice]
+    if at is None or at.strip().casefold() == "unknown":
+        return None
+    return appts.NOW if at.strip().casefold() == "now" else timeparse.cli_moment(at)
+
+
+NOTICES = {"24h-or-more": Notice.IN_TIME, "under-24h": Notice.SHORT}
+
+
+def at_option(func: Any) -> Any:
+    func = click.option("--notice", type=click.Choice(list(NOTICES)),
+                        help="Only how long before the start the family cancelled, if the moment is not known.")(func)
+    return click.option("--at", "at", metavar="WHEN",
+                        help="When the family's cancellation reached you: '16.03.2027 10:00', "
+                             "'2027-03-16 10:00' (Berlin), 'now' or 'unknown' (the default: billed nothing "
+                             "and listed for review until you give it).")(func)
+
+
 def as_dict(a: Appointment) -> dict[str, Any]:
     item = billing.charge(appts.facts(a))
     return {
         "id": a.id, "case": a.case.reference, "kind": a.kind,
-        "starts_at": a.starts_at.astimezone(BERLIN).isoformat(), "minutes": a.duration_minutes,
+        "starts_at": iso(a.starts_at), "minutes": a.duration_minutes,
         "place": a.place, "outcome": a.outcome, "actual_minutes": a.actual_minutes,
-        "cancelled_at": a.cancelled_at.isoformat() if a.cancelled_at else None,
+        "cancelled_at": iso(a.cancelled_at), "cancel_notice": a.cancel_notice,
+        "cancellation_time_unknown": item.time_unknown,
         "confirmed_by_family": a.confirmed_at is not None, "series": a.series_id,
         "staff": [s.staff_member.name for s in a.staff], "members": [m.member.display_name for m in a.members],
         "hours_used": round(item.used_minutes / 60, 2), "billable_hours": round(float(item.billable_minutes) / 60, 2),
@@ -51,8 +75,14 @@ def as_dict(a: Appointment) -> dict[str, Any]:
 
 
 def line(a: dict[str, Any]) -> str:
-    return (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
+    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
             f"{a['outcome']:<22} {a['case']}")
+    if a["cancellation_time_unknown"]:
+        text += ("  [time of cancellation unknown: billed nothing until you give it with "
+                 f"`appointments outcome {a['id']} cancelled_by_family --at …`]")
+    elif a["cancelled_at"] and a["outcome"] == "cancelled_by_family":
+        text += f"  [cancelled {a['cancelled_at'][:16].replace('T', ' ')}]"
+    return text
 
 
 def _create(session: Any, app: Any, case: Case, kind: str, start: str, minutes: int, staff_ids: tuple[int, ...],
@@ -128,15 +158,17 @@ def move(appointment_id: int, start: str, minutes: int | None, as_json: bool) ->
 @appointments_group.command("cancel")
 @click.argument("appointment_id", type=int)
 @click.option("--by", type=click.Choice(["family", "provider"]), default="provider", show_default=True,
-              help="Who cancelled: the family (24-hour rule applies, as of now) or the Träger.")
+              help="Who cancelled: the family (the 24-hour rule applies, from --at) or the Träger.")
 @click.option("--reason")
+@at_option
 @json_option
 @fail_cleanly
-def cancel(appointment_id: int, by: str, reason: str | None, as_json: bool) -> None:
+def cancel(appointment_id: int, by: str, reason: str | None, at: str | None, notice: str | None,
+           as_json: bool) -> None:
     """Cancel an appointment; the family gets a METHOD:CANCEL calendar update."""
     with unit_of_work() as (app, session):
         a = appts.cancel(session, app.services, CLI, appts.find(session, appointment_id), by_family=by == "family",
-                         reason=reason)
+                         reason=reason, when=parse_cancelled(at, notice) if by == "family" else appts.NOW)
         emit(as_dict(a), lambda: line(as_dict(a)), as_json)
 
 
@@ -145,13 +177,22 @@ def cancel(appointment_id: int, by: str, reason: str | None, as_json: bool) -> N
 @click.argument("outcome", type=click.Choice(OUTCOMES))
 @click.option("--minutes", type=int, help="Actual duration when it took place (default: as planned).")
 @click.option("--staff", "staff_id", type=int, help="Who records it (default: the CLI).")
+@at_option
 @json_option
 @fail_cleanly
-def outcome(appointment_id: int, outcome: str, minutes: int | None, staff_id: int | None, as_json: bool) -> None:
-    """Record what happened: took_place, no_show, cancelled_by_family, cancelled_by_provider."""
+def outcome(appointment_id: int, outcome: str, minutes: int | None, staff_id: int | None, at: str | None,
+            notice: str | None, as_json: bool) -> None:
+    """Record what happened: took_place, no_show, cancelled_by_family (--at when), cancelled_by_provider.
+
+    Recording cancelled_by_family again with --at gives the time of a cancellation recorded without one.
+    """
     with unit_of_work() as (app, session):
         actor = admin.staff_member(session, staff_id) if staff_id else CLI
-        a = appts.record_outcome(session, app.services, actor, appts.find(session, appointment_id), outcome, minutes)
+        if (at or notice) and outcome != Outcome.CANCELLED_BY_FAMILY:
+            raise AdminError("--at and --notice belong to cancelled_by_family")
+        a = appts.find(session, appointment_id)
+        cancelled = parse_cancelled(at, notice) if (at or notice) else appts.KEEP
+        a = appts.record_outcome(session, app.services, actor, a, outcome, minutes, cancelled=cancelled)
         emit(as_dict(a), lambda: line(as_dict(a)), as_json)
 
 
@@ -236,9 +277,11 @@ def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) ->
         data = {"case": case.reference, **stmt.as_dict()}
         tr = translator("de")
         if chart:
-            chart.write_bytes(budget.chart_png(tr, stmt))
+            chart.write_bytes(budget.chart_png(tr, case, stmt))
             data["chart"] = str(chart)
-        emit(data, lambda: budget.statement_text(tr, case, stmt), as_json)
+        review = budget.to_review(session, case, stmt.month)
+        data["to_review"] = [as_dict(a) for a in review]
+        emit(data, lambda: budget.statement_text(tr, case, stmt, review), as_json)
 
 
 @budget_group.command("approve")

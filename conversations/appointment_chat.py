@@ -26,7 +26,7 @@ from conversations.outbox import notify_all
 from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules import billing
 from conversations.rules.billing import Month
-from conversations.rules.outcomes import AppointmentKind, Outcome
+from conversations.rules.outcomes import AppointmentKind, Notice, Outcome
 from conversations.timeparse import TypedDateError, chat_moment
 from storage.models import (
     Appointment,
@@ -256,11 +256,83 @@ def on_outcome(ctx: Context, arg: str) -> None:
     appointment = staff_appointment(ctx, ident, authz.may_record_outcome)
     if appointment is None or value not in {o.value for o in Outcome} - {Outcome.PLANNED}:
         return continue_after(ctx)
+    if value in (Outcome.TOOK_PLACE, Outcome.NO_SHOW) and ctx.now < appointment.starts_at:
+        not_started_yet(ctx, appointment)
+        return continue_after(ctx)
     if value == Outcome.TOOK_PLACE:
         return ctx.start("appointment_duration", appointment_id=appointment.id)
+    if value == Outcome.CANCELLED_BY_FAMILY:
+        return ctx.start("appointment_cancellation_time", appointment_id=appointment.id)
     appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, value)
     say_recorded(ctx, appointment)
     continue_after(ctx)
+
+
+def not_started_yet(ctx: Context, appointment: Appointment) -> None:
+    ctx.say(ctx._("This appointment has not started yet: {appointment}. You can record what happened from "
+                  "its start on.").format(appointment=appts.describe(ctx.tr, appointment)))
+
+
+class CancellationTime(Flow):
+    """"Cancelled by the family": when did the cancellation reach us? The answer decides the 24-hour rule
+    (and the three-in-a-row rule): 24 h or more before · less than 24 h before · a date and time · not known."""
+
+    name = "appointment_cancellation_time"
+    first_step = "when"
+    typed_steps = {"when": VALUE, "moment": VALUE}  # "when" also takes a typed moment straight away
+
+    def ask_when(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        assert appointment is not None
+        ctx.say(_("When did the family cancel {appointment}?").format(
+            appointment=appts.describe(ctx.tr, appointment)),
+            [Choice(_("24 hours or more before"), f"notice:{Notice.IN_TIME}"),
+             Choice(_("Less than 24 hours before"), f"notice:{Notice.SHORT}"),
+             Choice(_("Enter date and time"), "enter"),
+             Choice(_("Not known"), "unknown")])
+
+    def on_when(self, ctx: Context, frame: Frame) -> None:
+        choice = ctx.choice or ""
+        if choice.startswith("notice:"):
+            return self.record(ctx, frame, Notice(choice[7:]))
+        if choice == "unknown":
+            return self.record(ctx, frame, None)
+        if choice == "enter":
+            return self.goto(ctx, frame, "moment")
+        if ctx.text:  # typed straight away: "yesterday 18:00"
+            return self.on_moment(ctx, frame)
+        self.ask(ctx, frame)
+
+    def ask_moment(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("When did the cancellation reach you? For example “yesterday 18:00” or 14.03.2027 18:30."))
+
+    def on_moment(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        try:
+            typed = chat_moment(ctx.text, ctx.tr.lang, ctx.now, prefer="past")
+        except TypedDateError as problem:
+            ctx.say(problem.message(ctx.tr))
+            return self.goto(ctx, frame, "moment")
+        moment = typed.at(default_day=ctx.now.astimezone(BERLIN).date())
+        if moment is None:
+            ctx.say(_("Please give the time as well, for example 18:30."))
+            return self.goto(ctx, frame, "moment")
+        if moment > ctx.now:
+            ctx.say(_("{when} has not come yet. Please give when the family cancelled.").format(
+                when=ctx.tr.when(moment)))
+            return self.goto(ctx, frame, "moment")
+        self.record(ctx, frame, moment)
+
+    def record(self, ctx: Context, frame: Frame, when: appts.When) -> None:
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        if appointment is None or not authz.may_record_cancellation_time(ctx.principal, appointment):
+            no_longer_valid(ctx)
+            return ctx.finish()
+        appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, Outcome.CANCELLED_BY_FAMILY,
+                             cancelled=when)
+        say_recorded(ctx, appointment)
+        ctx.finish()
 
 
 def say_recorded(ctx: Context, appointment: Appointment) -> None:
@@ -269,10 +341,14 @@ def say_recorded(ctx: Context, appointment: Appointment) -> None:
               Outcome.CANCELLED_BY_FAMILY: _("cancelled by the family"),
               Outcome.CANCELLED_BY_PROVIDER: _("cancelled by us")}
     item = billing.charge(appts.facts(appointment))
-    ctx.say(_("Recorded: {appointment}: {outcome}. Off the budget: {used}; billable: {billable}.").format(
+    text = _("Recorded: {appointment}: {outcome}. Off the budget: {used}; billable: {billable}.").format(
         appointment=appts.describe(ctx.tr, appointment), outcome=labels[Outcome(appointment.outcome)],
         used=appts.hours_text(ctx.tr, item.used_minutes),
-        billable=appts.hours_text(ctx.tr, float(item.billable_minutes))))
+        billable=appts.hours_text(ctx.tr, float(item.billable_minutes)))
+    if item.time_unknown:
+        text += "\n" + _("The time of the cancellation is not known, so nothing is billed. The monthly "
+                         "statement lists it until you give the time (press “cancelled by the family” again).")
+    ctx.say(text)
 
 
 class ActualDuration(Flow):
@@ -511,7 +587,7 @@ def on_hours_case(ctx: Context, arg: str) -> None:
 
 def show_statement(ctx: Context, case: Case) -> None:
     stmt = budget.case_statement(ctx.session, case, Month.of(ctx.now))
-    reply = budget.statement_reply(ctx.tr, case, stmt)
+    reply = budget.statement_reply(ctx.tr, case, stmt, budget.to_review(ctx.session, case, stmt.month))
     ctx.audit("budget.read", "case", case.id, case_id=case.id, month=str(stmt.month))
     ctx.say(reply.text, attachments=reply.attachments)
 
@@ -519,6 +595,7 @@ def show_statement(ctx: Context, case: Case) -> None:
 REGISTRY.flow(CancelByFamily())
 REGISTRY.flow(MoveRequest())
 REGISTRY.flow(ActualDuration())
+REGISTRY.flow(CancellationTime())
 REGISTRY.flow(NewAppointment())
 REGISTRY.action(Action("appt_confirm", on_confirm, Audience.FAMILY))
 REGISTRY.action(Action("appt_cancel", on_cancel, Audience.FAMILY))

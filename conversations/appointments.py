@@ -23,7 +23,7 @@ from conversations.i18n import N_, Translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify
 from conversations.registry import REGISTRY
-from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
+from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Notice, Outcome
 from conversations.rules.quiet_hours import QuietHours
 from storage.models import (
     Appointment,
@@ -49,6 +49,10 @@ KIND_LABELS: dict[str, str] = {
 MAX_WEEKS = 52
 
 ActorLike = Actor | StaffMember | str
+
+
+class NotStartedYet(AdminError):
+    """Took place or no-show recorded for an appointment that has not begun."""
 
 
 # --- small helpers shared by the appointment modules -------------------------------------------------
@@ -81,11 +85,46 @@ def ends_at(appointment: Appointment) -> datetime:
 
 
 def facts(appointment: Appointment) -> AppointmentFacts:
+    """The appointment as the pure rules see it (billing, budget, the three-in-a-row rule)."""
+    try:
+        kind = AppointmentKind(appointment.kind)
+    except ValueError:
+        kind = AppointmentKind.OTHER
     return AppointmentFacts(
         starts_at=appointment.starts_at, planned_minutes=appointment.duration_minutes,
-        outcome=Outcome(appointment.outcome), kind=AppointmentKind(appointment.kind),
+        outcome=Outcome(appointment.outcome), kind=kind,
         cancelled_at=appointment.cancelled_at, actual_minutes=appointment.actual_minutes,
+        cancel_notice=Notice(appointment.cancel_notice) if appointment.cancel_notice else None,
     )
+
+
+# When a cancellation reached the Träger: a moment, only the notice (24 h or more / less), None for
+# "not known", or NOW (the family cancels this minute, by its button).
+NOW = "now"
+When = datetime | Notice | None | str
+
+
+def set_cancellation_time(appointment: Appointment, when: When, now: datetime) -> None:
+    if when == NOW:
+        when = now
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            raise AdminError("the time of cancellation must be an aware datetime")
+        if when > now:
+            raise AdminError(f"the cancellation cannot lie in the future ({when.astimezone(BERLIN):%d.%m.%Y %H:%M}); "
+                             "give when the family cancelled")
+        appointment.cancelled_at, appointment.cancel_notice = when.astimezone(UTC), None
+    elif isinstance(when, Notice):
+        appointment.cancelled_at, appointment.cancel_notice = None, when.value
+    elif when is None:
+        appointment.cancelled_at, appointment.cancel_notice = None, None
+    else:
+        raise AdminError(f"not a time of cancellation: {when!r}")
+
+
+def cancellation_time_unknown(appointment: Appointment) -> bool:
+    return (appointment.outcome == Outcome.CANCELLED_BY_FAMILY and appointment.cancelled_at is None
+            and appointment.cancel_notice is None)
 
 
 def staff_of(appointment: Appointment) -> list[StaffMember]:
@@ -262,19 +301,25 @@ def reschedule(session: Session, services: Services, actor: ActorLike, appointme
 
 
 def cancel(session: Session, services: Services, actor: ActorLike, appointment: Appointment, *,
-           by_family: bool, reason: str | None = None, tell: bool = True) -> Appointment:
-    """Cancel: the family's cancellation time decides the 24-hour rule (conversations.rules.billing)."""
+           by_family: bool, reason: str | None = None, tell: bool = True, when: When = NOW) -> Appointment:
+    """Cancel: when the family cancelled decides the 24-hour rule (conversations.rules.billing).
+
+    ``when``: the moment the cancellation reached the Träger (default: now, as when the family presses its
+    button), only the notice, or None if nobody knows (billed nothing, listed for review).
+    """
     if appointment.outcome != Outcome.PLANNED:
         raise AdminError("this appointment is not planned any more")
     now = services.clock.now()
+    set_cancellation_time(appointment, when if by_family else NOW, now)
     appointment.outcome = Outcome.CANCELLED_BY_FAMILY if by_family else Outcome.CANCELLED_BY_PROVIDER
-    appointment.cancelled_at = now
     appointment.cancel_reason = reason or None
     appointment.outcome_recorded_at = now
     appointment.outcome_recorded_by = actor_staff_id(actor)
     appointment.ics_sequence += 1
     audit(session, at=now, actor=actor_label(actor), action="appointment.cancelled", object_type="appointment",
-          object_id=appointment.id, case_id=appointment.case_id, by="family" if by_family else "provider")
+          object_id=appointment.id, case_id=appointment.case_id, by="family" if by_family else "provider",
+          cancelled_at=appointment.cancelled_at.isoformat() if appointment.cancelled_at else None,
+          notice=appointment.cancel_notice)
     withdraw_reminders(session, appointment)
     if tell:
         tell_family(session, services, appointment, "cancelled")
@@ -282,23 +327,40 @@ def cancel(session: Session, services: Services, actor: ActorLike, appointment: 
     return appointment
 
 
+KEEP = "keep"  # record_outcome: keep the time of cancellation recorded before (or unknown, if none was)
+
+
 def record_outcome(session: Session, services: Services, actor: ActorLike, appointment: Appointment,
-                   outcome: Outcome | str, actual_minutes: int | None = None) -> Appointment:
-    """What happened, as the Fachkraft records it (may correct an earlier record)."""
+                   outcome: Outcome | str, actual_minutes: int | None = None, *,
+                   cancelled: When = KEEP) -> Appointment:
+    """What happened, as the Fachkraft records it (may correct an earlier record).
+
+    ``cancelled``: for a cancellation by the family, when it reached the Träger (see :func:`cancel`).
+    Recorded afterwards, nothing is assumed: without it the time is unknown, so the appointment is billed
+    nothing and the statement lists it until the time is given (the same command, with the time).
+    Took place and no-show are facts only once the appointment has begun.
+    """
     outcome = Outcome(outcome)
     if outcome == Outcome.PLANNED:
         raise AdminError("an outcome is one of took_place, no_show, cancelled_by_family, cancelled_by_provider")
     if outcome == Outcome.TOOK_PLACE and actual_minutes is not None and not 1 <= actual_minutes <= 24 * 60:
         raise AdminError("the actual duration must be between 1 minute and 24 hours")
     now = services.clock.now()
+    if outcome in (Outcome.TOOK_PLACE, Outcome.NO_SHOW) and now < appointment.starts_at:
+        raise NotStartedYet(f"appointment {appointment.id} has not started yet "
+                            f"({appointment.starts_at.astimezone(BERLIN):%d.%m.%Y %H:%M}): what happened "
+                            "can be recorded from its start on")
     previous = appointment.outcome
-    if outcome in (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER):
-        # Recorded afterwards: when the cancellation reached us is unknown, so it counts as of now
-        # (for the family's side that is after the start: a cancellation under 24 hours).
-        if previous not in (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER):
-            appointment.cancelled_at = now
+    if outcome == Outcome.CANCELLED_BY_FAMILY:
+        if cancelled != KEEP:
+            set_cancellation_time(appointment, cancelled, now)
+        elif previous != Outcome.CANCELLED_BY_FAMILY:
+            set_cancellation_time(appointment, None, now)
+    elif outcome == Outcome.CANCELLED_BY_PROVIDER:
+        if previous != Outcome.CANCELLED_BY_PROVIDER:
+            set_cancellation_time(appointment, NOW, now)  # ours: its time decides nothing
     else:
-        appointment.cancelled_at = None
+        set_cancellation_time(appointment, None, now)
     appointment.outcome = outcome
     appointment.actual_minutes = (actual_minutes or appointment.duration_minutes) \
         if outcome == Outcome.TOOK_PLACE else None
@@ -306,7 +368,9 @@ def record_outcome(session: Session, services: Services, actor: ActorLike, appoi
     appointment.outcome_recorded_by = actor_staff_id(actor)
     audit(session, at=now, actor=actor_label(actor), action="appointment.outcome", object_type="appointment",
           object_id=appointment.id, case_id=appointment.case_id, outcome=str(outcome), before=previous,
-          actual_minutes=appointment.actual_minutes)
+          actual_minutes=appointment.actual_minutes,
+          cancelled_at=appointment.cancelled_at.isoformat() if appointment.cancelled_at else None,
+          notice=appointment.cancel_notice)
     outcome_changed(session, services, appointment)
     return appointment
 

@@ -168,6 +168,11 @@ def may_record_outcome(principal: Principal, appointment: Appointment) -> bool:
     return may_plan_appointment(principal, appointment.case)
 
 
+def may_record_cancellation_time(principal: Principal, appointment: Appointment) -> bool:
+    """Say when the family cancelled (it decides what is billed): whoever records the outcome."""
+    return may_record_outcome(principal, appointment)
+
+
 def may_move_appointment(principal: Principal, appointment: Appointment) -> bool:
     """Give an appointment a new date (the family's wish for another date reaches the Fachkräfte)."""
     return may_plan_appointment(principal, appointment.case)

@@ -6,19 +6,19 @@ tells people, and keeps approvals. Warnings carry unique keys (once per case, mo
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conversations import admin, authz
+from conversations import admin, authz, charts
 from conversations.admin import AdminError
 from conversations.appointments import (
     ActorLike,
     actor_label,
     actor_staff_id,
+    cancellation_time_unknown,
     describe,
     facts,
     hours_text,
@@ -89,13 +89,26 @@ def approved_extra_minutes(session: Session, case: Case, month: Month) -> int:
         ExtraHoursRequest.status == "approved")) or 0
 
 
+def pending_extra_minutes(session: Session, case: Case, month: Month) -> int:
+    """Extra hours asked for and still waiting for the Jugendamt's approval."""
+    return session.scalar(select(func.coalesce(func.sum(ExtraHoursRequest.minutes), 0)).where(
+        ExtraHoursRequest.case_id == case.id, ExtraHoursRequest.month == str(month),
+        ExtraHoursRequest.status == "pending")) or 0
+
+
 def case_statement(session: Session, case: Case, month: Month) -> Statement:
     session.flush()
     return billing.statement(month, periods(session, case), [facts(a) for a in month_appointments(session, case, month)],
-                             approved_extra_minutes(session, case, month))
+                             approved_extra_minutes(session, case, month), pending_extra_minutes(session, case, month))
 
 
-def statement_text(tr: Translator, case: Case, stmt: Statement) -> str:
+def to_review(session: Session, case: Case, month: Month) -> list[Appointment]:
+    """Cancellations by the family whose time nobody has given yet: billed nothing until someone does."""
+    return [a for a in month_appointments(session, case, month) if cancellation_time_unknown(a)]
+
+
+def statement_text(tr: Translator, case: Case, stmt: Statement, review: Sequence[Appointment] = ()) -> str:
+    """The month's hours in words; ``review``: cancellations whose time is still to be given (listed)."""
     _ = tr.gettext
     lines = [
         _("Hours of {case} in {month}").format(case=case.title, month=tr.date(stmt.month.first_day, "LLLL yyyy")),
@@ -114,36 +127,37 @@ def statement_text(tr: Translator, case: Case, stmt: Statement) -> str:
     ]
     if stmt.crisis_minutes:
         lines.append(_("Of these, crisis intervention: {hours}").format(hours=hours_text(tr, stmt.crisis_minutes)))
+    if stmt.pending_extra_minutes:
+        lines.append(_("Waiting for the Jugendamt's approval: {hours} extra").format(
+            hours=hours_text(tr, stmt.pending_extra_minutes)))
+    if review:
+        lines.append(_("Cancelled by the family, time of cancellation not given yet (billed nothing until it is):"))
+        lines += [f"• #{a.id} {describe(tr, a)}" for a in review]
     return "\n".join(lines)
 
 
-def chart_png(tr: Translator, stmt: Statement) -> bytes:
-    """A small bar chart: budget, used, billable, planned (people would rather look than read)."""
+def chart_png(tr: Translator, case: Case, stmt: Statement) -> bytes:
+    """The month at a glance: budget, used, billable, still planned (people would rather look than read)."""
     _ = tr.gettext
-    bars = [(_("Budget"), float(stmt.allowed_minutes), (120, 144, 156)),
-            (_("Used"), float(stmt.used_minutes),
-             (198, 40, 40) if stmt.used_minutes > stmt.allowed_minutes else (46, 125, 50)),
-            (_("Billable"), float(stmt.billable_minutes), (21, 101, 192)),
-            (_("Planned"), float(stmt.planned_minutes), (249, 168, 37))]
-    width, row, left = 480, 44, 130
-    image = Image.new("RGB", (width, row * len(bars) + 20), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=15)
-    top = max([v for _label, v, _c in bars] + [60.0])
-    for i, (label, value, colour) in enumerate(bars):
-        y = 10 + i * row
-        draw.text((8, y + 10), label, fill="black", font=font)
-        length = int((width - left - 90) * value / top)
-        draw.rectangle((left, y + 6, left + max(length, 1), y + row - 10), fill=colour)
-        draw.text((left + length + 6, y + 10), hours_text(tr, value), fill="black", font=font)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    over = stmt.used_minutes > stmt.allowed_minutes
+    bars = [charts.Bar(_("Budget"), float(stmt.allowed_minutes) / 60),
+            charts.Bar(_("Used"), float(stmt.used_minutes) / 60, "over" if over else "ok"),
+            charts.Bar(_("Billable"), float(stmt.billable_minutes) / 60, "info"),
+            charts.Bar(_("Still planned"), float(stmt.planned_minutes) / 60, "ahead")]
+    if stmt.pending_extra_minutes:
+        bars.append(charts.Bar(_("Waiting for approval"), stmt.pending_extra_minutes / 60, "waiting"))
+    title = _("{case} · {month} · budget {budget}").format(
+        case=case.title, month=tr.date(stmt.month.first_day, "LLLL yyyy"), budget=hours_text(tr, stmt.allowed_minutes))
+    subtitle = _("Used {used} of {budget} ({percent} %), billable {billable}").format(
+        used=hours_text(tr, stmt.used_minutes), budget=hours_text(tr, stmt.allowed_minutes),
+        percent=stmt.used_percent, billable=hours_text(tr, stmt.billable_minutes))
+    return charts.bar_chart_png(title, bars, lambda hours: hours_text(tr, hours * 60), subtitle=subtitle,
+                                axis_label=_("Hours"), rtl=tr.rtl)
 
 
-def statement_reply(tr: Translator, case: Case, stmt: Statement) -> Reply:
-    return Reply(statement_text(tr, case, stmt),
-                 attachments=[Attachment(f"stunden-{stmt.month}.png", "image/png", chart_png(tr, stmt))])
+def statement_reply(tr: Translator, case: Case, stmt: Statement, review: Sequence[Appointment] = ()) -> Reply:
+    return Reply(statement_text(tr, case, stmt, review),
+                 attachments=[Attachment(f"stunden-{stmt.month}.png", "image/png", chart_png(tr, case, stmt))])
 
 
 # --- who hears of it ---------------------------------------------------------------------------------------

@@ -41,3 +41,8 @@ class ManualClock:
 def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A wall-clock time in Berlin as aware UTC (handy for rules, tests and demo data)."""
     return datetime(year, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in Berlin time with its offset, whole seconds: the one form every ``--json`` and export uses."""
+    return moment.astimezone(BERLIN).replace(microsecond=0).isoformat() if moment else None

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
+from conversations.appointments import facts
 from conversations.context import Context, Services, audit
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Choice, Reply
@@ -32,7 +33,6 @@ from conversations.rules.attendance import (
     escalation_due,
     situation,
 )
-from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
 from conversations.rules.quiet_hours import QuietHours
 from conversations.rules.working_days import calendar_of
 from storage.models import (
@@ -56,6 +56,7 @@ ACK_ACTION = "esc_ack"  # act:esc_ack:<escalation id>; bot.web turns it into a s
 SITUATION_TEXT = {
     Situation.NO_SHOW: N_("the appointment did not take place, nobody was there"),
     Situation.LATE_FAMILY_CANCELLATION: N_("cancelled by the family at short notice"),
+    Situation.FAMILY_CANCELLATION_TIME_UNKNOWN: N_("cancelled by the family, time of cancellation not recorded"),
     Situation.EARLY_FAMILY_CANCELLATION: N_("cancelled by the family well ahead"),
     Situation.PROVIDER_CANCELLATION: N_("cancelled by the provider"),
     Situation.TOOK_PLACE: N_("took place"),
@@ -139,16 +140,6 @@ def rule_for(org: Organisation) -> AttendanceRule:
         return AttendanceRule()
 
 
-def facts_of(appointment: Appointment) -> AppointmentFacts:
-    try:
-        kind = AppointmentKind(appointment.kind)
-    except ValueError:
-        kind = AppointmentKind.OTHER
-    return AppointmentFacts(starts_at=appointment.starts_at, planned_minutes=appointment.duration_minutes,
-                            outcome=Outcome(appointment.outcome), kind=kind,
-                            cancelled_at=appointment.cancelled_at, actual_minutes=appointment.actual_minutes)
-
-
 def on_outcome(session: Session, services: Services, appointment: Appointment) -> None:
     """Outcome listener: on the streak's third appointment, escalate (once per streak)."""
     case = session.get(Case, appointment.case_id)
@@ -156,7 +147,7 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
     rule = rule_for(case.organisation)
     appointments = list(session.scalars(
         select(Appointment).where(Appointment.case_id == case.id).order_by(Appointment.starts_at, Appointment.id)))
-    history = [facts_of(a) for a in appointments]
+    history = [facts(a) for a in appointments]
     changed = next(i for i, a in enumerate(appointments) if a.id == appointment.id)
     streak = escalation_due(history, rule, changed)
     if streak is None:

@@ -10,6 +10,10 @@ is; this module makes it explicit. Each recorded outcome has one effect on the s
 - ``neutral``: neither (default: a cancellation by the family 24 h or more ahead, a cancellation by the
   Träger, and appointments whose outcome is not recorded yet).
 
+A cancellation by the family whose time nobody recorded is its own situation (``family_cancellation_time_
+unknown``): by default it *counts*, the safer reading (a missed escalation is worse than one too many);
+billing, reading the same recorded moment, bills it nothing until the time is given.
+
 An organisation may change each effect, the length of the streak and the time to acknowledge in
 ``Organisation.settings["attendance"]`` (README, "Three missed appointments").
 """
@@ -22,7 +26,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from conversations.rules.outcomes import AppointmentFacts, Outcome
+from conversations.rules.outcomes import AppointmentFacts, Outcome, cancelled_at_short_notice
 
 
 class Effect(StrEnum):
@@ -38,6 +42,7 @@ class Situation(StrEnum):
     NO_SHOW = "no_show"
     LATE_FAMILY_CANCELLATION = "late_family_cancellation"  # by the family, less than 24 h ahead
     EARLY_FAMILY_CANCELLATION = "early_family_cancellation"  # by the family, 24 h or more ahead
+    FAMILY_CANCELLATION_TIME_UNKNOWN = "family_cancellation_time_unknown"  # by the family, when not recorded
     PROVIDER_CANCELLATION = "provider_cancellation"  # by the Träger
     PLANNED = "planned"  # not happened yet, or not recorded yet
 
@@ -47,6 +52,7 @@ DEFAULT_EFFECTS: dict[Situation, Effect] = {
     Situation.NO_SHOW: Effect.COUNTS,
     Situation.LATE_FAMILY_CANCELLATION: Effect.COUNTS,
     Situation.EARLY_FAMILY_CANCELLATION: Effect.NEUTRAL,
+    Situation.FAMILY_CANCELLATION_TIME_UNKNOWN: Effect.COUNTS,
     Situation.PROVIDER_CANCELLATION: Effect.NEUTRAL,
     Situation.PLANNED: Effect.NEUTRAL,
 }
@@ -103,11 +109,11 @@ def situation(facts: AppointmentFacts, rule: AttendanceRule) -> Situation:
     if facts.outcome is Outcome.CANCELLED_BY_PROVIDER:
         return Situation.PROVIDER_CANCELLATION
     if facts.outcome is Outcome.CANCELLED_BY_FAMILY:
-        # Elapsed time, so a DST change does not move the line; unknown time of cancellation: short notice
-        # (the safer reading: a missed escalation is worse than one too many).
-        ahead = facts.starts_at - facts.cancelled_at if facts.cancelled_at else timedelta(0)
-        return (Situation.EARLY_FAMILY_CANCELLATION if ahead >= rule.short_notice
-                else Situation.LATE_FAMILY_CANCELLATION)
+        # The recorded moment as billing reads it: elapsed time in UTC, whatever zone the caller used.
+        late = cancelled_at_short_notice(facts, rule.short_notice)
+        if late is None:
+            return Situation.FAMILY_CANCELLATION_TIME_UNKNOWN
+        return Situation.LATE_FAMILY_CANCELLATION if late else Situation.EARLY_FAMILY_CANCELLATION
     return Situation.PLANNED
 
 

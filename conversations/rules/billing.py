@@ -8,6 +8,9 @@ The rules, as the Leistungsbeschreibung states them ("Abrechnung", "Auslastung/E
   elapsed time (UTC), so a DST change does not move the edge: exactly 24 h ahead is not "within".
   A cancellation after the start counts as within 24 h.
 - Cancelled by the family 24 h or more ahead, or cancelled by the Träger: nothing billed, nothing off.
+- Cancelled by the family at a time nobody recorded ("time unknown"): nothing is assumed. It is billed
+  nothing and deducts nothing, and the statement lists it for review until someone gives the time (or
+  at least whether it was 24 h or more ahead).
 - No-show (the family was not there): our reading is that it is the shortest-notice cancellation by the
   family there is, so it is treated exactly like a cancellation under 24 h (50 % billable, full hours off).
 - Krisenintervention: counted like any other appointment, and flagged (it may happen without prior
@@ -28,9 +31,9 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from conversations.clock import BERLIN
-from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome
+from conversations.rules.outcomes import SHORT_NOTICE as SHORT_NOTICE
+from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome, cancelled_at_short_notice
 
-SHORT_NOTICE = timedelta(hours=24)
 LATE_CANCELLATION_SHARE = Fraction(1, 2)
 MAX_WEEKLY_MINUTES = 48 * 60
 WARNING_THRESHOLDS = (80, 100)
@@ -46,12 +49,13 @@ class Charge:
     short_notice: bool  # a late cancellation or no-show billed under the 50 % rule
     free_cancellation: bool  # cancelled in time or by the Träger
     crisis: bool
+    time_unknown: bool = False  # cancelled by the family, when is not recorded: billed nothing until it is
 
 
 def short_notice(starts_at: datetime, cancelled_at: datetime) -> bool:
     """Less than 24 h of real elapsed time between the cancellation and the start."""
-    # Subtracting in UTC: two datetimes in the same ZoneInfo would subtract wall-clock times.
-    return starts_at.astimezone(UTC) - cancelled_at.astimezone(UTC) < SHORT_NOTICE
+    facts = AppointmentFacts(starts_at, 0, Outcome.CANCELLED_BY_FAMILY, cancelled_at=cancelled_at)
+    return cancelled_at_short_notice(facts) is True
 
 
 def charge(facts: AppointmentFacts) -> Charge:
@@ -63,8 +67,10 @@ def charge(facts: AppointmentFacts) -> Charge:
     if facts.outcome == Outcome.NO_SHOW:
         return Charge(planned, planned * LATE_CANCELLATION_SHARE, 0, True, False, crisis)
     if facts.outcome == Outcome.CANCELLED_BY_FAMILY:
-        # Unknown cancellation time: the family cannot be charged for what we cannot show.
-        if facts.cancelled_at is not None and short_notice(facts.starts_at, facts.cancelled_at):
+        late = cancelled_at_short_notice(facts)
+        if late is None:  # the family cannot be charged for what we cannot show
+            return Charge(0, Fraction(0), 0, False, False, crisis, time_unknown=True)
+        if late:
             return Charge(planned, planned * LATE_CANCELLATION_SHARE, 0, True, False, crisis)
         return Charge(0, Fraction(0), 0, False, True, crisis)
     if facts.outcome == Outcome.CANCELLED_BY_PROVIDER:
@@ -163,6 +169,8 @@ class Statement:
     free_cancellation_minutes: int
     crisis_minutes: int
     took_place_count: int
+    time_unknown_count: int = 0  # family cancellations whose time is not recorded yet (billed nothing)
+    pending_extra_minutes: int = 0  # extra hours asked for, still waiting for the Jugendamt's approval
 
     @property
     def allowed_minutes(self) -> Fraction:
@@ -198,13 +206,15 @@ class Statement:
             "cancelled_in_time_or_by_us": self.free_cancellation_count,
             "cancelled_in_time_or_by_us_hours": hours(self.free_cancellation_minutes),
             "crisis_hours": hours(self.crisis_minutes),
+            "cancellation_time_unknown": self.time_unknown_count,
+            "pending_extra_hours": hours(self.pending_extra_minutes),
         }
 
 
 def statement(month: Month, periods: Sequence[BudgetPeriod], appointments: Iterable[AppointmentFacts],
-              approved_extra_minutes: int = 0) -> Statement:
+              approved_extra_minutes: int = 0, pending_extra_minutes: int = 0) -> Statement:
     """The month's account: only appointments that start in ``month`` (Berlin) count."""
-    used = planned = short_count = short_minutes = free_count = free_minutes = crisis = took = 0
+    used = planned = short_count = short_minutes = free_count = free_minutes = crisis = took = unknown = 0
     billable = Fraction(0)
     for facts in appointments:
         if Month.of(facts.starts_at) != month:
@@ -222,8 +232,10 @@ def statement(month: Month, periods: Sequence[BudgetPeriod], appointments: Itera
         if item.crisis:
             crisis += item.used_minutes
         took += facts.outcome == Outcome.TOOK_PLACE
+        unknown += item.time_unknown
     return Statement(month, month_budget_minutes(periods, month), approved_extra_minutes, used, billable,
-                     planned, short_count, short_minutes, free_count, free_minutes, crisis, took)
+                     planned, short_count, short_minutes, free_count, free_minutes, crisis, took, unknown,
+                     pending_extra_minutes)
 
 
 def thresholds_crossed(before_percent: int, after_percent: int) -> list[int]:

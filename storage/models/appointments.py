@@ -43,7 +43,10 @@ class Appointment(Base):
     place: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(EncryptedText)
     outcome: Mapped[str] = mapped_column(String(30), default="planned")
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the cancellation reached us
+    # Without cancelled_at: "in_time" (24 h or more ahead) or "short", as the Fachkraft remembers it; both
+    # empty on a family cancellation: the time is unknown (billed nothing, listed for review).
+    cancel_notice: Mapped[str | None] = mapped_column(String(10))
     cancel_reason: Mapped[str | None] = mapped_column(EncryptedText)
     actual_minutes: Mapped[int | None] = mapped_column(Integer)
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -49,6 +49,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(50))
     phone_hours: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))  # postal address, lines separated by "\n"
     # Per-organisation rule settings (streak rule, form of address, ...), read by the rule modules.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -64,6 +65,8 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(String(50), unique=True)
     title: Mapped[str] = mapped_column(String(200))  # e.g. "Familie Yılmaz"
     help_type: Mapped[str | None] = mapped_column(String(50))  # e.g. "SPFH § 31 SGB VIII"
+    jugendamt: Mapped[str | None] = mapped_column(String(200))  # e.g. "Jugendamt Magdeburg"
+    jugendamt_file_number: Mapped[str | None] = mapped_column(String(100))  # the Jugendamt's Aktenzeichen
     started_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import bot.app
 from bot.cli import cli
+from conversations.clock import ManualClock, berlin
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The CLI's clock, in this process: Monday 1 March 2027, 09:00 (tests move it)."""
+    clock = ManualClock(berlin(2027, 3, 1, 9, 0))
+    monkeypatch.setattr(bot.app, "SystemClock", lambda: clock)
+    return clock
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_clock: ManualClock):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("WEGBEGLEITER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.delenv("DATABASE_URL", raising=False)  # its own SQLite file
@@ -32,13 +42,16 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     return invoke
 
 
-def test_add_cancel_outcome_and_the_budget_statement(run, tmp_path: Path) -> None:
+def test_add_cancel_outcome_and_the_budget_statement(run, tmp_path: Path, cli_clock: ManualClock) -> None:
     assert run("budget", "set", "F-2027-0001", "2027-03", "20", "--json")["monthly_hours"] == 20
     series = run("appointments", "add", "F-2027-0001", "--start", "2027-03-02 10:00", "--minutes", "120",
                  "--weekly", "5", "--json")
     assert [a["starts_at"][:16] for a in series] == [
         "2027-03-02T10:00", "2027-03-09T10:00", "2027-03-16T10:00", "2027-03-23T10:00", "2027-03-30T10:00"]
     assert series[-1]["starts_at"].endswith("+02:00")  # after the change to summer time, still 10:00
+    early = run("appointments", "outcome", str(series[0]["id"]), "took_place", ok=False)
+    assert "has not started yet (02.03.2027 10:00)" in early.output
+    cli_clock.set(berlin(2027, 3, 31, 9, 0))
     run("appointments", "outcome", str(series[0]["id"]), "took_place", "--minutes", "150")
     run("appointments", "outcome", str(series[1]["id"]), "no_show")
     cancelled = run("appointments", "cancel", str(series[2]["id"]), "--by", "provider", "--json")
@@ -53,7 +66,8 @@ def test_add_cancel_outcome_and_the_budget_statement(run, tmp_path: Path) -> Non
     assert "no appointment with id 999" in wrong.output
 
 
-def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tmp_path: Path) -> None:
+def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tmp_path: Path,
+                                                                        cli_clock: ManualClock) -> None:
     good = tmp_path / "good.csv"
     good.write_text("case;start;minutes;kind;place\n"
                     "F-2027-0001;2027-04-06 10:00;90;hausbesuch;zu Hause\n"
@@ -66,6 +80,7 @@ def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tm
     assert "line 3" in failed.output and "nothing was imported" in failed.output
     assert len(run("appointments", "list", "F-2027-0001", "--json")) == 2
     first = run("appointments", "list", "F-2027-0001", "--json")[0]
+    cli_clock.set(berlin(2027, 5, 3, 9, 0))
     run("appointments", "outcome", str(first["id"]), "took_place")
     files = run("nachweis", "F-2027-0001", "2027-04", "--pdf", str(tmp_path / "n.pdf"), "--csv",
                 str(tmp_path / "n.csv"), "--json")
@@ -80,3 +95,35 @@ def test_the_organisation_chooses_its_bundesland_and_closing_days(run) -> None:
     assert (shown["bundesland"], shown["closed_days"]) == ("BY", ["12-24", "12-31"])
     wrong = run("org", "set", "1", "--closed-days", "24.12.", ok=False)
     assert "closed_days: '24.12.' is neither a month-day like 12-24" in wrong.output
+
+
+def test_the_family_phoned_on_monday_the_fachkraft_records_it_on_wednesday(run, cli_clock: ManualClock) -> None:
+    """Thursday's visit, cancelled by phone on Monday, recorded on Wednesday: in time, nothing billed."""
+    run("budget", "set", "F-2027-0001", "2027-03", "20")
+    thursday = run("appointments", "add", "F-2027-0001", "--start", "11.03.2027 10:00", "--json")[0]
+    cli_clock.set(berlin(2027, 3, 10, 9, 0))  # Wednesday
+    given = run("appointments", "cancel", str(thursday["id"]), "--by", "family", "--at", "08.03.2027 17:30",
+                "--json")
+    assert (given["cancelled_at"], given["short_notice"], given["billable_hours"]) == (
+        "2027-03-08T17:30:00+01:00", False, 0.0)
+    future = run("appointments", "add", "F-2027-0001", "--start", "2027-03-18 10:00", "--json")[0]
+    ahead = run("appointments", "cancel", str(future["id"]), "--by", "family", "--at", "2027-03-12 10:00",
+                ok=False)
+    assert "the cancellation cannot lie in the future (12.03.2027 10:00)" in ahead.output
+    # After the fact without a time: nothing assumed, listed for review until someone gives it.
+    cli_clock.set(berlin(2027, 3, 19, 9, 0))
+    unknown = run("appointments", "outcome", str(future["id"]), "cancelled_by_family", "--json")
+    assert (unknown["cancellation_time_unknown"], unknown["billable_hours"], unknown["hours_used"]) == (True, 0, 0)
+    shown = run("budget", "show", "F-2027-0001", "2027-03")
+    assert "Zeitpunkt der Absage noch nicht angegeben" in shown.stdout and f"#{future['id']}" in shown.stdout
+    assert [a["id"] for a in run("budget", "show", "F-2027-0001", "2027-03", "--json")["to_review"]] == [future["id"]]
+    late = run("appointments", "outcome", str(future["id"]), "cancelled_by_family", "--at", "17.03.2027 18:00",
+               "--json")
+    assert (late["short_notice"], late["billable_hours"], late["hours_used"]) == (True, 1.0, 2.0)
+    assert run("budget", "show", "F-2027-0001", "2027-03", "--json")["to_review"] == []
+    noticed = run("appointments", "outcome", str(future["id"]), "cancelled_by_family", "--notice", "24h-or-more",
+                  "--json")
+    assert (noticed["cancel_notice"], noticed["cancelled_at"], noticed["billable_hours"]) == ("in_time", None, 0)
+    wrong = run("appointments", "cancel", str(thursday["id"]), "--by", "family", "--at", "31.02.2027 10:00",
+                ok=False)
+    assert "There is no 31.02.2027 10:00: February 2027 has 28 days." in wrong.output

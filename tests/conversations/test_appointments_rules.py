@@ -81,6 +81,7 @@ def test_thresholds_warn_once_and_a_crisis_over_budget_is_reported(app, linked, 
     first = add(app, berlin(2027, 3, 2, 10), 200)
     crisis = add(app, berlin(2027, 3, 3, 22), 60, "krisenintervention")
     assert outbox(app, "budget.over") == [] or all("Crisis" not in m.text for m in outbox(app, "budget.over"))
+    clock.set(berlin(2027, 3, 4, 8, 30))  # both have taken place (the outcomes may only be recorded then)
     with app.sessions.begin() as session:
         appts.record_outcome(session, app.services, "cli", session.get(Appointment, first), "took_place", 200)
     assert "83 %" in "\n".join(linked["Jana"].receive())  # 200 of 240 min
@@ -149,6 +150,7 @@ def test_listeners_hear_every_outcome_also_a_family_cancellation(app, linked, cl
     ayse.say(payload=f"act:appt_cancel:{visit}")
     ayse.press("Cancel without a reason")
     assert heard == ["cancelled_by_family"]
+    clock.set(berlin(2027, 3, 9, 10))
     with app.sessions.begin() as session:
         appts.record_outcome(session, app.services, "cli", session.get(Appointment, visit), "no_show")
     assert heard == ["cancelled_by_family", "no_show"]
@@ -156,6 +158,7 @@ def test_listeners_hear_every_outcome_also_a_family_cancellation(app, linked, cl
 
 def test_the_family_can_say_the_nachweis_is_wrong(app, linked, clock):
     visit = add(app, berlin(2027, 3, 9, 10))
+    clock.set(berlin(2027, 3, 9, 12, 30))
     with app.sessions.begin() as session:
         appts.record_outcome(session, app.services, "cli", session.get(Appointment, visit), "took_place", 150)
     linked["Ayşe"].receive()
@@ -203,6 +206,7 @@ def test_crisis_interventions_need_no_signature_unless_the_organisation_wants_it
 
     crisis = add(app, berlin(2027, 3, 3, 22), 60, "krisenintervention")
     visit = add(app, berlin(2027, 3, 9, 10))
+    clock.set(berlin(2027, 3, 9, 12))
     with app.sessions.begin() as session:
         for ident in (crisis, visit):
             appts.record_outcome(session, app.services, "cli", session.get(Appointment, ident), "took_place")

@@ -112,7 +112,8 @@ def test_a_weekly_series_in_march_2027_the_scenario_month() -> None:
         "month": "2027-03", "budget_hours": 20.0, "approved_extra_hours": 0.0, "used_hours": 10.5,
         "billable_hours": 7.5, "planned_hours": 0.0, "remaining_hours": 9.5, "used_percent": 52, "took_place": 2,
         "cancelled_short_notice": 3, "cancelled_short_notice_hours": 6.0, "cancelled_in_time_or_by_us": 0,
-        "cancelled_in_time_or_by_us_hours": 0.0, "crisis_hours": 0.0,
+        "cancelled_in_time_or_by_us_hours": 0.0, "crisis_hours": 0.0, "cancellation_time_unknown": 0,
+        "pending_extra_hours": 0.0,
     }
 
 
