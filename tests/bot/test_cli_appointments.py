@@ -126,4 +126,4 @@ def test_the_family_phoned_on_monday_the_fachkraft_records_it_on_wednesday(run, 
     assert (noticed["cancel_notice"], noticed["cancelled_at"], noticed["billable_hours"]) == ("in_time", None, 0)
     wrong = run("appointments", "cancel", str(thursday["id"]), "--by", "family", "--at", "31.02.2027 10:00",
                 ok=False)
-    assert "There is no 31.02.2027 10:00: February 2027 has 28 days." in wrong.output
+    assert "Den 31.02.2027 10:00 gibt es nicht: Der Februar 2027 hat 28 Tage." in wrong.output  # German CLI
