@@ -245,30 +245,17 @@ def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str |
               data["valid_days"], code=code, days=data["valid_days"]), as_json)
 
 
-@staff.command("invite")
-@click.argument("staff_id", type=int)
-@click.option("--letter", type=click.Path(path_type=Path))
-@json_option
-@fail_cleanly
-def staff_invite(staff_id: int, letter: Path | None, as_json: bool) -> None:
-    """A new invite code for a staff member."""
-    with unit_of_work() as (app, session):
-        person = admin.staff_member(session, staff_id)
-        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
-        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
-    emit(data, t("Invite code for {name}: {code}", name=person.name, code=code), as_json)
-
-
 @staff.command("list")
 @json_option
 @fail_cleanly
 def staff_list(as_json: bool) -> None:
     """Every staff member with their roles."""
     with unit_of_work() as (_app, session):
-        rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email}
-                for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
-    emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}" for r in rows)
-         or t("No staff yet."), as_json)
+        rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email,
+                 "active": s.active} for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
+    emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}"
+                                 + ("" if r["active"] else "  " + t("(left)")) for r in rows) or t("No staff yet."),
+         as_json)
 
 
 @cli.group()
@@ -299,22 +286,6 @@ def case_add(title: str, reference: str | None, help_type: str | None, started: 
             admin.assign(session, CLI, now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
         data = admin.case_summary(session, created)
     emit(data, t("Case {reference}: {title}", reference=data["reference"], title=title), as_json)
-
-
-@case.command("assign")
-@click.argument("case_ref")
-@click.argument("staff_id", type=int)
-@click.argument("role", type=click.Choice(["fachkraft", "fallfuehrend", "gespraechsfuehrung"]))
-@json_option
-@fail_cleanly
-def case_assign(case_ref: str, staff_id: int, role: str, as_json: bool) -> None:
-    """Put a staff member on a case in a role."""
-    with unit_of_work() as (app, session):
-        found = admin.find_case(session, case_ref)
-        admin.assign(session, CLI, app.services.clock.now(), found, admin.staff_member(session, staff_id), role)
-        data = admin.case_summary(session, found)
-    emit(data, t("Assigned staff member {id} as {role} to {reference}.", id=staff_id, role=role,
-                 reference=data["reference"]), as_json)
 
 
 def _case_text(data: dict[str, Any]) -> str:
@@ -382,20 +353,6 @@ def member_add(case_ref: str, first_name: str, last_name: str | None, kind: str,
                 **_invite_output(app, session, person, code, letter)}
     emit(data, t("Family member {id}: {name} ({case})", id=data["id"], name=data["name"], case=data["case"])
          + "\n" + t("Invite code: {code}", code=code), as_json)
-
-
-@member.command("invite")
-@click.argument("member_id", type=int)
-@click.option("--letter", type=click.Path(path_type=Path))
-@json_option
-@fail_cleanly
-def member_invite(member_id: int, letter: Path | None, as_json: bool) -> None:
-    """A new invite code for a family member (e.g. a lost letter)."""
-    with unit_of_work() as (app, session):
-        person = admin.family_member(session, member_id)
-        code = admin.invite(session, CLI, app.services.clock.now(), person, app.settings.invite_ttl_days)
-        data = {"id": person.id, **_invite_output(app, session, person, code, letter)}
-    emit(data, t("Invite code for {name}: {code}", name=person.display_name, code=code), as_json)
 
 
 @cli.group()

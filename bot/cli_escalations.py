@@ -29,7 +29,7 @@ def _human(rows: list[dict[str, Any]], empty: str) -> str:
         state = f"done {done['at'][:16]} by {done['by']} ({done['via']})" if done else "OPEN"
         lines.append(f"#{row['id']} {row['kind']} case {row['case']} created {row['created_at'][:16]} — {state}")
         if row.get("message"):
-            lines.append(f"    “{row['message']}”  [{row['facts'].get('phrase') or row['facts'].get('source')}]")
+            lines.append(f"    “{row['message']}”  [{row['facts'].get('words') or row['facts'].get('phrase') or row['facts'].get('source')}]")
         for told in row["told"]:
             lines.append(f"    {told['queued_at'][:16]} {told['purpose']:9} → {told['to']} by {told['channel']}"
                          f" ({told['status']}{', sent ' + told['sent_at'][:16] if told['sent_at'] else ''})")

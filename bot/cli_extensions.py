@@ -2,10 +2,12 @@
 # ruff: noqa: F401
 
 from bot import (
+    cli_access,  # people come and go: deactivate, unlink, handover, closing: issue 15
     cli_appointments,  # appointments, budget, Nachweis: issue 5
     cli_billing,  # organisation details for billing, working days: issue 14
     cli_complaints,  # complaints: issue 9
     cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
+    cli_privacy,  # retention, purge, keys: issue 15
 )

@@ -199,10 +199,28 @@ def validate(settings: Settings) -> None:
     _check_url("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url,
                ("http", "https") if settings.telegram_api_base_url else ("https",))
     _check_url("MATRIX_HOMESERVER", settings.matrix_homeserver)
+    check_retention(settings)
     if bool(settings.matrix_homeserver) != bool(settings.matrix_user_id):
         raise ConfigError("set both MATRIX_HOMESERVER and MATRIX_USER_ID to serve Matrix")
     if settings.matrix_homeserver and not (settings.matrix_password or settings.matrix_access_token):
         raise ConfigError("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN for the Matrix account")
+
+
+def check_retention(settings: Settings) -> None:
+    from conversations.privacy.retention import SETTING_OF_KIND, RetentionError, check_years
+
+    for name in SETTING_OF_KIND.values():
+        env = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+        try:
+            check_years(env, getattr(settings, name))
+        except RetentionError as exc:
+            raise ConfigError(exc.template, **exc.params) from None
+    for env, value in (("OUTBOX_FILE_DAYS", settings.outbox_file_days), ("LINK_TTL_DAYS", settings.link_ttl_days)):
+        if value < 1:
+            raise ConfigError("{env} must be at least 1 (got {value})", env=env, value=value)
+    if settings.outbox_text_days < max(settings.outbox_file_days, settings.link_ttl_days):
+        raise ConfigError("OUTBOX_TEXT_DAYS must be at least OUTBOX_FILE_DAYS and LINK_TTL_DAYS (a link's page shows "
+                          "its email's text)")
 
 
 def key_file(settings: Settings) -> Path:

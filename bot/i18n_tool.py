@@ -33,8 +33,20 @@ def extract() -> Path:
 
 # The command line's own domain (bot/cli_language.py): what commands print and their errors, the help of
 # every command (read from the command tree), and click's own words (from click's gettext calls).
-CLI_KEYWORDS = {"t": None, "tn": (1, 2), "AdminError": None, "ConfigError": None, "Explained": None,
-                "WrongKey": None, "DatabaseNotReady": None}
+CLI_KEYWORDS = {"t": None, "tn": (1, 2)}
+
+
+def explained_errors() -> set[str]:
+    """Every error class whose message is a template (storage.errors.Explained), by name: each is a keyword,
+    so ``AdminError("no case {ref!r}", ref=…)`` is extracted wherever it is raised."""
+    from storage.errors import Explained
+
+    found, todo = set(), [Explained]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found
 
 
 def cli_constants() -> tuple[str, ...]:
@@ -51,8 +63,9 @@ def extract_cli() -> Path:
     from bot.cli_language import DOMAIN, help_texts
 
     catalog = Catalog(project="wegbegleiter", domain=DOMAIN)
+    keywords = {**CLI_KEYWORDS, **dict.fromkeys(explained_errors())}  # the command tree imported every job
     for package in ("bot", "conversations", "storage"):
-        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / package, keywords=CLI_KEYWORDS):
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / package, keywords=keywords):
             catalog.add(message)
     for text in (*help_texts(cli), *cli_constants()):
         catalog.add(text)

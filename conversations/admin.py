@@ -192,6 +192,9 @@ def family_member(session: Session, member_id: int) -> FamilyMember:
 
 def invite(session: Session, actor: Actor, now: datetime, person: FamilyMember | StaffMember,
            ttl_days: int) -> str:
+    """A new code for the person. Only the newest letter works: earlier codes not used yet expire now
+    (a lost letter must not link a stranger's chat)."""
+    invites.revoke_unused(session, person, now)
     code = invites.issue(session, person, now=now, ttl_days=ttl_days)
     kind = "family_member" if isinstance(person, FamilyMember) else "staff_member"
     audit(session, at=now, actor=actor.label, action="invite.issued", object_type=kind, object_id=person.id,
@@ -205,11 +208,10 @@ def team(case: Case, role: str = Role.FACHKRAFT) -> list[StaffMember]:
 
 
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
-    linked = {
-        row.member_id: row.channel
-        for row in session.scalars(select(ChatIdentity).where(
-            ChatIdentity.member_id.in_([m.id for m in case.members])))
-    }
+    linked: dict[int | None, list[str]] = {}
+    for row in session.scalars(select(ChatIdentity).where(ChatIdentity.member_id.in_([m.id for m in case.members]))
+                               .order_by(ChatIdentity.id)):
+        linked.setdefault(row.member_id, []).append(row.channel)
     return {
         "id": case.id,
         "reference": case.reference,
@@ -219,7 +221,7 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
         "started_on": case.started_on.isoformat() if case.started_on else None,
         "members": [
             {"id": m.id, "name": m.display_name, "kind": m.kind, "language": m.language,
-             "linked": linked.get(m.id)}
+             "linked": ", ".join(linked.get(m.id, [])) or None}
             for m in case.members
         ],
         "staff": [

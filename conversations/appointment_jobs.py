@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations import authz
 from conversations.appointments import (
     describe,
     ends_at,
@@ -147,6 +148,8 @@ def ask_outcomes(session: Session, services: Services) -> int:
                          outcome_choices(tr, appointment))
 
         for person in staff_of(appointment):
+            if not authz.may_record_outcome(authz.as_staff(person), appointment):
+                continue  # asked only of those who can answer (not the Gesprächsführer*in of a review)
             sent += len(notify(session, person, render, now=now, kind="appointment.outcome_question",
                                dedupe_key=f"outcome-ask:{appointment.id}:{2 if again else 1}:s{person.id}",
                                not_before=routine_time(services, now)))

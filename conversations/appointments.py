@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from conversations import admin, ics
+from conversations import admin, authz, ics
 from conversations.admin import Actor, AdminError
 from conversations.clock import BERLIN
 from conversations.context import Services, audit
@@ -128,9 +128,11 @@ def cancellation_time_unknown(appointment: Appointment) -> bool:
 
 
 def staff_of(appointment: Appointment) -> list[StaffMember]:
-    """The Fachkräfte of the appointment, or the case's team when none was named."""
-    named = [s.staff_member for s in appointment.staff if s.staff_member.active]
-    return named or admin.team(appointment.case)
+    """The staff named on the appointment who still work on the case, or else the case's Fachkräfte
+    (someone who handed the case on, or left, hears nothing more of it)."""
+    case = appointment.case
+    named = [s.staff_member for s in appointment.staff if authz.works_on(s.staff_member, case, admin.CASE_ROLES)]
+    return named or admin.team(case)
 
 
 def members_of(appointment: Appointment) -> list[FamilyMember]:

@@ -198,19 +198,33 @@ def after_scheduling(session: Session, services: Services, actor: ActorLike, app
             now=now, kind="budget.over", dedupe_key=f"budget-over:{request.id}",
             not_before=routine_time(services, now))
         for person in fallfuehrend(case):
-            # By email the button becomes a signed link (bot.channels.email → bot.web → approve_by_link).
-            def render(tr: Translator) -> Reply:
-                return Reply(tr.gettext(
-                    "{case}: the Fachkräfte ask to go beyond the monthly budget in {month} by {hours} "
-                    "({appointment}). Do you confirm the extra hours?").format(
-                        case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
-                        hours=hours_text(tr, minutes), appointment=describe(tr, appointment)),
-                    [Choice(tr.gettext("Confirm the extra hours"), f"act:{APPROVE_ACTION}:{request.id}")])
-
-            notify(session, person, render, now=now, kind="budget.approval", email=True,
-                   dedupe_key=f"budget-approval:{request.id}", not_before=routine_time(services, now),
-                   subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.title))
+            ask_approval(session, services, request, person, dedupe_key=f"budget-approval:{request.id}")
     check_weekly_load(session, services, appointment)
+
+
+def ask_approval(session: Session, services: Services, request: ExtraHoursRequest, person: StaffMember, *,
+                 dedupe_key: str) -> None:
+    """Ask the fallführende Fachkraft to confirm extra hours. By email the button becomes a signed link
+    (bot.channels.email → bot.web → approve_by_link), which finds the request by ``budget-approval:<id>:``."""
+    case, month, now = request.case, Month.parse(request.month), services.clock.now()
+    appointment = session.get(Appointment, request.appointment_id) if request.appointment_id else None
+
+    def render(tr: Translator) -> Reply:
+        return Reply(tr.gettext(
+            "{case}: the Fachkräfte ask to go beyond the monthly budget in {month} by {hours} "
+            "({appointment}). Do you confirm the extra hours?").format(
+                case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
+                hours=hours_text(tr, request.minutes), appointment=describe(tr, appointment) if appointment else "—"),
+            [Choice(tr.gettext("Confirm the extra hours"), f"act:{APPROVE_ACTION}:{request.id}")])
+
+    notify(session, person, render, now=now, kind="budget.approval", email=True, dedupe_key=dedupe_key,
+           not_before=routine_time(services, now),
+           subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.title))
+
+
+def pending_requests(session: Session, case: Case) -> list[ExtraHoursRequest]:
+    return list(session.scalars(select(ExtraHoursRequest).where(
+        ExtraHoursRequest.case_id == case.id, ExtraHoursRequest.status == "pending").order_by(ExtraHoursRequest.id)))
 
 
 def approve_by_link(session: Session, services: Services, request_id: int, outbox_id: int,

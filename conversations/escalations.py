@@ -98,7 +98,8 @@ def tell(
 ) -> list[OutboxMessage]:
     """Notify each person once for this purpose and record who was told, when, and by which way."""
     written: list[OutboxMessage] = []
-    for person in dict.fromkeys(people):  # one message per person, even if they hold two roles
+    # One message per person, even if they hold two roles; nobody who has left the Träger.
+    for person in dict.fromkeys(p for p in people if p.active):
         messages = notify(session, person, render, now=now, kind=f"escalation.{purpose}",
                           dedupe_key=f"escalation:{escalation.id}:{purpose}:{person.id}", urgent=urgent,
                           not_before=not_before, email=email, subject=subject)
@@ -422,7 +423,7 @@ def show_open(ctx: Context, _arg: str) -> None:
     mine = [e for e in ctx.session.scalars(query) if authz.may_close_escalation(ctx.principal, e)][:OPEN_SHOWN]
     if not mine:
         ctx.say(_("Nothing is open for you."))
-    replies = [(attendance_message(e) if e.kind == ATTENDANCE else REMINDER_TEXTS[e.kind](e))(ctx.tr) for e in mine]
+    replies = [open_message(e)(ctx.tr) for e in mine]
     if len(mine) == 1:
         ctx.say(replies[0].text, replies[0].choices)
     elif mine:
@@ -435,6 +436,11 @@ def show_open(ctx: Context, _arg: str) -> None:
                         ack_choice(ctx.tr, e).payload) for e in mine])
     ctx.audit("escalation.listed", "escalation", None, count=len(mine))
     ctx.resume()
+
+
+def open_message(escalation: Escalation) -> Callable[[Translator], Reply]:
+    """An open escalation or alert as it shows itself again (/offen, a handover), with its button."""
+    return attendance_message(escalation) if escalation.kind == ATTENDANCE else REMINDER_TEXTS[escalation.kind](escalation)
 
 
 # How an open escalation of another kind shows itself again (child protection registers its alert text).

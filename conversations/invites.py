@@ -8,6 +8,7 @@ hash, expires, and can be redeemed once. Typing mistakes people make with codes 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import FamilyMember, InviteAttempt, InviteCode, StaffMember
+
+log = logging.getLogger(__name__)
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 LENGTH = 10  # 10 × 5 bits = 50 bits
@@ -54,8 +57,16 @@ def issue(session: Session, person: FamilyMember | StaffMember, *, now: datetime
     return code
 
 
+def revoke_unused(session: Session, person: FamilyMember | StaffMember, now: datetime) -> int:
+    """Codes of the person not used yet stop working now."""
+    column = InviteCode.member_id if isinstance(person, FamilyMember) else InviteCode.staff_id
+    result = session.execute(update(InviteCode).where(
+        column == person.id, InviteCode.used_at.is_(None), InviteCode.expires_at > now).values(expires_at=now))
+    return result.rowcount  # type: ignore[attr-defined]
+
+
 class InviteProblem(Exception):
-    """Why a code was not accepted: ``unknown``, ``expired``, ``used`` or ``too_many``."""
+    """Why a code was not accepted: ``unknown`` (also: used already), ``expired`` or ``too_many``."""
 
     def __init__(self, reason: str, wait_minutes: int = 0) -> None:
         super().__init__(reason)
@@ -63,33 +74,37 @@ class InviteProblem(Exception):
         self.wait_minutes = wait_minutes
 
 
-def recent_failures(session: Session, channel: str, address: str, now: datetime) -> int:
-    return session.scalar(
-        select(func.count(InviteAttempt.id)).where(
-            InviteAttempt.channel == channel, InviteAttempt.address == address,
-            InviteAttempt.at > now - ATTEMPT_WINDOW,
-        )
-    ) or 0
+def recent_failures(session: Session, now: datetime, channel: str | None = None, address: str | None = None) -> int:
+    """Wrong codes within the window: of one chat, or (without a chat) of all chats together."""
+    query = select(func.count(InviteAttempt.id)).where(InviteAttempt.at > now - ATTEMPT_WINDOW)
+    if channel is not None:
+        query = query.where(InviteAttempt.channel == channel, InviteAttempt.address == address)
+    return session.scalar(query) or 0
 
 
 def check(session: Session, text: str, *, channel: str, address: str, now: datetime,
-          max_failures: int) -> InviteCode:
+          max_failures: int, max_failures_total: int | None = None) -> InviteCode:
     """Find the valid invite for what a person typed, or raise :class:`InviteProblem`.
 
-    Failures are counted per chat; after ``max_failures`` within 15 minutes the chat has to wait,
-    so a code cannot be guessed (2^50 codes, a handful of tries per quarter hour).
+    Failures are counted per chat, and across all chats: after ``max_failures`` within 15 minutes the
+    chat has to wait, and after ``max_failures_total`` every chat does (someone guessing from many
+    accounts at once), so a code cannot be guessed (2^50 codes, a handful of tries per quarter hour).
+    An unknown code and one used already get the same answer, so a guess learns nothing from it.
     """
-    if recent_failures(session, channel, address, now) >= max_failures:
-        raise InviteProblem("too_many", wait_minutes=int(ATTEMPT_WINDOW.total_seconds() // 60))
+    wait = int(ATTEMPT_WINDOW.total_seconds() // 60)
+    if recent_failures(session, now, channel, address) >= max_failures:
+        raise InviteProblem("too_many", wait_minutes=wait)
+    if max_failures_total is not None and recent_failures(session, now) >= max_failures_total:
+        log.warning("invite codes: %s wrong codes from all chats within %s minutes; new chats wait",
+                    max_failures_total, wait)
+        raise InviteProblem("too_many", wait_minutes=wait)
     canonical = normalise(text)
     invite = None
     if canonical is not None:
         invite = session.scalar(select(InviteCode).where(InviteCode.code_hash == digest(canonical)))
     problem = None
-    if invite is None:
-        problem = "unknown"
-    elif invite.used_at is not None:
-        problem = "used"
+    if invite is None or invite.used_at is not None:
+        problem = "unknown"  # the same for a used code: nobody learns that a code exists
     elif invite.expires_at <= now:
         problem = "expired"
     if problem:

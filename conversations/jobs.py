@@ -11,4 +11,5 @@ from conversations import appointments, budget, appointment_chat, appointment_jo
 from conversations import complaints  # Beschwerdemanagement, issue 9
 from conversations import milestone  # Meilensteingespräch, issue 8
 from conversations import child_protection, escalations  # issue 6
+from conversations import privacy  # retention and deletion on schedule, issue 15
 from conversations import webconsole  # the staff console's sign-in links, issue 17

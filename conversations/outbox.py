@@ -112,7 +112,10 @@ def notify(
 
     ``email``: None sends email only to people without a linked chat; True sends it as well.
     ``dedupe_key`` makes the notification a job that can exist only once (per chat).
+    A staff member who left the Träger (not ``active``) gets nothing, by no way.
     """
+    if isinstance(person, StaffMember) and not person.active:
+        return []
     tr = translator(person.language)
     reply = render(tr)
     written: list[OutboxMessage] = []

@@ -35,6 +35,10 @@ class Settings:
     invite_ttl_days: int = setting(14, "INVITE_TTL_DAYS", "Days an invite code stays valid.")
     invite_max_failures: int = setting(5, "INVITE_MAX_FAILURES",
                                        "Wrong codes a chat may send within 15 minutes before it has to wait.")
+    invite_max_failures_total: int = setting(
+        100, "INVITE_MAX_FAILURES_TOTAL",
+        "Wrong codes all chats together may send within 15 minutes before every new chat has to wait "
+        "(guessing from many accounts at once).")
     quiet_hours: str = setting("20:00-08:00", "QUIET_HOURS",
                                "No routine messages in this window (Europe/Berlin); urgent alerts still go out.")
     public_base_url: str = setting("http://127.0.0.1:8080", "PUBLIC_BASE_URL",
@@ -83,6 +87,31 @@ class Settings:
     ombudsstelle: str = setting(
         "Ombudsstelle Kinder- und Jugendhilfe Sachsen-Anhalt, www.ombudschaft-jugendhilfe.de", "OMBUDSSTELLE",
         "Independent help (§ 9a SGB VIII) named to everyone who complains: name and contact.")
+
+    # Data protection (issue 15): how long data is kept (reasons in the README, "Data protection"); an
+    # organisation may set its own years under "retention" (`wegbegleiter privacy retention --set`)
+    retention_case_years: int = setting(
+        5, "RETENTION_CASE_YEARS",
+        "Years after a case closes until its case data is deleted (the family's chats, appointments, answers, "
+        "goals, budget, Nachweis; birth dates and email addresses).")
+    retention_escalation_years: int = setting(
+        5, "RETENTION_ESCALATION_YEARS",
+        "Years after a case closes until its escalations (three appointments without participation) are deleted.")
+    retention_alert_years: int = setting(
+        10, "RETENTION_ALERT_YEARS",
+        "Years after a case closes until its child-protection alerts (§ 8a documentation) are deleted.")
+    retention_complaint_years: int = setting(
+        10, "RETENTION_COMPLAINT_YEARS", "Years after a complaint is closed until it is deleted.")
+    retention_audit_years: int = setting(
+        5, "RETENTION_AUDIT_YEARS",
+        "Years after a case closes until its audit log is deleted (log entries of no case: years after they "
+        "were written).")
+    outbox_file_days: int = setting(3, "OUTBOX_FILE_DAYS",
+                                    "Days after delivery until a file sent to someone is deleted from the outbox.")
+    outbox_text_days: int = setting(30, "OUTBOX_TEXT_DAYS",
+                                    "Days after delivery until the text of a message is deleted from the outbox.")
+    link_ttl_days: int = setting(14, "LINK_TTL_DAYS",
+                                 "Days a signed link in an email (acknowledge, handle, approve) works; each works once.")
 
     @property
     def resolved_database_url(self) -> str:

@@ -129,7 +129,7 @@ def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) 
     choices = [Choice(_("Show"), f"act:complaint_show:{ref}")] if show else []
     if complaint.status == Status.CLOSED:
         return choices
-    if complaint.status == Status.NEW:
+    if complaint.status == Status.NEW or complaint.officer_id is None:  # new, or its officer has left
         choices.append(Choice(_("Take over"), f"act:complaint_take:{ref}"))
     choices += [Choice(_("Ask a question"), f"act:complaint_ask:{ref}"),
                 Choice(_("Answer"), f"act:complaint_answer:{ref}"),

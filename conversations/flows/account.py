@@ -13,6 +13,7 @@ from conversations.flows.onboarding import privacy_notice_for
 from conversations.i18n import N_, language_name
 from conversations.messages import Attachment, Choice
 from conversations.registry import REGISTRY, Audience, Command
+from storage.chats import forget_chat, withdraw_pending
 from storage.models import ChatIdentity, FamilyMember, StaffMember
 
 
@@ -69,6 +70,9 @@ class Unlink(Flow):
             case_id = ctx.member.case_id if ctx.member else None
             ctx.audit("chat.unlinked", "chat_identity", ctx.identity.id, case_id=case_id,
                       channel=ctx.identity.channel)
+            # Nothing queued earlier (a reminder waiting for the morning) may follow the goodbye.
+            withdraw_pending(ctx.session, ctx.incoming.channel, ctx.incoming.address)
+            forget_chat(ctx.session, ctx.incoming.channel, ctx.incoming.address, keep_state=True)
             ctx.session.delete(ctx.identity)
             ctx.identity = None
             ctx.reset()
@@ -150,7 +154,7 @@ def show_help(ctx: Context, _arg: str) -> None:
 
 
 def show_privacy(ctx: Context, _arg: str) -> None:
-    ctx.say(privacy_notice_for(ctx.tr, ctx.person))
+    ctx.say(privacy_notice_for(ctx.tr, ctx.person, ctx.services.settings))
     continue_where_we_were(ctx)
 
 

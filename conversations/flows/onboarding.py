@@ -13,7 +13,10 @@ from conversations.context import Context
 from conversations.flows.base import VALUE, Flow, Frame
 from conversations.i18n import Translator, available_languages, language_name
 from conversations.messages import Choice
+from conversations.privacy.notice import family_periods, staff_periods
+from conversations.privacy.retention import policy
 from conversations.registry import REGISTRY
+from conversations.settings import Settings
 from storage.models import ChatIdentity, FamilyMember, InviteCode, Organisation, StaffMember
 
 
@@ -21,7 +24,7 @@ def org_name(org: Organisation | None, tr: Translator) -> str:
     return org.name if org else tr.gettext("your provider")
 
 
-def family_privacy_notice(tr: Translator, org: Organisation | None) -> str:
+def family_privacy_notice(tr: Translator, org: Organisation | None, settings: Settings) -> str:
     _ = tr.gettext
     return "\n".join([
         _("Before we start: what happens with what you write here."),
@@ -32,13 +35,13 @@ def family_privacy_notice(tr: Translator, org: Organisation | None) -> str:
         "• " + _("Why: to organise your help together and to hear your view."),
         "• " + _("If you write something that sounds like a child is in danger, I show you numbers for help at "
                  "once and tell your Fachkräfte. I decide nothing myself."),
-        "• " + _("How long: while your help lasts. Then it is deleted by the rules of the law."),
+        *("• " + line for line in family_periods(tr, policy(settings, org.settings if org else None), settings)),
         "• " + _("Your rights: /{mydata} shows what is stored about you. /{unlink} unlinks this chat.").format(
             mydata=REGISTRY.commands["mydata"].word(tr.lang), unlink=REGISTRY.commands["unlink"].word(tr.lang)),
     ])
 
 
-def staff_privacy_notice(tr: Translator, org: Organisation | None) -> str:
+def staff_privacy_notice(tr: Translator, org: Organisation | None, settings: Settings) -> str:
     _ = tr.gettext
     return "\n".join([
         _("Before we start: what Wegbegleiter records about your work."),
@@ -46,15 +49,17 @@ def staff_privacy_notice(tr: Translator, org: Organisation | None) -> str:
         "• " + _("Your name, roles, this chat, and what you record about appointments and cases."),
         "• " + _("Every change and every reading of a complaint is logged with your name and the time."),
         "• " + _("You see only the cases you work on, as your role at {org} allows.").format(org=org_name(org, tr)),
+        "• " + staff_periods(tr, policy(settings, org.settings if org else None)),
         "• " + _("/{mydata} shows what is stored about you. /{unlink} unlinks this chat.").format(
             mydata=REGISTRY.commands["mydata"].word(tr.lang), unlink=REGISTRY.commands["unlink"].word(tr.lang)),
     ])
 
 
-def privacy_notice_for(tr: Translator, person: FamilyMember | StaffMember | None) -> str:
+def privacy_notice_for(tr: Translator, person: FamilyMember | StaffMember | None, settings: Settings) -> str:
+    """The notice in effect for this person: their organisation's retention periods, in their language."""
     if isinstance(person, StaffMember):
-        return staff_privacy_notice(tr, person.organisation)
-    return family_privacy_notice(tr, person.case.organisation if person else None)
+        return staff_privacy_notice(tr, person.organisation, settings)
+    return family_privacy_notice(tr, person.case.organisation if person else None, settings)
 
 
 def language_choices() -> list[Choice]:
@@ -121,12 +126,12 @@ class Onboarding(Flow):
         settings = ctx.services.settings
         try:
             invite = invites.check(ctx.session, text, channel=ctx.incoming.channel, address=ctx.incoming.address,
-                                   now=ctx.now, max_failures=settings.invite_max_failures)
+                                   now=ctx.now, max_failures=settings.invite_max_failures,
+                                   max_failures_total=settings.invite_max_failures_total)
         except invites.InviteProblem as problem:
             ctx.say({
-                "unknown": _("I could not find this code. Please check it and send it again. "
-                             "It looks like ABCD-EFG-HJK."),
-                "used": _("This code has already been used. Please ask your Fachkraft for a new one."),
+                "unknown": _("I could not use this code. Please check it and send it again (it looks like "
+                             "ABCD-EFG-HJK), or ask your Fachkraft for a new one."),
                 "expired": _("This code has expired. Please ask your Fachkraft for a new one."),
                 "too_many": _("That was one try too many. Please wait {minutes} minutes and try again.").format(
                     minutes=problem.wait_minutes),
@@ -161,7 +166,7 @@ class Onboarding(Flow):
         invite = ctx.session.get(InviteCode, frame.data["invite_id"])
         person = invited_person(invite) if invite else None
         ctx.say(
-            privacy_notice_for(ctx.tr, person) + "\n\n" + _("Nothing is recorded until you agree."),
+            privacy_notice_for(ctx.tr, person, ctx.services.settings) + "\n\n" + _("Nothing is recorded until you agree."),
             [Choice(_("I agree"), "accept"), Choice(_("No, thank you"), "decline")],
         )
 

@@ -51,28 +51,47 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class EncryptedText(TypeDecorator[str]):
-    """Free text encrypted at rest with the configured key (see :mod:`storage.crypto`)."""
+class Encrypted(TypeDecorator[Any]):
+    """Values encrypted at rest with the configured key (see :mod:`storage.crypto`): a Fernet token in a
+    text column. Subclasses say how a value becomes text. An empty text stays empty (it tells nothing,
+    and a blanked outbox message can be found by it). :mod:`storage.keys` finds every column of this
+    type when the key is rotated."""
 
     impl = Text
     cache_ok = True
 
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.encrypt(str(value))
+        if value is None:
+            return None
+        text = self.to_text(value)
+        return "" if text == "" else crypto.encrypt(text)
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.decrypt(value)
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return self.from_text("" if value == "" else crypto.decrypt(value))
 
 
-class EncryptedBytes(TypeDecorator[bytes]):
+class EncryptedText(Encrypted):
+    """Free text encrypted at rest."""
+
+    cache_ok = True
+
+
+class EncryptedBytes(Encrypted):
     """Files encrypted at rest (complaint files, outbox attachments): the Fernet token of their base64
     form, about 1.8 times the size."""
 
-    impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.encrypt(base64.b64encode(bytes(value)).decode())
+    def to_text(self, value: Any) -> str:
+        return base64.b64encode(bytes(value)).decode()
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else base64.b64decode(crypto.decrypt(value))
+    def from_text(self, text: str) -> bytes:
+        return base64.b64decode(text)

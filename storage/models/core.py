@@ -68,8 +68,13 @@ class Case(Base):
     jugendamt: Mapped[str | None] = mapped_column(String(200))  # e.g. "Jugendamt Magdeburg"
     jugendamt_file_number: Mapped[str | None] = mapped_column(String(100))  # the Jugendamt's Aktenzeichen
     started_on: Mapped[date | None] = mapped_column(Date)
+    # The help ended (`case close`): the start of the retention periods; the reason is one of
+    # conversations.access.closing.REASONS (a code, no free text: it stays after the names are gone).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which kinds of its data were deleted when (conversations.privacy.purge): {"case_data": ISO time, ...}
+    purged: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship()
     members: Mapped[list[FamilyMember]] = relationship(back_populates="case", order_by="FamilyMember.id")
@@ -107,7 +112,9 @@ class StaffMember(Base):
     phone: Mapped[str | None] = mapped_column(String(50))
     language: Mapped[str] = mapped_column(String(10), default="de")
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False once the person left the Träger (`staff deactivate`): no chat, no session, no message.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
@@ -193,10 +200,11 @@ class InviteCode(Base):
 
 
 class InviteAttempt(Base):
-    """Failed code attempts per chat, for rate limiting guessing."""
+    """Failed code attempts, for rate limiting guessing per chat and across all chats."""
 
     __tablename__ = "invite_attempt"
-    __table_args__ = (Index("ix_invite_attempt_chat", "channel", "address", "at"),)
+    __table_args__ = (Index("ix_invite_attempt_chat", "channel", "address", "at"),
+                      Index("ix_invite_attempt_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))

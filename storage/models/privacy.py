@@ -1,4 +1,4 @@
-"""Privacy's own bookkeeping: which key the database was written with.
+"""Privacy's own bookkeeping: which key the database was written with, and the counts kept from deleted data.
 
 ``key_check`` holds one row: a Fernet token of a fixed text under the key in use, so a start-up with
 another key is refused before anything is written with it (:mod:`storage.keys`). During a rotation
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -24,3 +24,21 @@ class KeyCheck(Base):
     next_token: Mapped[str | None] = mapped_column(Text)  # set while a rotation is under way
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RetainedFigure(Base):
+    """An anonymous count kept when the data it was counted from is deleted (for the Träger's figures).
+
+    One row per organisation, year, metric (``cases_closed``, ``appointments``, ``minutes_delivered``,
+    ``complaints``, ``child_protection``, ...) and key (the help type, outcome, category; "" for none).
+    """
+
+    __tablename__ = "retained_figure"
+    __table_args__ = (UniqueConstraint("organisation_id", "year", "metric", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(100), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

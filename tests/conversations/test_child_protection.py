@@ -97,6 +97,9 @@ def test_emre_at_23_10_gets_help_at_once_the_team_an_urgent_alert_and_his_questi
         [alert] = fachkraft.receive()
         assert "Dringend" in alert and "„ich halt das zuhause nich mehr aus“" not in alert
         assert "“ich halt das zuhause nich mehr aus”" in alert and "Emre" in alert
+        # the words that matched, as he wrote them; never the list's pattern ("halt* nicht mehr aus")
+        assert "Diese Worte haben den Alarm ausgelöst: „halt das zuhause nich mehr aus“." in alert
+        assert "*" not in alert and "@" not in alert
         assert fachkraft.last.urgent
     deliver_email(app, mailbox)
     leitung = mailbox.only(LEITUNG)

@@ -60,10 +60,13 @@ def test_declining_the_notice_records_nothing_and_the_code_still_works(bot, code
         assert session.scalar(select(func.count(ChatIdentity.id))) == 1
 
 
-def test_a_code_works_only_once(bot, codes):
+def test_a_code_works_only_once_and_a_used_code_looks_like_an_unknown_one(bot, codes):
     bot.link("ayse-phone", codes["Ayşe"])
-    other = bot.chat("someone-else")
-    assert "schon benutzt" in other.say(codes["Ayşe"])[0]
+    used = bot.chat("someone-else").say(codes["Ayşe"])
+    unknown = bot.chat("a-guesser").say("AAAA-BBB-CCC")
+    assert used == unknown == ["Ich konnte diesen Code nicht verwenden. Bitte prüfen Sie ihn und senden Sie ihn "
+                               "noch einmal (er sieht so aus: ABCD-EFG-HJK), oder bitten Sie Ihre Fachkraft um "
+                               "einen neuen."]
 
 
 def test_an_expired_code_is_refused_kindly(bot, codes, clock):
@@ -74,13 +77,28 @@ def test_an_expired_code_is_refused_kindly(bot, codes, clock):
 def test_guessing_codes_is_slowed_down_per_chat(bot, codes, clock):
     guesser = bot.chat("guesser")
     for attempt in range(5):
-        assert "nicht finden" in guesser.say(f"AAAA-BBB-CC{attempt}")[0]
+        assert "nicht verwenden" in guesser.say(f"AAAA-BBB-CC{attempt}")[0]
     blocked = guesser.say(codes["Olga"])[0]
     assert "zu viele Versuche" in blocked and "15 Minuten" in blocked
     # another chat is not affected, and the guesser may try again later
     assert "Olga" in bot.chat("olga").say(codes["Olga"])[0]
     clock.advance(timedelta(minutes=16))
-    assert "schon benutzt" not in guesser.say(codes["Jana"])[0]
+    assert "Jana" in guesser.say(codes["Jana"])[0]
+
+
+def test_guessing_from_many_chats_at_once_is_slowed_down_for_all(bot, codes, app, clock):
+    from tests.conftest import with_settings
+    from tests.support.harness import Bot
+
+    bot = Bot(with_settings(app, invite_max_failures_total=12))
+    for chat in range(4):  # four accounts, three guesses each: each under its own limit of five
+        for attempt in range(3):
+            assert "nicht verwenden" in bot.chat(f"guesser-{chat}").say(f"AAAA-BBB-C{chat}{attempt}")[0]
+    olga = bot.chat("olga")
+    blocked = olga.say(codes["Olga"])[0]
+    assert "zu viele Versuche" in blocked and "15 Minuten" in blocked
+    clock.advance(timedelta(minutes=16))
+    assert "Olga" in olga.say(codes["Olga"])[0]  # greeted in Ukrainian, her language
 
 
 def test_staff_link_with_a_staff_invite_and_see_the_staff_notice(bot, codes, app):
