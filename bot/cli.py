@@ -289,8 +289,10 @@ def case_add(title: str, reference: str | None, help_type: str | None, started: 
 
 
 def _case_text(data: dict[str, Any]) -> str:
-    lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})",
-             t("Family:")]
+    lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})"]
+    if data.get("closed_at"):
+        lines.append(t("Closed {date} ({reason})", date=data["closed_at"][:10], reason=data["closed_reason"]))
+    lines.append(t("Family:"))
     lines += [f"  {m['id']:4} {m['name']:28} {m['kind']:7} {m['language']:3} "
               + (t("linked via {channel}", channel=m["linked"]) if m["linked"] else t("not linked"))
               for m in data["members"]]

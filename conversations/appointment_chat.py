@@ -147,6 +147,11 @@ class CancelByFamily(Flow):
     first_step = "reason"
     typed_steps = {"reason": WORDS}
 
+    def cancel(self, ctx: Context, frame: Frame) -> None:
+        ctx.say(ctx._("All right. Your Fachkraft will be in touch about the next appointment.") if frame.step == "another"
+                else ctx._("Good, the appointment stays as it is."))
+        ctx.finish()
+
     def _appointment(self, ctx: Context, frame: Frame) -> Appointment:
         return ctx.session.get(Appointment, frame.data["appointment_id"])  # type: ignore[return-value]
 
@@ -234,6 +239,7 @@ class MoveRequest(Flow):
     name = "appointment_move"
     first_step = "wish"
     typed_steps = {"wish": WORDS}
+    cancelled_text = N_("Good, the appointment stays as it is.")
 
     def ask_wish(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -355,12 +361,13 @@ class ActualDuration(Flow):
     name = "appointment_duration"
     first_step = "minutes"
     typed_steps = {"minutes": VALUE}
+    cancelled_text = N_("All right, nothing was recorded.")
 
     def ask_minutes(self, ctx: Context, frame: Frame) -> None:
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
         assert appointment is not None
         ctx.say(ctx._("How long did it take? Press a button or write it, e.g. 2,5 or 2:30."),
-                hour_choices(ctx.tr))
+                [*hour_choices(ctx.tr), self.cancel_choice(ctx)])
 
     def on_minutes(self, ctx: Context, frame: Frame) -> None:
         minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
@@ -410,6 +417,7 @@ class NewAppointment(Flow):
     name = "appointment_new"
     first_step = "case"
     typed_steps = {"day": VALUE, "clock": VALUE, "duration": VALUE}
+    cancelled_text = N_("Discarded. Nothing was entered.")
 
     def begin(self, ctx: Context, frame: Frame) -> None:
         if frame.data.get("appointment_id"):
@@ -424,7 +432,8 @@ class NewAppointment(Flow):
         self.goto(ctx, frame, "case")
 
     def ask_case(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("For which family?"), [Choice(c.title, f"case:{c.id}") for c in staff_cases(ctx)])
+        ctx.say(ctx._("For which family?"),
+                [*(Choice(c.title, f"case:{c.id}") for c in staff_cases(ctx)), self.cancel_choice(ctx)])
 
     def on_case(self, ctx: Context, frame: Frame) -> None:
         if not (ctx.choice or "").startswith("case:"):
@@ -434,7 +443,7 @@ class NewAppointment(Flow):
 
     def ask_kind(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("What kind of appointment?"),
-                [Choice(appts.kind_label(ctx.tr, k), f"kind:{k}") for k in KIND_ORDER])
+                [*(Choice(appts.kind_label(ctx.tr, k), f"kind:{k}") for k in KIND_ORDER), self.cancel_choice(ctx)])
 
     def on_kind(self, ctx: Context, frame: Frame) -> None:
         if not (ctx.choice or "").startswith("kind:"):
@@ -461,7 +470,7 @@ class NewAppointment(Flow):
         self.take_start(ctx, frame, typed.at())
 
     def ask_clock(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("At what time? For example 10:00."))
+        ctx.say(ctx._("At what time? For example 10:00."), [self.cancel_choice(ctx)])
 
     def on_clock(self, ctx: Context, frame: Frame) -> None:
         try:
@@ -499,7 +508,8 @@ class NewAppointment(Flow):
         ctx.finish()
 
     def ask_duration(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("How long? Press a button or write it, e.g. 2,5 or 2:30."), hour_choices(ctx.tr))
+        ctx.say(ctx._("How long? Press a button or write it, e.g. 2,5 or 2:30."),
+                [*hour_choices(ctx.tr), self.cancel_choice(ctx)])
 
     def on_duration(self, ctx: Context, frame: Frame) -> None:
         minutes = int(ctx.choice[4:]) if ctx.choice and ctx.choice.startswith("min:") else parse_minutes(ctx.text)
@@ -513,7 +523,8 @@ class NewAppointment(Flow):
         _ = ctx._
         ctx.say(_("Once, or every week?"),
                 [Choice(_("Once"), "weeks:1"), Choice(_("Weekly, 4 weeks"), "weeks:4"),
-                 Choice(_("Weekly, 8 weeks"), "weeks:8"), Choice(_("Weekly, 12 weeks"), "weeks:12")])
+                 Choice(_("Weekly, 8 weeks"), "weeks:8"), Choice(_("Weekly, 12 weeks"), "weeks:12"),
+                 self.cancel_choice(ctx)])
 
     def on_repeat(self, ctx: Context, frame: Frame) -> None:
         if not (ctx.choice or "").startswith("weeks:"):

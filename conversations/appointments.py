@@ -226,6 +226,8 @@ def outcome_changed(session: Session, services: Services, appointment: Appointme
 # --- creating and changing ----------------------------------------------------------------------------
 def _check(case: Case, kind: str, duration_minutes: int, staff: Sequence[StaffMember],
            members: Sequence[FamilyMember]) -> None:
+    if not authz.is_open(case):
+        raise AdminError(f"case {case.reference} is closed")
     if kind not in {k.value for k in AppointmentKind}:
         raise AdminError(f"kind must be one of {', '.join(k.value for k in AppointmentKind)}")
     if not 5 <= duration_minutes <= 24 * 60:

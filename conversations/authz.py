@@ -267,13 +267,24 @@ def may_write_complaint(principal: Principal, complaint: Complaint) -> bool:
             and writes_from(principal, complaint.relay))
 
 
+def complains_from(principal: Principal, complaint: Complaint) -> bool:
+    """The complainant: the chat the complaint came from (linked, or its address kept when the help ended),
+    or, for a named complaint, the person who made it (on a new phone too)."""
+    if writes_from(principal, complaint.relay):
+        return True
+    if complaint.relay_address is not None and principal.chat == (complaint.relay_channel, complaint.relay_address):
+        return True
+    member = principal.member
+    return not complaint.anonymous and member is not None and member.id == complaint.member_id
+
+
 def may_reply_to_complaint(principal: Principal, complaint: Complaint) -> bool:
-    """Answer the officer's question: from the chat the complaint came from (anonymous or not)."""
-    return complaint.status != _COMPLAINT_DRAFT and writes_from(principal, complaint.relay)
+    """Answer the officer's question: the complainant (see :func:`complains_from`)."""
+    return complaint.status != _COMPLAINT_DRAFT and complains_from(principal, complaint)
 
 
 def may_rate_complaint(principal: Principal, complaint: Complaint) -> bool:
-    """Say whether it was dealt with to one's satisfaction: the same chat that complained."""
+    """Say whether it was dealt with to one's satisfaction: the complainant."""
     return may_reply_to_complaint(principal, complaint)
 
 

@@ -111,7 +111,7 @@ def statement_text(tr: Translator, case: Case, stmt: Statement, review: Sequence
     """The month's hours in words; ``review``: cancellations whose time is still to be given (listed)."""
     _ = tr.gettext
     lines = [
-        _("Hours of {case} in {month}").format(case=case.title, month=tr.date(stmt.month.first_day, "LLLL yyyy")),
+        _("Hours of {case} in {month}").format(case=case.title, month=tr.month(stmt.month.first_day)),
         _("Budget: {hours}").format(hours=hours_text(tr, stmt.budget_minutes)),
     ]
     if stmt.approved_extra_minutes:
@@ -147,7 +147,7 @@ def chart_png(tr: Translator, case: Case, stmt: Statement) -> bytes:
     if stmt.pending_extra_minutes:
         bars.append(charts.Bar(_("Waiting for approval"), stmt.pending_extra_minutes / 60, "waiting"))
     title = _("{case} · {month} · budget {budget}").format(
-        case=case.title, month=tr.date(stmt.month.first_day, "LLLL yyyy"), budget=hours_text(tr, stmt.allowed_minutes))
+        case=case.title, month=tr.month(stmt.month.first_day), budget=hours_text(tr, stmt.allowed_minutes))
     subtitle = _("Used {used} of {budget} ({percent} %), billable {billable}").format(
         used=hours_text(tr, stmt.used_minutes), budget=hours_text(tr, stmt.allowed_minutes),
         percent=stmt.used_percent, billable=hours_text(tr, stmt.billable_minutes))
@@ -192,7 +192,7 @@ def after_scheduling(session: Session, services: Services, actor: ActorLike, app
         notify_all(session, _staff_to_warn(actor, appointment), lambda tr: Reply(
             tr.gettext("This appointment goes beyond the budget of {case} for {month} by {hours}: {appointment}. "
                        "I have asked the fallführende Fachkraft to confirm the extra hours; until then they are "
-                       "not approved.").format(case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
+                       "not approved.").format(case=case.title, month=tr.month(month.first_day),
                                                hours=hours_text(tr, minutes),
                                                appointment=describe(tr, appointment))),
             now=now, kind="budget.over", dedupe_key=f"budget-over:{request.id}",
@@ -213,7 +213,7 @@ def ask_approval(session: Session, services: Services, request: ExtraHoursReques
         return Reply(tr.gettext(
             "{case}: the Fachkräfte ask to go beyond the monthly budget in {month} by {hours} "
             "({appointment}). Do you confirm the extra hours?").format(
-                case=case.title, month=tr.date(month.first_day, "LLLL yyyy"),
+                case=case.title, month=tr.month(month.first_day),
                 hours=hours_text(tr, request.minutes), appointment=describe(tr, appointment) if appointment else "—"),
             [Choice(tr.gettext("Confirm the extra hours"), f"act:{APPROVE_ACTION}:{request.id}")])
 
@@ -271,7 +271,7 @@ def approve_extra_hours(session: Session, services: Services, request_id: int, s
     notify_all(session, admin.team(case), lambda tr: Reply(tr.gettext(
         "The fallführende Fachkraft confirmed {hours} extra for {case} in {month}.").format(
             hours=hours_text(tr, request.minutes), case=case.title,
-            month=tr.date(Month.parse(request.month).first_day, "LLLL yyyy"))),
+            month=tr.month(Month.parse(request.month).first_day))),
         now=now, kind="budget.approved", dedupe_key=f"budget-approved:{request.id}",
         not_before=routine_time(services, now))
     return request
@@ -308,7 +308,7 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
         if stmt.used_percent >= threshold:
             notify_all(session, admin.team(case), lambda tr: Reply(tr.gettext(
                 "{case} has used {percent} % of its budget for {month} ({used} of {budget}).").format(
-                    case=case.title, percent=stmt.used_percent, month=tr.date(month.first_day, "LLLL yyyy"),
+                    case=case.title, percent=stmt.used_percent, month=tr.month(month.first_day),
                     used=hours_text(tr, stmt.used_minutes), budget=hours_text(tr, stmt.allowed_minutes))),
                 now=now, kind="budget.threshold", dedupe_key=f"budget-threshold:{case.id}:{month}:{threshold}",
                 not_before=routine_time(services, now))
@@ -320,10 +320,24 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
             "for {month} ({used} used of {budget}).").format(
                 case=case.title, appointment=describe(tr, appointment),
                 hours=hours_text(tr, appointment.actual_minutes or appointment.duration_minutes),
-                month=tr.date(month.first_day, "LLLL yyyy"), used=hours_text(tr, stmt.used_minutes),
+                month=tr.month(month.first_day), used=hours_text(tr, stmt.used_minutes),
                 budget=hours_text(tr, stmt.allowed_minutes))),
             now=now, kind="budget.crisis", email=True, dedupe_key=f"crisis-report:{appointment.id}",
             subject=lambda tr: tr.gettext("Crisis intervention beyond the budget: {case}").format(case=case.title))
+
+
+def warned_thresholds(session: Session, month: Month) -> dict[int, int]:
+    """Cases whose team was warned in ``month`` (:func:`on_outcome`), with the highest threshold reached.
+
+    The warnings are the record: their keys ``budget-threshold:<case>:<month>:<threshold>`` exist once.
+    The Leitung's overview lists them without working out every case's statement again.
+    """
+    reached: dict[int, int] = {}
+    for key in session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"budget-threshold:%:{month}:%"))):
+        _prefix, case_id, _month, threshold, *_chat = (key or "").split(":")
+        reached[int(case_id)] = max(reached.get(int(case_id), 0), int(threshold))
+    return reached
 
 
 REGISTRY.outcome_listeners.append(on_outcome)

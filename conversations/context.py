@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.authz import Principal
 from conversations.choices import Offer, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
-from conversations.i18n import Translator, translator
+from conversations.i18n import Translator, offered_language, translator
 from conversations.messages import Attachment, Choice, Incoming, Reply
 from conversations.registry import REGISTRY, Audience
 from conversations.settings import Settings
@@ -25,6 +26,23 @@ WAY_BACK = "nav:resume"  # the option back to the interrupted question (or the m
 def asks_for_flow(payload: str) -> bool:
     """A choice that answers a flow's question (not a standing action, a command, or the way back)."""
     return not payload.startswith(("act:", "cmd:", "nav:")) or payload == "nav:cancel"
+
+
+def usable_frames(raw: object) -> tuple[list[Frame], bool]:
+    """The stored stack as frames, without any that cannot be read or whose flow no longer exists (a
+    newer version renamed it); True as second value if one was dropped."""
+    frames, dropped = [], False
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            frame = Frame.from_dict(item)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            dropped = True
+            continue
+        if frame.flow in REGISTRY.flows:
+            frames.append(frame)
+        else:
+            dropped = True
+    return frames, dropped or not isinstance(raw, list | None)
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,19 @@ def audit(
     )
 
 
+def audit_many(session: Session, events: list[dict[str, Any]]) -> None:
+    """Several audit events in one statement (a page that lists 50 complaints reads 50 complaints).
+
+    Each event has the keys of :func:`audit`; ``detail`` holds the rest.
+    """
+    if events:
+        # the table's insert, not the ORM's: one executemany, however many rows (the ORM splits by keys)
+        session.execute(insert(AuditEvent.__table__), [
+            {"at": e["at"], "actor": e["actor"], "action": e["action"], "object_type": e["object_type"],
+             "object_id": None if e.get("object_id") is None else str(e["object_id"]), "case_id": e.get("case_id"),
+             "detail": e.get("detail", {})} for e in events])
+
+
 class Context:
     def __init__(
         self,
@@ -69,11 +100,12 @@ class Context:
         self.incoming = incoming
         self.state = state
         self.identity = identity
-        self.stack = [Frame.from_dict(f) for f in state.stack or []]
+        self.stack, self.dropped_frames = usable_frames(state.stack)
         self.replies: list[Reply] = []
         self.choice: str | None = None  # the payload of the choice taken this turn, if any
         self.pending: str | None = None  # a bare number typed where words are kept, asked about this turn
-        self._asked_before = self._where()
+        self.failed: tuple[list[Any], int] | None = None  # where the last turn failed, and how often in a row
+        self._asked_before = self.where()
         self.refresh_language()
 
     # --- who is talking -------------------------------------------------------------------
@@ -117,8 +149,11 @@ class Context:
 
     # --- language -------------------------------------------------------------------------
     def refresh_language(self) -> None:
+        """The person's language; before linking the one chosen in this chat, else the one the network
+        reports for the person (if offered), else the organisation's default."""
         person = self.person
-        lang = person.language if person else (self.state.language or self.services.settings.default_language)
+        lang = person.language if person else (self.state.language or offered_language(self.incoming.language)
+                                                or self.services.settings.default_language)
         self.tr: Translator = translator(lang)
 
     def _(self, message: str) -> str:
@@ -160,22 +195,36 @@ class Context:
         self.stack.clear()
 
     def resume(self) -> None:
-        """Carry on after a side remark (/hilfe, a pressed reminder, an interruption): ask the open flow's
-        question again. Unless a reply of this turn already asks something: another list after it would
-        take its numbers, so that reply gets the way back ("Continue where we were", or "Main menu") as
-        its last option instead, and the flow's question comes back when it is chosen."""
+        """Carry on after a side remark (a pressed reminder, /datenschutz, an interruption): ask the open
+        flow's question again. Unless a reply of this turn already asks something: another list after it
+        would take its numbers, so that reply gets the way back as its last option instead."""
         if self.frame is None:
             return
-        asking = next((r for r in reversed(self.replies) if r.choices), None)
-        if asking is not None:
-            if not any(c.payload == WAY_BACK for c in asking.choices):
-                label = self._("Main menu") if self.frame.flow == "menu" else self._("Continue where we were")
-                asking.choices.append(Choice(label, WAY_BACK))
+        if any(r.choices for r in self.replies):
+            self.offer_way_back()
             return
         REGISTRY.flows[self.frame.flow].resume(self, self.frame)
 
+    def offer_way_back(self) -> None:
+        """End a side remark without entering the interrupted flow (/hilfe and /notfall must answer even
+        when that flow is broken): its way back ("Continue where we were", or "Main menu") becomes the last
+        option of the newest reply. With no flow open, the menu follows (for a linked person)."""
+        if self.frame is None:
+            if self.person is not None and not any(r.choices for r in self.replies):
+                self.start("menu")
+            return
+        if self.frame.flow == "menu" and not any(r.choices for r in self.replies):
+            REGISTRY.flows["menu"].resume(self, self.frame)  # the menu needs nothing that could be gone
+            return
+        asking = next((r for r in reversed(self.replies) if r.choices), self.replies[-1] if self.replies else None)
+        if asking is None or any(c.payload == WAY_BACK for c in asking.choices):
+            return
+        label = self._("Main menu") if self.frame.flow == "menu" else self._("Continue where we were")
+        asking.choices.append(Choice(label, WAY_BACK))
+
     # --- the question the flow asked ------------------------------------------------------
-    def _where(self) -> tuple[int, str, str]:
+    def where(self) -> tuple[int, str, str]:
+        """Where the conversation stands: how many flows are open, the top one and its step."""
         top = self.stack[-1] if self.stack else None
         return len(self.stack), top.flow if top else "", top.step if top else ""
 
@@ -193,7 +242,7 @@ class Context:
         for reply in reversed(self.replies):
             if any(asks_for_flow(c.payload) for c in reply.choices):
                 return list(reply.choices)
-        if self._where() == self._asked_before:
+        if self.where() == self._asked_before:
             return list(offers((self.state.offered or {}).get("step")))
         return []
 

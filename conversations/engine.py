@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 import conversations.jobs  # noqa: F401  (registers every flow, command, action and task)
 from conversations import choices
 from conversations.context import WAY_BACK, Context, Services
-from conversations.flows.base import WORDS
-from conversations.messages import Choice, Incoming
+from conversations.flows.base import CANCEL_CHOICE, WORDS, Frame
+from conversations.i18n import translator
+from conversations.messages import Choice, Incoming, Reply
 from conversations.outbox import enqueue
 from conversations.registry import REGISTRY
 from storage.db import transaction
@@ -30,6 +31,8 @@ MAX_TEXT = 4000  # longer texts are refused kindly (Telegram's own limit is 4096
 MAX_PENDING = 40  # a bare number asked about (see _ask_about_number) is short; it waits in the chat's state
 KEEP_TYPED = "nav:keep"  # yes, keep the number I typed as my answer
 RETYPE = "nav:retype"  # no, ask me again
+DATABASE_AWAY = (OperationalError, InterfaceError)  # an outage, not a bug in a flow
+CANCEL = "cancel"  # the command that leaves a guided flow (conversations.flows.account); its word works anywhere
 
 
 @dataclass(frozen=True)
@@ -57,24 +60,73 @@ class Engine:
                 log.info("event %s/%s already handled", incoming.channel, incoming.event_id)
                 return TurnResult(duplicate=True, replies=0)
             return self._apologise(incoming)
+        except DATABASE_AWAY:
+            raise  # not a bug: the channel waits and hands the event in again
         except Exception:
             return self._apologise(incoming)
 
     def _apologise(self, incoming: Incoming) -> TurnResult:
-        """A bug must not mean silence: the turn was rolled back, so say so and that nothing changed.
+        """A bug must not mean silence: the turn was rolled back; say so, and carry on if the open flow can.
 
         The event is then marked handled, so a redelivery does not repeat the failure and the apology.
+        If even this fails (a state that cannot be loaded), a last plain word goes out and the state is
+        cleared. A database that is away is not a bug: the channel waits and hands the event in again.
         """
         log.exception("turn failed for %s/%s (event %s)", incoming.channel, incoming.address, incoming.event_id)
+        try:
+            with transaction(self.services.sessions) as session:
+                session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
+                                           at=self.services.clock.now()))
+                ctx = self._context(session, incoming)
+                self._recover(ctx)
+                self._save(ctx)
+            return TurnResult(duplicate=False, replies=len(ctx.replies))
+        except DATABASE_AWAY:
+            raise
+        except Exception:
+            log.exception("the apology for %s/%s failed too; clearing the chat's state", incoming.channel,
+                          incoming.address)
+            return self._last_word(incoming)
+
+    @staticmethod
+    def _recover(ctx: Context) -> None:
+        """After a failed turn: ask the open flow's question again, in a savepoint. If that fails too (its
+        objects were removed meanwhile) or the same question failed twice in a row, the frame is broken:
+        drop the flows with a kind word and show the menu, so the person is never stuck."""
+        _ = ctx._
+        where, before = ctx.where(), ctx.state_value("failed")
+        failures = before[1] + 1 if isinstance(before, list) and len(before) == 2 and before[0] == list(where) else 1
+        if ctx.frame is not None and failures < 2:
+            stack, replies = [Frame(f.flow, f.step, dict(f.data)) for f in ctx.stack], len(ctx.replies)
+            try:
+                with ctx.session.begin_nested():
+                    ctx.say(_("Sorry, something went wrong on my side. Nothing was changed. "
+                              "Please try again in a moment."))
+                    ctx.resume()
+                ctx.failed = (list(where), failures)
+                return
+            except Exception:
+                log.warning("the open flow cannot carry on (%s); dropping it", where, exc_info=True)
+                ctx.stack, ctx.replies[replies:] = stack, []
+        ctx.reset()
+        ctx.say(_("Sorry, something went wrong on my side, and what we were doing could not be continued. "
+                  "Nothing else was changed."))
+        if ctx.person is not None:
+            ctx.start("menu")
+
+    def _last_word(self, incoming: Incoming) -> TurnResult:
+        """The plainest answer there is: an apology in the default language, and a fresh start."""
+        now = self.services.clock.now()
+        tr = translator(self.services.settings.default_language)
         with transaction(self.services.sessions) as session:
-            session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
-                                       at=self.services.clock.now()))
-            ctx = self._context(session, incoming)
-            ctx.say(ctx._("Sorry, something went wrong on my side. Nothing was changed. "
-                          "Please try again in a moment."))
-            ctx.resume()
-            self._save(ctx)
-        return TurnResult(duplicate=False, replies=len(ctx.replies))
+            session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id, at=now))
+            session.execute(update(ConversationState).where(
+                ConversationState.channel == incoming.channel, ConversationState.address == incoming.address)
+                .values(stack=[], offered={}, open_choices=[], updated_at=now))
+            enqueue(session, channel=incoming.channel, address=incoming.address, now=now, language=tr.lang,
+                    reply=Reply(tr.gettext("Sorry, something went wrong on my side, and what we were doing "
+                                           "could not be continued. Nothing else was changed.")))
+        return TurnResult(duplicate=False, replies=1)
 
     def _seen(self, incoming: Incoming) -> bool:
         with self.services.sessions() as session:
@@ -103,6 +155,9 @@ class Engine:
     def _route(self, ctx: Context) -> None:
         _ = ctx._
         incoming = ctx.incoming
+        if ctx.dropped_frames:
+            ctx.say(_("Sorry, something went wrong on my side, and what we were doing could not be continued. "
+                      "Nothing else was changed."))
         if len(incoming.text) > MAX_TEXT:
             ctx.say(_("That message is very long. Please send it in several shorter parts "
                       "(at most {limit} characters each).").format(limit=ctx.tr.number(MAX_TEXT)))
@@ -117,16 +172,34 @@ class Engine:
         if text[:1] in ("/", "!") and len(text) > 1:
             self._command(ctx, text[1:])
             return
+        if self._means_cancel(ctx, text):
+            REGISTRY.commands[CANCEL].handler(ctx, "")  # "Abbrechen", "iptal", "Отмена": anywhere, any time
+            return
         if ctx.frame is None and ctx.person and " " not in text and REGISTRY.find_command(text):
             self._command(ctx, text)  # a bare command word ("hilfe") where no question is open
             return
         screened = self._screen(ctx)
-        if incoming.attachments and not (ctx.frame and REGISTRY.flows[ctx.frame.flow].accepts_attachments):
-            ctx.say(_("Thank you for the file. I can only read text and buttons here. Where a file helps, "
-                      "for example in a complaint, I will ask for it."))
+        if not screened:
+            self._to_flow(ctx, screened=False)
+            return
+        # The screen raised an alert: whatever the flow does with the text, the alert must stay.
+        replies, stack = len(ctx.replies), [Frame(f.flow, f.step, dict(f.data)) for f in ctx.stack]
+        try:
+            with ctx.session.begin_nested():
+                self._to_flow(ctx, screened=True)
+        except Exception:
+            log.exception("a flow failed after a danger screen for %s/%s", incoming.channel, incoming.address)
+            ctx.stack, ctx.replies[replies:] = stack, []
+            self._recover(ctx)
+
+    def _to_flow(self, ctx: Context, *, screened: bool) -> None:
+        """Text (or a file) that is no choice and no command: the open flow's answer, or the menu."""
+        frame, text = ctx.frame, ctx.text
+        if ctx.incoming.attachments and not (frame and REGISTRY.flows[frame.flow].accepts_attachments):
+            ctx.say(ctx._("Thank you for the file. I can only read text and buttons here. Where a file helps, "
+                          "for example in a complaint, I will ask for it."))
             ctx.resume()
             return
-        frame = ctx.frame
         if frame is None:
             if screened:
                 return  # the help the screen gave is the answer: nothing after it that reads like a refusal
@@ -139,11 +212,20 @@ class Engine:
         answer = flow.typed_answer(ctx, frame)
         if answer is None:
             flow.other_text(ctx, frame, screened=screened)
-        elif answer == WORDS and choices.is_bare_number(text) and not incoming.attachments \
+        elif answer == WORDS and choices.is_bare_number(text) and not ctx.incoming.attachments \
                 and ctx.state_value("pending") != text:
             self._ask_about_number(ctx, text)
         else:
             flow.handle(ctx, frame)
+
+    @staticmethod
+    def _means_cancel(ctx: Context, text: str) -> bool:
+        """The word for "Cancel" in any offered language (or the person's label for it), alone."""
+        typed = choices.label_key(text)
+        if not typed or len(typed) > 40:
+            return False
+        words = {choices.label_key(w) for w in REGISTRY.commands[CANCEL].spellings()}
+        return typed in words or typed == choices.label_key(ctx._("Cancel"))
 
     @staticmethod
     def _screen(ctx: Context) -> bool:
@@ -199,6 +281,9 @@ class Engine:
             if payload == RETYPE and pending and ctx.frame is not None:
                 ctx.resume()
                 return
+            if payload == CANCEL_CHOICE and payload in ctx.step_payloads():  # an old question's "Cancel" is not
+                REGISTRY.commands[CANCEL].handler(ctx, "")
+                return
         elif payload in ctx.step_payloads() and ctx.frame is not None:
             ctx.choice = payload
             REGISTRY.flows[ctx.frame.flow].handle(ctx, ctx.frame)
@@ -244,6 +329,8 @@ class Engine:
         state.offered = {"step": choices.stored(ctx.step_options())}
         if ctx.pending is not None:
             state.offered["pending"] = ctx.pending[:MAX_PENDING]
+        if ctx.failed is not None:
+            state.offered["failed"] = ctx.failed
         if not any(reply.choices for reply in ctx.replies):
             # Nothing offered in answer: the list above it is answered or passed. (A reply with options
             # becomes the open question when it is delivered: conversations.outbox.remember_open_question.)

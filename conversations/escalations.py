@@ -225,10 +225,11 @@ def notify_attendance(session: Session, escalation: Escalation, *, now: datetime
     def team_info(tr: Translator) -> Reply:
         _ = tr.gettext
         if sent:
-            head = _("Case {ref} ({title}): the last {count} appointments took place without the family. "
+            # "did not take part", never "took place without the family": the streak holds cancellations too.
+            head = _("Case {ref} ({title}): the family did not take part in the last {count} agreed appointments. "
                      "{names} (fallführende Fachkraft) has been informed, as the service agreement requires.")
         else:
-            head = _("Case {ref} ({title}): the last {count} appointments took place without the family. "
+            head = _("Case {ref} ({title}): the family did not take part in the last {count} agreed appointments. "
                      "Wegbegleiter could not inform the fallführende Fachkraft (none assigned, or no way to "
                      "reach her or him). Please inform the Jugendamt yourselves.")
         text = head.format(ref=case.reference, title=case.title, names=names,

@@ -14,7 +14,9 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import re
+import string
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -111,6 +113,15 @@ def domain_translations(lang: str, domain: str) -> _gettext.NullTranslations:
     return _translations(lang, domain)
 
 
+def offered_language(code: str | None) -> str | None:
+    """An offered language for a code a network reports ("tr", "de-AT", "pt-BR"), or None."""
+    if not code:
+        return None
+    code = ALIASES.get(code.casefold(), code).replace("-", "_")
+    offered = available_languages()
+    return code if code in offered else base_language(code) if base_language(code) in offered else None
+
+
 def normalise_language(lang: str | None) -> str:
     if not lang:
         return DEFAULT_LANGUAGE
@@ -178,6 +189,33 @@ def isolate_ltr_runs(line: str) -> str:
     return "".join(out)
 
 
+class Message(str):
+    """A translated message; ``format`` fills it as ``str.format`` does, with one rule of punctuation for
+    every language: a value that already ends with a full stop takes the place of the message's own
+    ("… bei Brücke e.V." rather than "… bei Brücke e.V..")."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return self._fill(args, kwargs)
+
+    def format_map(self, mapping: Mapping[str, object]) -> str:  # type: ignore[override]
+        return self._fill((), mapping)
+
+    def _fill(self, args: tuple[object, ...], values: Mapping[str, object]) -> str:
+        formatter, out, auto = string.Formatter(), [], 0
+        for literal, field, spec, conversion in formatter.parse(str(self)):
+            if literal.startswith(".") and not literal.startswith("..") and out and out[-1].endswith("."):
+                literal = literal[1:]
+            out.append(literal)
+            if field is not None:
+                if field == "":
+                    field, auto = str(auto), auto + 1
+                value = formatter.convert_field(formatter.get_field(field, args, values)[0], conversion)
+                out.append(formatter.format_field(value, formatter.vformat(spec or "", args, values)))
+        return "".join(out)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Texts, dates, times and numbers for one reader."""
@@ -193,10 +231,10 @@ class Translator:
         return self.locale.text_direction == "rtl"
 
     def gettext(self, message: str) -> str:
-        return _translations(self.lang).gettext(message)
+        return Message(_translations(self.lang).gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return _translations(self.lang).ngettext(singular, plural, n)
+        return Message(_translations(self.lang).ngettext(singular, plural, n))
 
     # --- direction ------------------------------------------------------------------------
     def isolate(self, value: str) -> str:
@@ -222,6 +260,12 @@ class Translator:
 
     def date(self, value: datetime | date, fmt: str = "full") -> str:
         return self.isolate(self._date(value, fmt))
+
+    def month(self, value: datetime | date) -> str:
+        """A month standing alone: "März 2027", Russian "март 2027" (babel's standalone form "LLLL", the
+        nominative; "MMMM" would give the genitive "марта"). Write messages so the month needs no case
+        ending: Russian "за {month}" or "{month}:", never "в {month}"."""
+        return self.isolate(self._date(value, "LLLL yyyy"))
 
     def time(self, value: datetime) -> str:
         return self.isolate(self._time(value))
@@ -257,6 +301,7 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "questionnaire": {"tr": "anket", "ar": "الاستبيان", "uk": "анкета", "ru": "анкета"},
     "complaint": {"tr": "şikayet", "ar": "شكوى", "uk": "скарга", "ru": "жалоба"},
     "emergency": {"tr": "acil", "ar": "طوارئ", "uk": "терміново", "ru": "срочно"},
+    "cancel": {"tr": "iptal", "ar": "إلغاء", "uk": "скасувати", "ru": "отмена"},
     # staff
     "appointment": {"tr": "randevu", "ar": "موعد", "uk": "зустріч", "ru": "встреча"},
     "hours": {"tr": "saatler", "ar": "الساعات", "uk": "години", "ru": "часы"},

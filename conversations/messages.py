@@ -43,6 +43,9 @@ class Incoming:
     payload: str | None = None  # the payload of a pressed choice, already resolved by the channel
     attachments: tuple[Attachment, ...] = ()
     sender_name: str | None = None  # as the network shows it; never used for identity
+    # The language the network reports for the person (Telegram's language_code, e.g. "tr" or "de-AT"): the
+    # greeting's language before a code is typed and a language chosen, if it is offered. Only a hint.
+    language: str | None = None
 
 
 @dataclass(slots=True)

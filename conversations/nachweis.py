@@ -24,7 +24,7 @@ from conversations.clock import BERLIN
 from conversations.context import Context, Services, audit
 from conversations.documents import new_pdf, paragraph
 from conversations.flows.base import WORDS, Flow, Frame
-from conversations.i18n import Translator, translator
+from conversations.i18n import N_, Translator, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify, notify_all
 from conversations.registry import REGISTRY, Action, Audience, PeriodicTask
@@ -107,7 +107,7 @@ def pdf_bytes(tr: Translator, session: Session, case: Case, month: Month) -> byt
     _ = tr.gettext
     stmt = case_statement(session, case, month)
     pdf = new_pdf()
-    paragraph(pdf, _("Nachweisblatt {month}").format(month=tr.date(month.first_day, "LLLL yyyy")), 16, True, 9)
+    paragraph(pdf, _("Nachweisblatt {month}").format(month=tr.month(month.first_day)), 16, True, 9)
     paragraph(pdf, f"{case.title} ({case.reference}) · {case.help_type or ''} · {case.organisation.name}", 10)
     pdf.ln(3)
     widths = (26, 14, 40, 44, 16, 16, 14)
@@ -148,13 +148,13 @@ def send_to_fallfuehrend(session: Session, services: Services, conf: NachweisCon
     for person in fallfuehrend(case):
         def render(tr: Translator) -> Reply:
             return Reply(tr.gettext("Nachweisblatt of {case} for {month}. {status}").format(
-                case=case.title, month=tr.date(month.first_day, "LLLL yyyy"), status=_status_line(tr, conf)),
+                case=case.title, month=tr.month(month.first_day), status=_status_line(tr, conf)),
                 attachments=documents(tr, session, case, month))
 
         notify(session, person, render, now=now, kind="nachweis", email=True,
                dedupe_key=f"nachweis:{conf.id}:{conf.status}", not_before=routine_time(services, now),
-               subject=lambda tr: tr.gettext("Nachweisblatt {case} {month}").format(case=case.reference,
-                                                                                      month=conf.month))
+               subject=lambda tr: tr.gettext("Nachweisblatt {case} {month}").format(
+                   case=case.reference, month=tr.month(Month.parse(conf.month).first_day)))
     conf.sent_at = now
 
 
@@ -181,7 +181,7 @@ def ask_families(session: Session, services: Services) -> int:
         def render(tr: Translator, items: list[Appointment] = items, conf: NachweisConfirmation = conf) -> Reply:
             _ = tr.gettext
             lines = [_("Your appointments in {month} that took place:").format(
-                month=tr.date(month.first_day, "LLLL yyyy"))]
+                month=tr.month(month.first_day))]
             lines += [f"• {describe(tr, a)}" + (f" – {hours_text(tr, a.actual_minutes)}" if a.actual_minutes else "")
                       for a in items]
             lines.append(_("Is this right? Your answer is sent to the Jugendamt as the monthly proof."))
@@ -239,9 +239,11 @@ class SomethingWrong(Flow):
     name = "nachweis_wrong"
     first_step = "what"
     typed_steps = {"what": WORDS}
+    cancelled_text = N_("All right, nothing was passed on.")
 
     def ask_what(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."))
+        ctx.say(ctx._("What is not right? Please write it in a few words, for example which day."),
+                [self.cancel_choice(ctx)])
 
     def on_what(self, ctx: Context, frame: Frame) -> None:
         if not ctx.text:
@@ -255,7 +257,7 @@ class SomethingWrong(Flow):
             case, name, remark = conf.case, ctx.member.first_name, ctx.text[:1000]
             notify_all(ctx.session, admin.team(case), lambda tr: Reply(tr.gettext(
                 "{name} ({case}) says the appointments of {month} are not right: {remark}").format(
-                    name=name, case=case.title, month=conf.month, remark=remark)),
+                    name=name, case=case.title, month=tr.month(Month.parse(conf.month).first_day), remark=remark)),
                 now=ctx.now, kind="nachweis.disputed", not_before=routine_time(ctx.services, ctx.now))
         ctx.say(ctx._("Thank you. I have passed it on; your Fachkraft will talk it through with you."))
         ctx.finish()

@@ -35,7 +35,7 @@ class TypedDateError(ValueError):
         super().__init__(self.message(translator("en")))
 
     def message(self, tr: Translator) -> str:
-        values = {k: (tr.date(v, "LLLL yyyy") if isinstance(v, date) else v) for k, v in self.values.items()}
+        values = {k: (tr.month(v) if isinstance(v, date) else v) for k, v in self.values.items()}
         return tr.gettext(self.msgid).format(**values)
 
 

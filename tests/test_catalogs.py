@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from babel.dates import format_date
 from babel.messages.pofile import read_po
 
 from bot import i18n_tool
@@ -43,7 +42,7 @@ def sample_values(tr: Translator) -> Samples:
               "ombudsstelle": "Ombudschaft Jugendhilfe Sachsen-Anhalt, 0391 123 4567, www.ombudschaft-jugendhilfe.de",
               "bot": "WegbegleiterBot", "channel": "Telegram", "link": "https://wegbegleiter.example/a/Zx81Qk-2fA"}
     times = {"date": tr.date(when), "when": tr.when(when), "take_up": tr.date(when), "answer": FREE_TEXT[:60],
-             "month": format_date(when, "LLLL yyyy", locale=tr.locale), "example": "16.03.2027",
+             "month": tr.month(when), "example": "16.03.2027",
              "appointment": tr.when(when) + ", " + tr.gettext("Home visit")}
     numbers = {key: tr.number(12) for key in ("count", "n", "total", "weeks", "minutes", "percent", "limit", "size")}
     amounts = {key: hours for key in ("hours", "used", "billable", "budget", "remaining")}
@@ -73,6 +72,10 @@ def test_every_message_renders_in_every_language_with_real_values(lang):
         with (catalog_dir() / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
             catalog = read_po(fh, locale=lang)
     failures = []
+    # Russian and Ukrainian months stand alone in the nominative ("март 2027"): "в март 2027" is wrong (it
+    # would need "в марте"), so messages say "за {month}" or put the month after a colon.
+    month_after_preposition = (re.compile(rf"(?<!\w)(в|во|у|уві)\s+{re.escape(values['month'])}")
+                               if tr.locale.language in ("ru", "uk") else None)
     for message in template:
         if not message.id:
             continue
@@ -96,6 +99,10 @@ def test_every_message_renders_in_every_language_with_real_values(lang):
                 failures.append(f"{len(shown)} characters: {msgid[:60]!r}")
             if fields and re.search(r"\{[a-z_]*\}", shown):
                 failures.append(f"placeholder left in text: {shown[:60]!r}")
+            if "e.V.." in shown:  # a name ending in a full stop takes the sentence's full stop
+                failures.append(f"second full stop after the organisation's name: {shown[:80]!r}")
+            if month_after_preposition and month_after_preposition.search(shown):
+                failures.append(f"a preposition before a month in the nominative: {shown[:80]!r}")
     assert failures == []
 
 

@@ -461,7 +461,8 @@ class TelegramChannel:
                 await query.message.edit_reply_markup(reply_markup=None)
         await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
                                   received_at=self.clock.now(), payload=press.payload,
-                                  sender_name=query.from_user.first_name if query.from_user else None))
+                                  sender_name=query.from_user.first_name if query.from_user else None,
+                                  language=query.from_user.language_code if query.from_user else None))
 
     async def _on_message(self, update: Update, message: Message) -> None:
         address = str(message.chat.id)
@@ -479,7 +480,8 @@ class TelegramChannel:
             return
         await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
                                   received_at=self.clock.now(), text=text, attachments=tuple(attachments),
-                                  sender_name=message.from_user.first_name if message.from_user else None))
+                                  sender_name=message.from_user.first_name if message.from_user else None,
+                                  language=message.from_user.language_code if message.from_user else None))
 
     async def _attachments(self, message: Message) -> list[Attachment]:
         found: list[tuple[str, str, str, int | None]] = []  # file id, name, type, size

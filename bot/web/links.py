@@ -48,14 +48,16 @@ def link_for(base_url: str, payload: str, outbox_id: int) -> str | None:
 
 
 def page(title: str, text: str, *, form: str = "", status: int = 200, lang: str = "de") -> web.Response:
-    body = (f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;max-width:34em;margin:3em auto;padding:0 1em;line-height:1.5}"
-            "button{font-size:1.1em;padding:.5em 1.2em}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>")
-    return web.Response(text=body, content_type="text/html", status=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    """The link's page, in the staff console's look (``form`` is markup made here, never the reader's text)."""
+    from markupsafe import Markup
+
+    from bot.web.console.desk import Page, render
+    from conversations.i18n import translator
+
+    response = render(None, translator(lang), Page("link_action.html", {
+        "title": title, "text": text, "form": Markup(form)}, status))  # noqa: S704  (the form is built here)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def add_routes(application: web.Application, app: App) -> None:

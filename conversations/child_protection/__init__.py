@@ -169,7 +169,7 @@ def emergency(ctx: Context, _arg: str) -> None:
     org = ctx.member.case.organisation if ctx.member else (ctx.staff.organisation if ctx.staff else None)
     choices = [Choice(_("Tell my Fachkräfte now"), f"act:{TELL_ACTION}:")] if ctx.member else []
     ctx.say("\n".join(help_lines(ctx.tr, org)), choices)
-    ctx.resume()
+    ctx.offer_way_back()  # answers from any state: the interrupted flow is not entered
 
 
 def tell_fachkraefte(ctx: Context, _arg: str) -> None:
@@ -182,7 +182,7 @@ def tell_fachkraefte(ctx: Context, _arg: str) -> None:
                 message="(emergency button)", match=None)
     ctx.say(ctx._("I have told your Fachkräfte at {org}. Please call 110 or 112 if you are in danger now.").format(
         org=member.case.organisation.name))
-    ctx.resume()
+    ctx.offer_way_back()  # the alert must not depend on the interrupted flow being able to carry on
 
 
 REGISTRY.text_screens.append(screen)

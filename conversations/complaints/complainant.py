@@ -87,14 +87,20 @@ class ComplaintFlow(Flow):
             ctx.finish()
             return
         if ctx.choice == "cancel":
-            ctx.session.delete(draft)
-            ctx.say(ctx._("Nothing was sent, and what you wrote has been deleted. "
-                          "You can complain at any time with /{command}.").format(command=complaint_word(ctx)))
-            ctx.finish()
+            self.cancel(ctx, frame)
             return
         getattr(self, f"on_{frame.step}")(ctx, frame, draft)
 
-    def cancel(self, ctx: Context) -> Choice:
+    def cancel(self, ctx: Context, frame: Frame) -> None:
+        """"Abbrechen" typed or chosen: the draft and what was written are deleted."""
+        draft = own_complaint(ctx, frame.data.get("complaint"), authz.may_write_complaint, Status.DRAFT)
+        if draft is not None:
+            ctx.session.delete(draft)
+        ctx.say(ctx._("Nothing was sent, and what you wrote has been deleted. "
+                      "You can complain at any time with /{command}.").format(command=complaint_word(ctx)))
+        ctx.finish()
+
+    def cancel_option(self, ctx: Context) -> Choice:
         return Choice(ctx._("Cancel"), "cancel")
 
     def draft(self, ctx: Context, frame: Frame) -> Complaint:
@@ -106,7 +112,7 @@ class ComplaintFlow(Flow):
     def ask_about(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("What is your complaint about?"),
                 [Choice(ctx._(label), value.value) for value, label in CATEGORY_LABELS.items()]
-                + [self.cancel(ctx)])
+                + [self.cancel_option(ctx)])
 
     def on_about(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         if ctx.choice not in {c.value for c in Category}:
@@ -125,7 +131,7 @@ class ComplaintFlow(Flow):
         ctx.say(_("Who is it about? The person you name will not see your complaint."),
                 [Choice(s.name, f"staff:{s.id}") for s in self.team(ctx)]
                 + [Choice(_("Someone else"), "other"), Choice(_("I would rather not say"), "unsaid"),
-                   self.cancel(ctx)])
+                   self.cancel_option(ctx)])
 
     def on_who(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         chosen = next((s for s in self.team(ctx) if ctx.choice == f"staff:{s.id}"), None)
@@ -143,7 +149,7 @@ class ComplaintFlow(Flow):
         _ = ctx._
         choices = [Choice(_("That is all"), "done")] if frame.data.get("given") else []
         ctx.say(_("Please tell me what happened. You can write, or send a voice message, a photo or a document. "
-                  "Take your time."), choices + [self.cancel(ctx)])
+                  "Take your time."), choices + [self.cancel_option(ctx)])
 
     def on_what(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         _ = ctx._
@@ -159,7 +165,7 @@ class ComplaintFlow(Flow):
         procedure.add_files(draft, files, ctx.now)
         frame.data["given"] = int(frame.data.get("given", 0)) + 1
         ctx.say(_("Thank you, I have noted that. You can send more (text, voice message, photo or document), "
-                  "or press “That is all”."), [Choice(_("That is all"), "done"), self.cancel(ctx)])
+                  "or press “That is all”."), [Choice(_("That is all"), "done"), self.cancel_option(ctx)])
 
     # --- named or anonymous ---------------------------------------------------------------------
     def ask_identity(self, ctx: Context, frame: Frame) -> None:
@@ -169,7 +175,7 @@ class ComplaintFlow(Flow):
             _("Anonymously means: the complaint office does not see your name or this chat. Only the chat "
               "program knows which chat the complaint came from, so that questions and the answer can reach "
               "you here. Details in what you wrote may still show who you are."),
-        ]), [Choice(_("With my name"), "named"), Choice(_("Anonymously"), "anonymous"), self.cancel(ctx)])
+        ]), [Choice(_("With my name"), "named"), Choice(_("Anonymously"), "anonymous"), self.cancel_option(ctx)])
 
     def on_identity(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         if ctx.choice not in ("named", "anonymous"):
@@ -189,7 +195,7 @@ class ComplaintFlow(Flow):
         choices = [Choice(_("Yes, here in the chat"), AnswerWanted.CHAT.value)]
         if not draft.anonymous:  # a phone number would give the name away
             choices.append(Choice(_("Yes, please call me"), AnswerWanted.PHONE.value))
-        choices += [Choice(_("No answer needed"), AnswerWanted.NONE.value), self.cancel(ctx)]
+        choices += [Choice(_("No answer needed"), AnswerWanted.NONE.value), self.cancel_option(ctx)]
         ctx.say(_("Would you like an answer?"), choices)
 
     def on_answer(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
@@ -203,7 +209,7 @@ class ComplaintFlow(Flow):
         self.goto(ctx, frame, "phone" if ctx.choice == AnswerWanted.PHONE else "confirm")
 
     def ask_phone(self, ctx: Context, frame: Frame) -> None:
-        ctx.say(ctx._("Please write the phone number we can call you on."), [self.cancel(ctx)])
+        ctx.say(ctx._("Please write the phone number we can call you on."), [self.cancel_option(ctx)])
 
     def on_phone(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         if sum(ch.isdigit() for ch in ctx.text) < MIN_PHONE_DIGITS or len(ctx.text) > 40:
@@ -227,7 +233,7 @@ class ComplaintFlow(Flow):
             lines.append(ctx.tr.ngettext("{count} file attached", "{count} files attached", len(draft.files)).format(
                 count=len(draft.files)))
         lines += ["", _("Send the complaint now?")]
-        ctx.say("\n".join(lines), [Choice(_("Send"), "send"), self.cancel(ctx)])
+        ctx.say("\n".join(lines), [Choice(_("Send"), "send"), self.cancel_option(ctx)])
 
     def on_confirm(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
         if ctx.choice != "send":
@@ -280,6 +286,7 @@ class ComplaintReply(Flow):
     first_step = "text"
     accepts_attachments = True
     typed_steps = {"text": WORDS}
+    cancelled_text = N_("Your reply was not sent.")
 
     def ask_text(self, ctx: Context, frame: Frame) -> None:
         ctx.say(ctx._("Please write your reply about {reference}. You can also send a voice message, a photo "
@@ -354,5 +361,7 @@ REGISTRY.command(Command(
     N_("Make a complaint"), start_complaint, Audience.FAMILY, in_menu=True,
     aliases=("beschweren", "sikayet", "complain", "skarga", "zhaloba"),
 ))
-REGISTRY.action(Action("complaint_reply", start_reply, Audience.FAMILY))
-REGISTRY.action(Action("complaint_rating", rate, Audience.FAMILY))
+# Also from a chat that is no longer linked: after the help ended the complaint keeps its chat's address,
+# and authz.may_reply_to_complaint / may_rate_complaint decide from it.
+REGISTRY.action(Action("complaint_reply", start_reply, Audience.ANYONE))
+REGISTRY.action(Action("complaint_rating", rate, Audience.ANYONE))

@@ -55,8 +55,7 @@ def show(ctx: Context, arg: str) -> None:
 
 
 def overdue_mark(ctx: Context, complaint: Complaint) -> str:
-    late = (complaint.taken_at is None and complaint.take_up_due and complaint.take_up_due < ctx.now) or (
-        complaint.status in rules.UNANSWERED and complaint.answer_due and complaint.answer_due < ctx.now)
+    late = rules.deadline_state(complaint, ctx.now) == rules.Deadline.LATE
     return " ⚠ " + ctx._("overdue") if late else ""
 
 
@@ -128,6 +127,7 @@ class OfficerText(Flow):
     name = "complaint_officer_text"
     first_step = "text"
     typed_steps = {"text": WORDS}
+    cancelled_text = N_("Nothing was sent.")
 
     def ask_text(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -168,6 +168,7 @@ class CloseComplaint(Flow):
     name = "complaint_close"
     first_step = "outcome"
     typed_steps = {"resolution": WORDS}
+    cancelled_text = N_("Nothing was changed.")
 
     def ask_outcome(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._

@@ -26,7 +26,7 @@ from conversations.complaints.rules import (
     Satisfaction,
     Status,
 )
-from conversations.context import Context, Services, audit
+from conversations.context import Context, Services, audit, audit_many
 from conversations.i18n import N_, Translator, language_name, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
@@ -52,8 +52,10 @@ def log(session: Session, now: datetime, actor: str, action: str, complaint: Com
 
 
 def log_many(session: Session, now: datetime, actor: str, action: str, complaints: Sequence[Complaint]) -> None:
-    for complaint in complaints:
-        log(session, now, actor, action, complaint)
+    """One event per complaint, written in one statement (a queue lists many)."""
+    audit_many(session, [
+        {"at": now, "actor": actor, "action": action, "object_type": "complaint", "object_id": c.id,
+         "case_id": None if c.anonymous else c.case_id, "detail": {"reference": c.reference}} for c in complaints])
 
 
 # --- what officers see ----------------------------------------------------------------------
@@ -168,14 +170,26 @@ def tell_staff(session: Session, services: Services, people: Sequence[StaffMembe
 
 def tell_complainant(session: Session, services: Services, complaint: Complaint, render: Render, now: datetime,
                      *, kind: str) -> bool:
-    """Through the relay chat only. False when that chat was unlinked (the message cannot reach them)."""
-    chat = complaint.relay
-    if chat is None or chat.member is None:
-        return False
-    tr = translator(chat.member.language)
-    enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
-            identity_id=chat.id, kind=kind, not_before=_not_before(services, now))
-    return True
+    """Through the chat the complaint came from; False when no way to the complainant is left.
+
+    That chat may be unlinked: after the help ended its address was kept on the complaint (the answer
+    still reaches it); after a lost phone a named complaint follows the person to their new chat, an
+    anonymous one cannot (nothing links it to a person).
+    """
+    chat, later = complaint.relay, _not_before(services, now)
+    if chat is not None and chat.member is not None:
+        tr = translator(chat.member.language)
+        enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
+                identity_id=chat.id, kind=kind, not_before=later)
+        return True
+    if complaint.relay_channel and complaint.relay_address:
+        tr = translator(complaint.language)
+        enqueue(session, channel=complaint.relay_channel, address=complaint.relay_address, reply=render(tr), now=now,
+                language=tr.lang, kind=kind, not_before=later)
+        return True
+    member = session.get(FamilyMember, complaint.member_id) if complaint.member_id and not complaint.anonymous else None
+    return member is not None and bool(notify(session, member, render, now=now, kind=kind, not_before=later,
+                                              email=False))
 
 
 def _assignee_or_handlers(session: Session, complaint: Complaint) -> list[StaffMember]:
@@ -324,6 +338,7 @@ def rate(session: Session, services: Services, complaint: Complaint, member: Fam
          value: Satisfaction, now: datetime) -> None:
     complaint.satisfaction = value
     complaint.satisfaction_at = now
+    complaint.relay_channel = complaint.relay_address = None  # the last word: a kept address is not needed now
     log(session, now, complainant_actor(complaint, member), "complaint.rated", complaint, satisfaction=value.value)
     tell_staff(session, services, _assignee_or_handlers(session, complaint), lambda tr: Reply(tr.gettext(
         "Complaint {reference}: asked whether it was dealt with to their satisfaction, "

@@ -27,10 +27,13 @@ from storage.models.complaints import Complaint
 
 @dataclass(frozen=True)
 class Filters:
-    status: str | None = None
+    status: str | None = None  # one status, or "open" for every status before closed
     category: str | None = None
     month: str | None = None  # YYYY-MM, by the day it was received (Berlin)
     year: int | None = None
+    organisation_id: int | None = None
+    anonymous: bool | None = None  # True: anonymous only; False: named only
+    limit: int | None = None
 
 
 def _month_range(month: str) -> tuple[datetime, datetime]:
@@ -45,7 +48,13 @@ def _month_range(month: str) -> tuple[datetime, datetime]:
 
 def find(session: Session, filters: Filters) -> list[Complaint]:
     query = select(Complaint).where(Complaint.status != Status.DRAFT)
-    if filters.status:
+    if filters.organisation_id is not None:
+        query = query.where(Complaint.organisation_id == filters.organisation_id)
+    if filters.anonymous is not None:
+        query = query.where(Complaint.anonymous.is_(filters.anonymous))
+    if filters.status == "open":
+        query = query.where(Complaint.status.in_([s.value for s in rules.OPEN]))
+    elif filters.status:
         if filters.status not in {s.value for s in Status} - {Status.DRAFT}:
             raise ValueError(f"status must be one of {', '.join(s.value for s in Status if s != Status.DRAFT)}")
         query = query.where(Complaint.status == filters.status)
@@ -59,7 +68,8 @@ def find(session: Session, filters: Filters) -> list[Complaint]:
     if filters.year:
         query = query.where(Complaint.submitted_at >= berlin(filters.year, 1, 1),
                             Complaint.submitted_at < berlin(filters.year + 1, 1, 1))
-    return list(session.scalars(query.order_by(Complaint.submitted_at, Complaint.id)))
+    query = query.order_by(Complaint.submitted_at, Complaint.id)
+    return list(session.scalars(query.limit(filters.limit) if filters.limit else query))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -131,6 +131,38 @@ def set_deadlines(complaint: Complaint, rules: Policy, sent_at: datetime) -> Non
     complaint.answer_due = add_days(sent_at, rules.answer_days)
 
 
+SOON = timedelta(days=2)  # a deadline this close is shown as near (the console colours it)
+
+
+class Deadline(StrEnum):
+    LATE = "late"
+    SOON = "soon"
+    OK = "ok"
+    NONE = "none"  # nothing is due any more (answered or closed)
+
+
+def next_due(complaint: Complaint) -> datetime | None:
+    """The deadline that applies now: taking it up, then answering it; none once answered or closed."""
+    if complaint.status == Status.CLOSED:
+        return None
+    if complaint.taken_at is None and complaint.take_up_due:
+        return complaint.take_up_due
+    return complaint.answer_due if complaint.status in UNANSWERED else None
+
+
+def deadline_state(complaint: Complaint, now: datetime) -> Deadline:
+    """Late when a deadline still open has passed, near within :data:`SOON`."""
+    late = (complaint.status != Status.CLOSED and complaint.taken_at is None and complaint.take_up_due
+            and complaint.take_up_due < now) or (
+        complaint.status in UNANSWERED and complaint.answer_due and complaint.answer_due < now)
+    if late:
+        return Deadline.LATE
+    due = next_due(complaint)
+    if due is None:
+        return Deadline.NONE
+    return Deadline.SOON if due - now <= SOON else Deadline.OK
+
+
 def next_reference(session: Session, sent_at: datetime) -> str:
     """B-<year>-<number>, numbered per calendar year (Berlin) from 0001; the unique column guards races."""
     prefix = f"B-{sent_at.astimezone(BERLIN).year}-"

@@ -57,6 +57,7 @@ class Menu(Flow):
 class Unlink(Flow):
     name = "unlink"
     first_step = "confirm"
+    cancelled_text = N_("Good, everything stays as it is.")
 
     def ask_confirm(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
@@ -150,7 +151,7 @@ def show_help(ctx: Context, _arg: str) -> None:
     if ctx.person is None:
         lines += ["", _("To start, send me the code from your invitation letter.")]
     ctx.say("\n".join(lines))
-    continue_where_we_were(ctx)
+    ctx.offer_way_back()  # answers from any state: the interrupted flow is not entered
 
 
 def show_privacy(ctx: Context, _arg: str) -> None:
@@ -167,6 +168,16 @@ def start(ctx: Context, arg: str) -> None:
     ctx.say(_("Hello {name}, this chat is already linked.").format(name=ctx.person.display_name))
     ctx.reset()
     ctx.start("menu")
+
+
+def cancel_flow(ctx: Context, _arg: str) -> None:
+    """ "Abbrechen" (typed in any language, /abbrechen, or the option): leave the guided flow that is open."""
+    frame = ctx.frame
+    if frame is None or frame.flow == "menu":
+        ctx.say(ctx._("There is nothing to cancel right now."))
+        ctx.offer_way_back()
+        return
+    REGISTRY.flows[frame.flow].cancel(ctx, frame)
 
 
 def open_menu(ctx: Context, _arg: str) -> None:
@@ -190,5 +201,7 @@ for command in (
             Audience.LINKED, in_menu=True),
     Command("unlink", {"de": "abmelden", "en": "unlink"}, N_("Unlink this chat"),
             lambda ctx, _arg: ctx.start("unlink"), Audience.LINKED),
+    Command("cancel", {"de": "abbrechen", "en": "cancel"}, N_("Stop what we are doing"), cancel_flow,
+            Audience.ANYONE, aliases=("stop", "stopp", "vazgeç", "iptal")),
 ):
     REGISTRY.command(command)

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from conversations.i18n import N_
+from conversations.messages import Choice
+
 if TYPE_CHECKING:
     from conversations.context import Context
 
+CANCEL_CHOICE = "nav:cancel"  # the option "Cancel" that leaves a guided flow (Flow.cancel)
 WORDS = "words"  # a typed answer that is kept as written
 VALUE = "value"  # a typed answer that is read as a value (a date, a time, a duration, a code)
 
@@ -36,6 +40,9 @@ class Flow:
     # Flows that take files, photos or voice notes (a complaint, a questionnaire answer) say so; elsewhere
     # the engine explains kindly that it can only read text and buttons there.
     accepts_attachments: ClassVar[bool] = False
+    # Said when the person leaves the flow with "Cancel" (typed in their language, /abbrechen, or the
+    # option); a flow that has more to undo overrides :meth:`cancel`.
+    cancelled_text: ClassVar[str] = N_("All right, we stop here.")
     # The steps whose answer may be typed: WORDS (what was written is kept: a reason, a complaint, a goal)
     # or VALUE (a code, a date, a duration). Every other step is answered by choosing an option; there the
     # engine answers other text itself (nothing typed is taken as a choice it is not). At a WORDS step a
@@ -45,6 +52,14 @@ class Flow:
     def typed_answer(self, ctx: Context, frame: Frame) -> str | None:
         """WORDS, VALUE, or None when the current step is answered by choosing an option."""
         return self.typed_steps.get(frame.step)
+
+    def cancel(self, ctx: Context, frame: Frame) -> None:
+        """Leave the flow ("Abbrechen"): say what it means, and go back to what it interrupted."""
+        ctx.say(ctx._(self.cancelled_text))
+        ctx.finish()
+
+    def cancel_choice(self, ctx: Context) -> Choice:
+        return Choice(ctx._("Cancel"), CANCEL_CHOICE)
 
     def other_text(self, ctx: Context, frame: Frame, *, screened: bool) -> None:
         """Text that is no option, at a step answered by choosing one: nothing is taken; say how to answer

@@ -107,6 +107,11 @@ class Onboarding(Flow):
         else:
             self.goto(ctx, frame, "code")
 
+    def cancel(self, ctx: Context, frame: Frame) -> None:
+        ctx.reset()
+        ctx.say(ctx._("That is all right. Nothing has been recorded. If you change your mind, "
+                      "just send your code again."))
+
     def ask_code(self, ctx: Context, frame: Frame) -> None:
         _ = ctx._
         ctx.say(

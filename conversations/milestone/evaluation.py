@@ -7,8 +7,15 @@ ever shown to the family.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from conversations import authz
-from conversations.context import Context
+from conversations.context import Context, audit
 from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.messages import Choice
 from conversations.milestone import core
@@ -17,6 +24,48 @@ from conversations.timeparse import TypedDateError, chat_moment
 from storage.models import Milestone, MilestoneAction, MilestoneEvaluation, StaffMember
 
 FLOW = "milestone_evaluation"
+
+
+def evaluation_of(session: Session, ms: Milestone, staff: StaffMember, now: datetime) -> MilestoneEvaluation:
+    """The talk's evaluation, begun now if there is none yet (the chat records it step by step)."""
+    found = session.scalar(select(MilestoneEvaluation).where(MilestoneEvaluation.milestone_id == ms.id))
+    if found is None:
+        found = MilestoneEvaluation(milestone_id=ms.id, recorded_by=staff.id, recorded_at=now)
+        session.add(found)
+        session.flush()
+    found.recorded_at = now
+    return found
+
+
+@dataclass(frozen=True)
+class AgreedAction:
+    text: str
+    assignee_id: int | None = None  # with a date: a reminder for that person on that day
+    due_on: date | None = None
+
+
+def record_evaluation(session: Session, ms: Milestone, staff: StaffMember, now: datetime, *, signs: bool | None,
+                      note: str | None, blind_spots: str | None, insights: str | None,
+                      actions: Sequence[AgreedAction] = ()) -> MilestoneEvaluation:
+    """The whole evaluation at once (the console's form): what is given replaces, actions are added."""
+    found = evaluation_of(session, ms, staff, now)
+    if signs is not None:
+        found.child_protection_signs = signs
+    if signs is False:
+        found.child_protection_note = None
+    elif note:
+        found.child_protection_note = note
+    found.blind_spots = blind_spots or found.blind_spots
+    found.insights = insights or found.insights
+    for action in actions:
+        session.add(MilestoneAction(evaluation_id=found.id, text=action.text, assignee_id=action.assignee_id,
+                                    due_on=action.due_on))
+    session.flush()
+    session.refresh(found, ["actions"])
+    audit(session, at=now, actor=f"staff:{staff.id}", action="milestone.evaluated", object_type="milestone_evaluation",
+          object_id=found.id, case_id=ms.case_id, actions=len(found.actions),
+          child_protection_signs=found.child_protection_signs)
+    return found
 
 
 class Evaluation(Flow):
@@ -29,16 +78,8 @@ class Evaluation(Flow):
         return ms if ms is not None and authz.may_record_evaluation(ctx.principal, ms, ctx.now) else None
 
     def _evaluation(self, ctx: Context, ms: Milestone) -> MilestoneEvaluation:
-        from sqlalchemy import select
-
-        found = ctx.session.scalar(select(MilestoneEvaluation).where(MilestoneEvaluation.milestone_id == ms.id))
-        if found is None:
-            assert ctx.staff is not None
-            found = MilestoneEvaluation(milestone_id=ms.id, recorded_by=ctx.staff.id, recorded_at=ctx.now)
-            ctx.session.add(found)
-            ctx.session.flush()
-        found.recorded_at = ctx.now
-        return found
+        assert ctx.staff is not None
+        return evaluation_of(ctx.session, ms, ctx.staff, ctx.now)
 
     def ask(self, ctx: Context, frame: Frame) -> None:
         if self._milestone(ctx, frame) is None:

@@ -31,6 +31,7 @@ class Goals(Flow):
     name = FLOW
     first_step = "case"
     typed_steps = {"text": WORDS}
+    cancelled_text = N_("Thank you. The goals are saved.")
 
     def _case(self, ctx: Context, frame: Frame) -> Case | None:
         return next((c for c in my_cases(ctx) if c.id == frame.data.get("case")), None)

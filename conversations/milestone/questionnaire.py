@@ -118,6 +118,14 @@ class Questionnaire(Flow):
             response.position = step
         self.ask(ctx, frame)
 
+    def cancel(self, ctx: Context, frame: Frame) -> None:
+        """"Abbrechen" is "later": the answers so far stay, to go on with /fragebogen."""
+        response = self._response(ctx, frame)
+        if response is None:
+            self._closed(ctx)
+        else:
+            self._later(ctx, response)
+
     def typed_answer(self, ctx: Context, frame: Frame) -> str | None:
         """A question that takes free text takes words; the intro, the overview and the rest are choices."""
         response = self._response(ctx, frame)

@@ -347,3 +347,12 @@ async def test_telegram_errors_become_the_outbox_outcomes(tg_app, standin, statu
         await channel.application.bot.shutdown()
     if outcome is RetryLater:
         assert raised.value.seconds == 3
+
+
+async def test_before_a_code_the_greeting_is_in_the_language_telegram_reports(tg_app, standin):
+    async with serving(tg_app):
+        standin.say(AYSE, "/start", language_code="tr")
+        first = await standin.wait_messages(AYSE, 1)
+        assert translator("tr").gettext("Hello! I am Wegbegleiter, the chat helper for your family help. "
+                                        "Please send me the code from your invitation letter, for example "
+                                        "ABCD-EFG-HJK.") in first[0]

@@ -129,6 +129,9 @@ def test_three_misses_one_escalation_by_chat_and_email_acknowledged_by_link(app,
     assert any("Dr. Katrin Schulz" in t and "informiert" in t for t in told)
     assert any("Dr. Katrin Schulz" in t for t in tobias.receive())
     assert not any("versäumt" in t or "nicht wahrgenommen" in t for t in told)  # nobody blames the family
+    # a cancellation is not a visit that "took place without the family"
+    assert any("Die Familie hat an den letzten 3 vereinbarten Terminen nicht teilgenommen" in t for t in told)
+    assert not any("ohne die Familie statt" in t for t in told)
 
     # A fourth appointment without participation continues the same streak: no second escalation.
     at(app, clock, berlin(2027, 4, 6, 12, 30), Outcome.NO_SHOW, ids[4])

@@ -43,11 +43,12 @@ class Chat:
     seen: list[OutgoingMessage] = field(default_factory=list)
 
     def say(self, text: str = "", *, payload: str | None = None, event_id: str | None = None,
-            attachments: tuple[Attachment, ...] = ()) -> list[str]:
-        """Send a message (or press a choice) and return the texts the person then sees."""
+            attachments: tuple[Attachment, ...] = (), language: str | None = None) -> list[str]:
+        """Send a message (or press a choice) and return the texts the person then sees. ``language``: what
+        the network reports for the person (Telegram's language_code)."""
         incoming = Incoming(channel=CHANNEL, address=self.address, event_id=event_id or f"e{next(_event_ids)}",
                             received_at=self.bot.app.services.clock.now(), text=text, payload=payload,
-                            attachments=attachments)
+                            attachments=attachments, language=language)
         self.bot.app.engine.handle(incoming)
         return self.receive()
 

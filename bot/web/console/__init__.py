@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 from bot.app import App
 from bot.web.console import signin
-from bot.web.console.desk import APP_KEY, Desk, Page, Req, layout_data, route
+from bot.web.console.desk import APP_KEY, ENVIRONMENT, Desk, Page, Req, layout_data, route
 
 HERE = Path(__file__).parent
 
@@ -40,12 +39,13 @@ class Area:
 
 
 AREAS: list[Area] = []  # each area module appends its own
+ORDER = ("/overview", "/cases", "/complaints", "/milestones", "/jugendamt")  # the navigation, left to right
 
 
 @layout_data
 def navigation(desk: Desk, req: Req) -> dict[str, Any]:
     items = []
-    for area in AREAS:
+    for area in sorted(AREAS, key=lambda a: ORDER.index(a.url) if a.url in ORDER else len(ORDER)):
         if area.visible(desk):
             items.append({"url": area.url, "label": desk.tr.gettext(area.label),
                           "description": desk.tr.gettext(area.description),
@@ -60,9 +60,13 @@ def home(desk: Desk, req: Req) -> Page:
 
 def add_routes(application: web.Application, app: App) -> None:
     application[APP_KEY] = app
-    aiohttp_jinja2.setup(application, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                         undefined=jinja2.StrictUndefined)
+    aiohttp_jinja2.setup(application, **ENVIRONMENT)
     application.router.add_static("/static", HERE / "static", append_version=False)
     signin.add_routes(application)
     application.router.add_get("/", route(home))
+    for area in (overview, cases, complaints, milestones, jugendamt, escalations):
+        area.add_routes(application)
 
+
+# Each area adds its entry to AREAS as it is imported.
+from bot.web.console import cases, complaints, escalations, jugendamt, milestones, overview  # noqa: E402

@@ -14,10 +14,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from sqlalchemy.orm import Session
 
@@ -135,8 +138,19 @@ SECURITY_HEADERS = {
 }
 
 
-def render(application: web.Application, tr: Translator, page: Page, **common: Any) -> web.Response:
-    env = aiohttp_jinja2.get_env(application)
+TEMPLATES = Path(__file__).parent / "templates"
+ENVIRONMENT: dict[str, Any] = {"loader": jinja2.FileSystemLoader(TEMPLATES), "autoescape": True,
+                               "undefined": jinja2.StrictUndefined}
+
+
+@cache
+def standalone_environment() -> jinja2.Environment:
+    """The same templates for a page made outside a console request (the signed links' pages)."""
+    return jinja2.Environment(**ENVIRONMENT)
+
+
+def render(application: web.Application | None, tr: Translator, page: Page, **common: Any) -> web.Response:
+    env = aiohttp_jinja2.get_env(application) if application is not None else standalone_environment()
     context = {"_": tr.gettext, "ngettext": tr.ngettext, "tr": tr, "lang": tr.lang,
                "dir": "rtl" if tr.rtl else "ltr", "languages": languages(), "staff": None, "notice": None,
                "nav": [], "path": "", **common, **page.context}

@@ -5,9 +5,19 @@ Screenshots of every page go to ``test-artifacts/console/`` (not committed).
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import re
+from dataclasses import replace
 
-from tests.bot.web.conftest import shot, sign_in, web_link
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from conversations.clock import berlin
+from storage.models import Case, Escalation, ExtraHoursRequest
+from tests.bot.test_telegram import shared_standin, standin, tg_app  # noqa: F401  (fixtures)
+from tests.bot.web.conftest import link_in, shot, sign_in, web_link
+from tests.support.web import serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -44,3 +54,167 @@ async def test_the_sign_in_page_in_arabic_reads_right_to_left(web, page):
     assert await page.locator("html").get_attribute("dir") == "rtl"
     await shot(page, "signin-ar")
     assert sign_in  # imported for the role walks
+
+
+# --- Beschwerdestelle: Kerstin closes Olga's complaint; Olga reads the answer on Telegram -------------------
+async def test_kerstin_closes_a_complaint_in_the_browser_and_olga_gets_the_answer_on_telegram(
+        tg_app, standin, codes, page):  # noqa: F811
+    from tests.bot.test_complaints_telegram import shows
+    from tests.bot.test_telegram import link as tg_link
+    from tests.bot.test_telegram import serving as tg_serving
+    from tests.conversations.test_complaints import ABOUT_STAFF
+
+    olga, kerstin, tobias = 5301, 5302, 5303
+    with serving(tg_app) as (served, base):
+        async with tg_serving(served):
+            for chat, who in ((kerstin, "Kerstin"), (tobias, "Tobias"), (olga, "Olga")):
+                await tg_link(standin, chat, codes[who])
+            standin.say(olga, "/beschwerde")
+            await shows(standin, olga, "Worüber")
+            standin.press(olga, ABOUT_STAFF)
+            await shows(standin, olga, "Um wen geht es?")
+            standin.press(olga, "Tobias Klein")
+            await shows(standin, olga, "Bitte erzählen Sie")
+            standin.say(olga, "Herr Klein kommt oft zu spät und hört mir nicht zu.")
+            await shows(standin, olga, "Danke, das habe ich aufgenommen")
+            standin.press(olga, "Das ist alles")
+            await shows(standin, olga, "Anonym heißt")
+            standin.press(olga, "Anonym")
+            await shows(standin, olga, "Möchten Sie eine Antwort?")
+            standin.press(olga, "Ja, hier im Chat")
+            await shows(standin, olga, "Bitte prüfen Sie")
+            standin.press(olga, "Abschicken")
+            await shows(standin, olga, "Ihr Zeichen")
+
+            before = len(standin.texts(kerstin))
+            standin.say(kerstin, "/web")
+            link = link_in([await shows(standin, kerstin, "/signin/", before)])
+            await sign_in(page, link)
+            await page.get_by_role("link", name="Beschwerden").first.click()
+            await page.wait_for_url("**/complaints")
+            row = page.get_by_role("row").filter(has_text="B-2027-0001")
+            assert "anonym" in await row.inner_text() and "Petrenko" not in await page.content()
+            await shot(page, "complaints-queue")
+            await row.get_by_role("link").click()
+            await page.wait_for_url("**/complaints/*")
+            assert "kommt oft zu spät" in await page.content()
+            await page.get_by_role("button", name="Übernehmen").click()
+            await page.get_by_text("Sie bearbeiten diese Beschwerde jetzt").wait_for()
+            await shows(standin, olga, "ist aufgenommen")
+            await page.get_by_text("Abschließen", exact=True).click()
+            await page.get_by_label("Ergebnis").select_option(label="teilweise berechtigt")
+            await page.get_by_label("Was wurde getan?").fill(
+                "Wir haben mit Herrn Klein gesprochen; er kommt ab jetzt pünktlich.")
+            await shot(page, "complaint-close")
+            await page.get_by_role("button", name="Beschwerde abschließen").click()
+            await page.get_by_text("Die Beschwerde ist abgeschlossen").wait_for()
+            await shot(page, "complaint-closed")
+            closed = await shows(standin, olga, "ist jetzt abgeschlossen")
+            assert "er kommt ab jetzt pünktlich" in closed
+
+
+# --- Fachkraft: Jana records that a visit took place, and the month's hours change ----------------------------
+def plan_visit(served, when, hours: float = 2.0) -> int:  # type: ignore[no-untyped-def]
+    """The Yılmaz case with a budget of 20 h in March 2027 and one home visit at ``when``."""
+    from datetime import date
+
+    from conversations import admin, appointments, budget
+    from conversations.admin import Actor
+
+    with served.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        budget.set_budget(session, Actor("test"), served.services.clock.now(), case, 20 * 60, date(2027, 3, 1))
+        visit = appointments.create_appointment(session, served.services, Actor("test"), case, "hausbesuch", when,
+                                                int(hours * 60), admin.team(case), appointments.default_members(case))
+        return visit.id
+
+
+async def test_jana_records_a_visit_and_the_budget_changes(web, staff_bot, codes, page, clock):
+    served, base = web
+    plan_visit(served, berlin(2027, 3, 2, 10, 0))
+    clock.set(berlin(2027, 3, 2, 13, 0))
+    await sign_in(page, await web_link(staff_bot, "jana", codes["Jana"]))
+    await page.get_by_role("link", name="Meine Fälle").first.click()
+    await page.wait_for_url("**/cases")
+    await shot(page, "cases")
+    await page.get_by_role("link", name="Familie Yılmaz").click()
+    await page.wait_for_url("**/cases/*")
+    statement = page.locator("#statement")
+    assert "Verbraucht: 0 Std. (0 %)" in await statement.inner_text()
+    row = page.get_by_role("row").filter(has_text="Hausbesuch")
+    await row.get_by_label("Was passiert ist").select_option("took_place")
+    await row.get_by_label("Stunden").fill("2,5")
+    await row.get_by_role("button", name="Eintragen").click()
+    await page.get_by_role("status").filter(has_text="Eingetragen. Die Stunden").wait_for()
+    assert "Verbraucht: 2,5 Std. (12 %)" in await page.locator("#statement").inner_text()
+    assert "fand statt, 2,5 Std." in await page.get_by_role("row").filter(has_text="Hausbesuch").inner_text()
+    await shot(page, "case")
+
+
+# --- Leitung: a new alert appears while the overview is open; she marks it handled ----------------------------
+async def test_the_leitung_sees_a_new_alert_appear_and_marks_it_handled(web, staff_bot, codes, page, monkeypatch):
+    from bot.web.console import overview
+
+    monkeypatch.setattr(overview, "REFRESH_SECONDS", 1)
+    served, base = web
+    emre = await asyncio.to_thread(staff_bot.link, "emre", codes["Emre"])
+    await sign_in(page, await web_link(staff_bot, "martina", codes["Martina"]))
+    await page.goto(base + "/overview")
+    assert "Nichts ist offen" in await page.locator("#open-alerts").inner_text()
+    await asyncio.to_thread(emre.say, "ich halt das zuhause nicht mehr aus")
+    alert = page.locator("#open-alerts .entry.alert")
+    await alert.wait_for(timeout=15_000)  # the section refreshes by itself
+    assert "ich halt das zuhause nicht mehr aus" in await alert.inner_text()
+    await shot(page, "overview")
+    await alert.get_by_label("Notiz (freiwillig)").fill("Mit Emre telefoniert, Jana fährt morgen hin.")
+    await alert.get_by_role("button", name="Als erledigt markieren").click()
+    await page.get_by_role("status").filter(has_text="Alle, die Bescheid bekommen hatten").wait_for()
+    assert "Nichts ist offen" in await page.locator("#open-alerts").inner_text()
+    with served.sessions() as session:
+        escalation = session.scalar(select(Escalation))
+        assert escalation.acknowledged_via == "console" and escalation.acknowledger.name == "Martina Hoffmann"
+        assert escalation.note == "Mit Emre telefoniert, Jana fährt morgen hin."
+
+
+# --- Jugendamt: Frau Dr. Schulz confirms extra hours from the link in her email ------------------------------
+async def test_frau_dr_schulz_confirms_extra_hours_from_her_email_link(app, codes, page, clock):
+    from bot.channels.email import EmailTransport
+    from bot.outbox import ChannelSender
+    from tests.support.smtp import smtp_mailbox
+
+    mailbox = smtp_mailbox()
+    mail_settings = replace(app.settings, smtp_host=mailbox.host, smtp_port=mailbox.port, smtp_starttls=False)
+    mail_app = App(settings=mail_settings, db=app.db, services=replace(app.services, settings=mail_settings),
+                   engine=app.engine)
+    schulz = "k.schulz@jugendamt.example"
+    with serving(mail_app) as (served, base):
+        plan_visit(served, berlin(2027, 3, 2, 10, 0), hours=19)
+        plan_visit(served, berlin(2027, 3, 9, 10, 0), hours=2)  # one hour beyond the 20 h of March
+        sender = ChannelSender(served.sessions, clock, EmailTransport(served.settings, clock))
+        while await sender.deliver_due():
+            pass
+        body = mailbox.only(schulz).get_body(("plain",)).get_content()
+        link = re.search(r"https?://\S+/approve-hours/\S+", body).group()
+        await page.goto(link)
+        assert "1 Std." in await page.locator("main").inner_text()
+        await shot(page, "email-link-extra-hours")
+        await page.get_by_role("button", name="Zusätzliche Stunden bestätigen").click()
+        await page.get_by_text("sind bestätigt").wait_for()
+        await shot(page, "email-link-confirmed")
+        with served.sessions() as session:
+            request = session.scalar(select(ExtraHoursRequest))
+            assert request.status == "approved" and request.decided_by is not None
+
+        # She has no messenger: she signs in to the console with a link by email.
+        mailbox.clear()
+        await page.goto(base + "/signin")
+        await page.get_by_label("Dienstliche E-Mail-Adresse").fill(schulz)
+        await page.get_by_role("button", name="Anmelde-Link schicken").click()
+        await page.get_by_role("status").wait_for()
+        while await sender.deliver_due():
+            pass
+        await sign_in(page, link_in([mailbox.only(schulz).get_body(("plain",)).get_content()]))
+        await page.get_by_role("link", name="Meine Fälle beim Jugendamt").first.click()
+        await page.wait_for_url("**/jugendamt")
+        assert "Nichts wartet auf Sie" in await page.locator("main").inner_text()
+        await shot(page, "jugendamt")
