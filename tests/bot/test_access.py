@@ -7,6 +7,7 @@ the people talk through the engine and the outbox (the transcript channel).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import cli
 from bot.scheduler import run_all
+from bot.web.console import sessions as console_sessions
 from conversations import appointments, budget
 from conversations.clock import berlin
 from conversations.i18n import translator
@@ -28,6 +30,7 @@ from storage.models import (
     OutboxMessage,
     StaffMember,
 )
+from storage.models.console import ConsoleSession
 
 UNLINKED = "This chat is no longer linked to Wegbegleiter. No more messages will come here."
 # What a chat nobody is linked to reads (in the default language, German).
@@ -139,7 +142,12 @@ def test_jana_leaves_her_chat_gets_no_alert_text_and_her_work_goes_to_her_succes
     lisa = run("staff", "add", "Lisa Neumann", "--role", "fachkraft", "--phone", "0391 555 0142")
     lisa_chat = bot.link("lisa", lisa["code"], "English")
     jana_id = person_id(app, StaffMember, name="Jana Weber")
+    with app.sessions.begin() as session:  # Jana is signed in to the console in her browser
+        jana_browser = console_sessions.start(session, session.get(StaffMember, jana_id), clock.now(), "Firefox")
     done = run("staff", "deactivate", str(jana_id), "--successor", str(lisa["id"]))
+    with app.sessions.begin() as session:
+        assert console_sessions.current(session, jana_browser, clock.now(), timedelta(hours=1)) is None
+        assert session.scalar(select(ConsoleSession.ended_at)) == clock.now()
     assert done["chats_unlinked"] == 1
     assert done["cases"] == [{"case": "F-2027-0001", "role": "fachkraft", "to": "Lisa Neumann"}]
     assert done["escalations"]  # the open alert
