@@ -198,7 +198,7 @@ def family_message(case: Case, leaving: StaffMember | None, joining: StaffMember
 
 
 def summary_message(session: Session, case: Case, role: str, leaving: StaffMember | None,
-                    now: datetime) -> Callable[[Translator], Reply]:
+                    now: datetime, open_items: int) -> Callable[[Translator], Reply]:
     """For the newcomer: what they need on the first day."""
     appointments = upcoming(session, case, now)
     statement = budget.case_statement(session, case, Month.of(now)) if budget.periods(session, case) else None
@@ -230,7 +230,9 @@ def summary_message(session: Session, case: Case, role: str, leaving: StaffMembe
                                                sent=sent, invited=len(ms.responses)))
         else:
             lines.append(_("No Meilensteingespräch is planned."))
-        lines += ["", _("Open alerts, escalations and requests follow as their own messages, each with its button.")]
+        if open_items:
+            lines += ["", _("Open alerts, escalations and requests follow as their own messages, each with its "
+                            "button.")]
         return Reply("\n".join(lines))
 
     return render
@@ -297,8 +299,9 @@ def _tell(session: Session, services: Services, case: Case, role: str, leaving: 
             case=case.title, change=change_text(tr, leaving, joining))), now=now, kind="access.team_change",
             not_before=later)
     if joining is not None:
-        notify(session, joining, summary_message(session, case, role, leaving, now), now=now, kind="access.handover",
-               not_before=later, email=True)
+        open_items = sum(map(len, open_work(session, case, joining)))
+        notify(session, joining, summary_message(session, case, role, leaving, now, open_items), now=now,
+               kind="access.handover", not_before=later, email=True)
         pass_on_open_work(session, services, case, joining)
         result.told.append(joining.name)
     if leaving is not None:
