@@ -82,11 +82,12 @@ def base_language(lang: str) -> str:
 
 
 @cache
-def _translations(lang: str) -> _gettext.NullTranslations:
+def _translations(lang: str, domain: str = "messages") -> _gettext.NullTranslations:
+    """One language's catalog of a gettext domain: ``messages`` (the chat) or ``cli`` (the operators' CLI)."""
     if lang == SOURCE_LANGUAGE:
         return _gettext.NullTranslations()
     base = catalog_dir() / lang / "LC_MESSAGES"
-    po, mo = base / "messages.po", base / "messages.mo"
+    po, mo = base / f"{domain}.po", base / f"{domain}.mo"
     translations: _gettext.NullTranslations
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
@@ -103,8 +104,13 @@ def _translations(lang: str) -> _gettext.NullTranslations:
         return _gettext.NullTranslations()
     if base_language(lang) != lang:
         # A variant (Leichte Sprache) shows its base language (German) for a message it lacks, not English.
-        translations.add_fallback(_translations(base_language(lang)))
+        translations.add_fallback(_translations(base_language(lang), domain))
     return translations
+
+
+def domain_translations(lang: str, domain: str) -> _gettext.NullTranslations:
+    """The catalog of another gettext domain (``cli``: the operators' command line) in ``lang``."""
+    return _translations(lang, domain)
 
 
 def offered_language(code: str | None) -> str | None:
