@@ -72,8 +72,12 @@ def words_of(text: str) -> str:
 
 
 def label_key(text: str) -> str:
-    """What two spellings of a label have in common: its words, with "ae"/"oe"/"ue" read as ä/ö/ü."""
+    """What two spellings of a label have in common: its words, with "ae"/"oe"/"ue" read as ä/ö/ü. A label
+    of only symbols (an emoji scale: 😞 … 😄) is its symbols, so typing the emoji picks it."""
     key = words_of(text)
+    if not key:
+        return "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                       if not ch.isspace() and ch not in "\ufe0e\ufe0f\u200d")
     for typed, letter in _UMLAUTS:
         key = key.replace(typed, letter)
     return key
@@ -109,7 +113,7 @@ def distinct(choices: Sequence[Choice]) -> list[Choice]:
     for choice in choices:
         key = label_key(choice.label)
         seen[key] = seen.get(key, 0) + 1
-        result.append(choice if seen[key] == 1 else Choice(f"{choice.label} ({seen[key]})", choice.payload))
+        result.append(choice if seen[key] == 1 or not key else Choice(f"{choice.label} ({seen[key]})", choice.payload))
     return result
 
 

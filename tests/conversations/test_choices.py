@@ -41,6 +41,8 @@ def test_labels_match_without_case_accents_punctuation_or_umlauts():
     assert by_label(options, "إِلغاء").payload == "d"  # type: ignore[union-attr]  (with a vowel mark)
     assert by_label(options, "absagen") is None  # a part is not the label
     assert by_label([Offer("Ja", "x"), Offer("ja", "y")], "ja") is None  # two options with one name: use the number
+    scale = [Offer(face, str(i)) for i, face in enumerate("😞🙁😐🙂😄")]
+    assert [by_label(scale, face).payload for face in "😞🙁😐🙂😄"] == ["0", "1", "2", "3", "4"]  # type: ignore[union-attr]
 
 
 def yilmaz(app) -> Case:  # type: ignore[no-untyped-def]
