@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine as DbEngine
 
 from bot.config import key_file, secret_key
+from conversations import address
 from conversations.clock import Clock, SystemClock
 from conversations.context import Services
 from conversations.engine import Engine
@@ -47,6 +48,7 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
         raise DatabaseNotReady(NOT_READY)
     secret = secret_key(settings, create=init)
     crypto.configure(secret)
+    address.configure(settings.youth_age_limit)
     db = make_engine(url)
     # Before migrations (which encrypt existing rows) and before anything else is written.
     keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else f"the key in {key_file(settings)}")

@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.app import App, build
-from conversations import admin, timeparse
+from conversations import address, admin, timeparse
 from conversations.admin import Actor, AdminError
-from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
 from storage.keys import WrongKey
@@ -174,7 +173,7 @@ def staff() -> None:
 def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
     from bot.letters import deep_link, invite_letter
 
-    tr = translator(person.language)
+    tr = address.translator_for(person, app.services.clock.now())  # a young person's letter says du
     link = deep_link(app.settings.telegram_bot_username, code)
     result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days}
     if letter:

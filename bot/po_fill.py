@@ -2,6 +2,7 @@
 
     python -m bot.po_fill de table.py      # DE = {"msgid": "German", ...}
     python -m bot.po_fill all table.py     # T = {"msgid": {"tr": "…", "ar": "…", …}, ...}
+    python -m bot.po_fill all table.py youth   # the du-forms for young people (youth.po)
 
 Every upper-case dict in the file is read (later ones win). A value is the translation (a string, or a
 tuple of plural forms), or a dict from language to translation, for writing one message in every
@@ -38,9 +39,9 @@ def languages_in(table: dict[str, Any]) -> set[str]:
     return {LANGUAGE_KEYS.get(k, k) for v in table.values() if isinstance(v, dict) for k in v}
 
 
-def fill(lang: str, table: dict[str, Any]) -> int:
+def fill(lang: str, table: dict[str, Any], domain: str = "messages") -> int:
     table = for_language(table, lang)
-    path = catalog_dir() / lang / "LC_MESSAGES" / "messages.po"
+    path = catalog_dir() / lang / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     filled = 0
@@ -69,6 +70,7 @@ def load_tables(source: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     language, source = sys.argv[1], sys.argv[2]
+    domain = sys.argv[3] if len(sys.argv) > 3 else "messages"
     tables = load_tables(source)
     for lang in sorted(languages_in(tables)) if language == "all" else [language]:
-        print(lang, fill(lang, tables), "messages filled")
+        print(lang, fill(lang, tables, domain), "messages filled")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from conversations import authz
+from conversations import address, authz
 from conversations.complaints import rules
 from conversations.complaints.rules import (
     ANSWER_LABELS,
@@ -27,7 +27,7 @@ from conversations.complaints.rules import (
     Status,
 )
 from conversations.context import Context, Services, audit, audit_many
-from conversations.i18n import N_, Translator, language_name, translator
+from conversations.i18n import N_, Translator, language_name
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
 from conversations.rules.quiet_hours import QuietHours
@@ -174,7 +174,7 @@ def tell_complainant(session: Session, services: Services, complaint: Complaint,
     chat = complaint.relay
     if chat is None or chat.member is None:
         return False
-    tr = translator(chat.member.language)
+    tr = address.translator_for(chat.member, now)
     enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
             identity_id=chat.id, kind=kind, not_before=_not_before(services, now))
     return True
