@@ -251,8 +251,10 @@ def case_add(title: str, reference: str | None, help_type: str | None, started: 
 
 
 def _case_text(data: dict[str, Any]) -> str:
-    lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})",
-             "Family:"]
+    lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})"]
+    if data.get("closed_at"):
+        lines.append(f"Closed {data['closed_at'][:10]} ({data['closed_reason']})")
+    lines.append("Family:")
     lines += [f"  {m['id']:4} {m['name']:28} {m['kind']:7} {m['language']:3} "
               f"{'linked via ' + m['linked'] if m['linked'] else 'not linked'}" for m in data["members"]]
     lines.append("Staff:")

@@ -15,7 +15,7 @@ import click
 
 from bot.cli import CLI, _invite_output, case, emit, fail_cleanly, json_option, member, staff, unit_of_work
 from conversations import admin, authz
-from conversations.access import chats, handover, leaving
+from conversations.access import chats, closing, handover, leaving
 
 REASONS = ("lost-phone", "lost-letter", "new-chat", "other")
 
@@ -183,3 +183,20 @@ def case_unassign(case_ref: str, staff_id: int, role: str | None, successor_id: 
         data = asdict(handover.hand_over(session, app.services, CLI.label, found, role, leaving=person,
                                          joining=successor))
     emit(data, _handover_text(data), as_json)
+
+
+@case.command("close")
+@click.argument("case_ref")
+@click.option("--reason", type=click.Choice(list(closing.REASONS)), required=True,
+              help="Why the help ended (kept as a code for the Träger's figures).")
+@json_option
+@fail_cleanly
+def case_close(case_ref: str, reason: str, as_json: bool) -> None:
+    """The help ended: the family gets a goodbye with the Träger's contact, reminders stop, chats are
+    unlinked; open complaints are still answered."""
+    with unit_of_work() as (app, session):
+        data = asdict(closing.close_case(session, app.services, CLI.label, admin.find_case(session, case_ref), reason))
+    emit(data, f"{data['case']} is closed ({reason}): goodbye to {data['chats_said_goodbye']} chat(s), "
+               f"{data['appointments_cancelled']} appointment(s) cancelled"
+               + (f", complaints still open: {', '.join(data['complaints_kept_open'])}"
+                  if data["complaints_kept_open"] else "") + ".", as_json)

@@ -118,9 +118,12 @@ def add(case_ref: str, start: str, minutes: int, kind: str, staff_ids: tuple[int
     """Add an appointment (or a weekly series); the family is told with an .ics file."""
     with unit_of_work() as (app, session):
         case = admin.find_case(session, case_ref)
-        created = [as_dict(a) for a in _create(session, app, case, kind, start, minutes, staff_ids, member_ids,
-                                               place, weeks)]
-        emit(created, lambda: "\n".join(line(a) for a in created), as_json)
+        rows = _create(session, app, case, kind, start, minutes, staff_ids, member_ids, place, weeks)
+        created = [as_dict(a) | {"overlaps_with": [o.id for o in appts.overlapping(
+            session, case, a.starts_at, a.duration_minutes, exclude_id=a.id)]} for a in rows]
+        emit(created, lambda: "\n".join(line(a) + "".join(
+            f"\n      warning: overlaps with appointment #{other} of this case" for other in a["overlaps_with"])
+            for a in created), as_json)
 
 
 @appointments_group.command("list")

@@ -213,6 +213,8 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
         "help_type": case.help_type,
         "organisation": case.organisation.name,
         "started_on": case.started_on.isoformat() if case.started_on else None,
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_reason": case.closed_reason,
         "members": [
             {"id": m.id, "name": m.display_name, "kind": m.kind, "language": m.language,
              "linked": ", ".join(linked.get(m.id, [])) or None}

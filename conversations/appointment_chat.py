@@ -343,12 +343,9 @@ class CancellationTime(Flow):
 
 def say_recorded(ctx: Context, appointment: Appointment) -> None:
     _ = ctx._
-    labels = {Outcome.TOOK_PLACE: _("took place"), Outcome.NO_SHOW: _("the family was not there"),
-              Outcome.CANCELLED_BY_FAMILY: _("cancelled by the family"),
-              Outcome.CANCELLED_BY_PROVIDER: _("cancelled by us")}
     item = billing.charge(appts.facts(appointment))
     text = _("Recorded: {appointment}: {outcome}. Off the budget: {used}; billable: {billable}.").format(
-        appointment=appts.describe(ctx.tr, appointment), outcome=labels[Outcome(appointment.outcome)],
+        appointment=appts.describe(ctx.tr, appointment), outcome=_(appts.OUTCOME_LABELS[appointment.outcome]),
         used=appts.hours_text(ctx.tr, item.used_minutes),
         billable=appts.hours_text(ctx.tr, float(item.billable_minutes)))
     if item.time_unknown:
@@ -550,6 +547,18 @@ class NewAppointment(Flow):
                             "Fachkraft will be asked to confirm the extra hours.").format(
                                 remaining=appts.hours_text(ctx.tr, stmt.allowed_minutes - stmt.used_minutes
                                                            - stmt.planned_minutes))
+        clashes = [a for s in appts.weekly_starts(start, weeks)
+                   for a in appts.overlapping(ctx.session, case, s, frame.data["minutes"])]
+        if frame.data["kind"] == AppointmentKind.MEILENSTEINGESPRAECH \
+                and any(a.kind == AppointmentKind.MEILENSTEINGESPRAECH for a in clashes):
+            ctx.say(_("There is already a Meilensteingespräch with {case} at that time: {appointment}. "
+                      "Please choose another day.").format(case=case.title, appointment=appts.describe(
+                          ctx.tr, next(a for a in clashes if a.kind == AppointmentKind.MEILENSTEINGESPRAECH))))
+            return self.goto(ctx, frame, "day")
+        if clashes:
+            warning = _("Careful: it overlaps with {appointment}.") if len(clashes) == 1 else \
+                _("Careful: it overlaps with {appointment} and {count} more appointments.")
+            text += " " + warning.format(appointment=appts.describe(ctx.tr, clashes[0]), count=len(clashes) - 1)
         ctx.say(text + " " + _("Shall I enter it and tell the family?"),
                 [Choice(_("Yes, enter it"), "yes"), Choice(_("No, discard"), "no")])
 
@@ -567,8 +576,13 @@ class NewAppointment(Flow):
         start = datetime.fromisoformat(frame.data["start"])
         args = (ctx.session, ctx.services, ctx.staff, case, frame.data["kind"], start, frame.data["minutes"],
                 [ctx.staff], appts.default_members(case))
-        created = appts.create_weekly(*args, weeks=frame.data["weeks"]) if frame.data["weeks"] > 1 \
-            else [appts.create_appointment(*args)]
+        try:
+            with ctx.session.begin_nested():  # a series is entered whole or not at all
+                created = appts.create_weekly(*args, weeks=frame.data["weeks"]) if frame.data["weeks"] > 1 \
+                    else [appts.create_appointment(*args)]
+        except AdminError:  # another Meilensteingespräch was entered at that time meanwhile
+            ctx.say(_("Nothing was entered: another Meilensteingespräch of this family is planned at that time."))
+            return ctx.finish()
         ctx.say(ctx.tr.ngettext("Entered {count} appointment. The family has been told.",
                                 "Entered {count} appointments. The family has been told.",
                                 len(created)).format(count=len(created)))

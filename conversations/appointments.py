@@ -46,6 +46,10 @@ KIND_LABELS: dict[str, str] = {
     AppointmentKind.KRISENINTERVENTION: N_("Crisis intervention"),
     AppointmentKind.OTHER: N_("Appointment"),
 }
+OUTCOME_LABELS: dict[str, str] = {  # what happened, as a Fachkraft reads it after "Recorded: …"
+    Outcome.TOOK_PLACE: N_("took place"), Outcome.NO_SHOW: N_("the family was not there"),
+    Outcome.CANCELLED_BY_FAMILY: N_("cancelled by the family"), Outcome.CANCELLED_BY_PROVIDER: N_("cancelled by us"),
+}
 MAX_WEEKS = 52
 
 ActorLike = Actor | StaffMember | str
@@ -226,12 +230,39 @@ def outcome_changed(session: Session, services: Services, appointment: Appointme
 # --- creating and changing ----------------------------------------------------------------------------
 def _check(case: Case, kind: str, duration_minutes: int, staff: Sequence[StaffMember],
            members: Sequence[FamilyMember]) -> None:
+    if not authz.is_open(case):
+        raise AdminError(f"case {case.reference} is closed")
     if kind not in {k.value for k in AppointmentKind}:
         raise AdminError(f"kind must be one of {', '.join(k.value for k in AppointmentKind)}")
     if not 5 <= duration_minutes <= 24 * 60:
         raise AdminError("the duration must be between 5 minutes and 24 hours")
     if any(m.case_id != case.id for m in members):
         raise AdminError("every family member must belong to the case")
+
+
+def overlapping(session: Session, case: Case, starts_at: datetime, duration_minutes: int,
+                exclude_id: int | None = None) -> list[Appointment]:
+    """The case's appointments (not cancelled) whose time overlaps [starts_at, starts_at + duration)."""
+    end = starts_at + timedelta(minutes=duration_minutes)
+    rows = session.scalars(select(Appointment).where(
+        Appointment.case_id == case.id, Appointment.starts_at < end,
+        Appointment.starts_at > starts_at - timedelta(hours=24),  # nothing lasts longer (see _check)
+        Appointment.outcome.not_in((Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)))
+        .order_by(Appointment.starts_at))
+    return [a for a in rows if a.id != exclude_id and ends_at(a) > starts_at]
+
+
+def refuse_second_milestone_review(session: Session, case: Case, kind: str, starts_at: datetime,
+                                   duration_minutes: int, exclude_id: int | None = None) -> None:
+    """One Meilensteingespräch of a case at a time: a second one overlapping it is refused (its questionnaires
+    and summary would be sent twice for one talk). Other overlaps are allowed, and the staff member warned."""
+    if kind != AppointmentKind.MEILENSTEINGESPRAECH:
+        return
+    clash = [a for a in overlapping(session, case, starts_at, duration_minutes, exclude_id)
+             if a.kind == AppointmentKind.MEILENSTEINGESPRAECH]
+    if clash:
+        raise AdminError(f"a Meilensteingespräch of this case is already planned at that time "
+                         f"(appointment {clash[0].id}, {clash[0].starts_at.astimezone(BERLIN):%Y-%m-%d %H:%M})")
 
 
 def create_appointment(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
@@ -243,7 +274,9 @@ def create_appointment(session: Session, services: Services, actor: ActorLike, c
         raise AdminError("the start must be an aware datetime")
     kind = str(kind)
     _check(case, kind, duration_minutes, staff, members)
+    refuse_second_milestone_review(session, case, kind, starts_at, duration_minutes)
     now = services.clock.now()
+    tell = tell and starts_at > now  # a visit entered afterwards (an import of last month) is only recorded
     appointment = Appointment(
         case=case, case_id=case.id, series_id=series.id if series else None, kind=kind,
         starts_at=starts_at.astimezone(UTC),
@@ -265,15 +298,19 @@ def create_appointment(session: Session, services: Services, actor: ActorLike, c
     return appointment
 
 
+def weekly_starts(first_start: datetime, weeks: int) -> list[datetime]:
+    """Wall-clock arithmetic: a series stays at 10:00 Berlin time across a DST change."""
+    local = first_start.astimezone(BERLIN)
+    return [datetime.combine(local.date() + timedelta(weeks=i), local.time(), tzinfo=BERLIN) for i in range(weeks)]
+
+
 def create_weekly(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
                   first_start: datetime, duration_minutes: int, staff: Sequence[StaffMember],
                   members: Sequence[FamilyMember], weeks: int, place: str | None = None) -> list[Appointment]:
     """A weekly series: the same Berlin wall-clock time each week (also across DST changes)."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise AdminError(f"a series has 1 to {MAX_WEEKS} weeks")
-    local = first_start.astimezone(BERLIN)
-    # Wall-clock arithmetic: the series stays at 10:00 Berlin time across a DST change.
-    starts = [datetime.combine(local.date() + timedelta(weeks=i), local.time(), tzinfo=BERLIN) for i in range(weeks)]
+    starts = weekly_starts(first_start, weeks)
     now = services.clock.now()
     series = AppointmentSeries(case_id=case.id, kind=str(kind), first_start=first_start,
                                duration_minutes=duration_minutes, until=starts[-1], place=place, created_at=now)
@@ -287,6 +324,8 @@ def reschedule(session: Session, services: Services, actor: ActorLike, appointme
                starts_at: datetime, duration_minutes: int | None = None) -> Appointment:
     if appointment.outcome != Outcome.PLANNED:
         raise AdminError("only a planned appointment can be moved")
+    refuse_second_milestone_review(session, appointment.case, appointment.kind, starts_at,
+                                   duration_minutes or appointment.duration_minutes, appointment.id)
     now = services.clock.now()
     before = appointment.starts_at
     appointment.starts_at = starts_at

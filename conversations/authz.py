@@ -36,10 +36,11 @@ What the rules say, in short (DOMAIN.md "Who is who", "Data protection": each ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from conversations.registry import Action, Audience, Command
 from conversations.rules.outcomes import Outcome
 from storage.models import (
     Appointment,
@@ -146,6 +147,30 @@ def on_team(principal: Principal, case: Case) -> bool:
 
 def writes_from(principal: Principal, chat: ChatIdentity | None) -> bool:
     return chat is not None and principal.chat == (chat.channel, chat.address)
+
+
+def in_audience(principal: Principal, audience: Audience, roles: Sequence[str] = ()) -> bool:
+    """The first gate of a command or button: who it is for at all (anyone, any linked person, the family,
+    staff holding one of ``roles``). The object's own rule decides afterwards."""
+    if audience is Audience.ANYONE:
+        return True
+    if audience is Audience.LINKED:
+        return principal.member is not None or principal.active_staff is not None
+    if audience is Audience.FAMILY:
+        return principal.member is not None
+    staff = principal.active_staff
+    return staff is not None and (not roles or staff.has_role(*roles))
+
+
+# --- commands and buttons -------------------------------------------------------------------------------
+def may_use_command(principal: Principal, command: Command) -> bool:
+    """A command (/termin, /beschwerden, …): in the menus, /hilfe and when typed, on every network."""
+    return in_audience(principal, command.audience, command.roles)
+
+
+def may_press_action(principal: Principal, action: Action) -> bool:
+    """A button that outlives its question (``act:…``); its handler then asks the object's own rule."""
+    return in_audience(principal, action.audience)
 
 
 # --- cases and appointments ----------------------------------------------------------------------------
@@ -267,13 +292,24 @@ def may_write_complaint(principal: Principal, complaint: Complaint) -> bool:
             and writes_from(principal, complaint.relay))
 
 
+def complains_from(principal: Principal, complaint: Complaint) -> bool:
+    """The complainant: the chat the complaint came from (linked, or its address kept when the help ended),
+    or, for a named complaint, the person who made it (on a new phone too)."""
+    if writes_from(principal, complaint.relay):
+        return True
+    if complaint.relay_address is not None and principal.chat == (complaint.relay_channel, complaint.relay_address):
+        return True
+    member = principal.member
+    return not complaint.anonymous and member is not None and member.id == complaint.member_id
+
+
 def may_reply_to_complaint(principal: Principal, complaint: Complaint) -> bool:
-    """Answer the officer's question: from the chat the complaint came from (anonymous or not)."""
-    return complaint.status != _COMPLAINT_DRAFT and writes_from(principal, complaint.relay)
+    """Answer the officer's question: the complainant (see :func:`complains_from`)."""
+    return complaint.status != _COMPLAINT_DRAFT and complains_from(principal, complaint)
 
 
 def may_rate_complaint(principal: Principal, complaint: Complaint) -> bool:
-    """Say whether it was dealt with to one's satisfaction: the same chat that complained."""
+    """Say whether it was dealt with to one's satisfaction: the complainant."""
     return may_reply_to_complaint(principal, complaint)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from conversations import address
-from conversations.authz import Principal
+from conversations.authz import Principal, in_audience
 from conversations.choices import Offer, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
@@ -140,13 +140,8 @@ class Context:
         return f"chat:{self.incoming.channel}"
 
     def allowed(self, audience: Audience, roles: Sequence[str] = ()) -> bool:
-        if audience is Audience.ANYONE:
-            return True
-        if audience is Audience.LINKED:
-            return self.person is not None
-        if audience is Audience.FAMILY:
-            return self.member is not None
-        return self.staff is not None and (not roles or self.staff.has_role(*roles))
+        """Whether this turn's person is in a command's or button's audience (:func:`authz.in_audience`)."""
+        return in_audience(self.principal, audience, roles)
 
     # --- language -------------------------------------------------------------------------
     def refresh_language(self) -> None:

@@ -326,12 +326,14 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "complaint": {"tr": "şikayet", "ar": "شكوى", "uk": "скарга", "ru": "жалоба"},
     "emergency": {"tr": "acil", "ar": "طوارئ", "uk": "терміново", "ru": "срочно"},
     "cancel": {"tr": "iptal", "ar": "إلغاء", "uk": "скасувати", "ru": "отмена"},
+    "my_appointments": {"tr": "randevularım", "ar": "مواعيدي", "uk": "мої_зустрічі", "ru": "мои_встречи"},
     # staff
     "appointment": {"tr": "randevu", "ar": "موعد", "uk": "зустріч", "ru": "встреча"},
     "hours": {"tr": "saatler", "ar": "الساعات", "uk": "години", "ru": "часы"},
     "goals": {"tr": "hedefler", "ar": "الأهداف", "uk": "цілі", "ru": "цели"},
     "milestone": {"tr": "değerlendirme", "ar": "التقييم", "uk": "оцінка", "ru": "оценка"},
     "complaints": {"tr": "şikayetler", "ar": "الشكاوى", "uk": "скарги", "ru": "жалобы"},
+    "agenda": {"tr": "ajanda", "ar": "جدول_المواعيد", "uk": "розклад", "ru": "расписание"},
     "open_escalations": {"tr": "açık", "ar": "المفتوح", "uk": "відкрите", "ru": "открытое"},
     "web": {"tr": "web", "ar": "الويب", "uk": "веб", "ru": "веб"},
 }

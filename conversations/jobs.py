@@ -8,6 +8,7 @@ Add a new job's module here. The order is deliberate (hence no import sorting): 
 from conversations import housekeeping
 from conversations.flows import account, onboarding
 from conversations import appointments, budget, appointment_chat, appointment_jobs, nachweis  # issue 5
+from conversations import agenda  # Meine Termine and the staff agenda, issue 13
 from conversations import complaints  # Beschwerdemanagement, issue 9
 from conversations import milestone  # Meilensteingespräch, issue 8
 from conversations import child_protection, escalations  # issue 6

@@ -54,14 +54,16 @@ from bot.channels.base import (
     RetryLater,
     TemporaryFailure,
 )
+from conversations import authz
 from conversations.address import translator_for
+from conversations.authz import Principal
 from conversations.clock import Clock
 from conversations.context import Services
 from conversations.i18n import available_languages, translator
 from conversations.messages import Attachment, Incoming
-from conversations.registry import REGISTRY, Audience, Command, PeriodicTask
+from conversations.registry import REGISTRY, PeriodicTask
 from conversations.settings import Settings
-from storage.models import ChatIdentity, ConversationState, StaffMember, TelegramCallback, TelegramChatMenu
+from storage.models import ChatIdentity, ConversationState, TelegramCallback, TelegramChatMenu
 
 if TYPE_CHECKING:
     from bot.outbox import Dispatcher
@@ -160,24 +162,13 @@ def chat_language(session: Session, address: str, settings: Settings) -> str:
 
 
 # --- command menus ----------------------------------------------------------------------------
-def menu_commands(lang: str, audience: str, staff: StaffMember | None = None) -> list[BotCommand]:
-    """The commands a chat may use, in its language. ``audience``: anyone (not linked), family, staff."""
-
-    def allowed(command: Command) -> bool:
-        if command.audience is Audience.ANYONE:
-            return True
-        if audience == "family":
-            return command.audience in (Audience.LINKED, Audience.FAMILY)
-        if audience == "staff" and staff is not None:
-            return command.audience is Audience.LINKED or (
-                command.audience is Audience.STAFF and (not command.roles or staff.has_role(*command.roles)))
-        return False
-
+def menu_commands(lang: str, principal: Principal) -> list[BotCommand]:
+    """The commands a chat may use (:func:`authz.may_use_command`), in its language."""
     tr = translator(lang)
     commands: dict[str, BotCommand] = {}
     for command in REGISTRY.commands.values():
         word = command.telegram_word(lang)  # Telegram accepts only [a-z0-9_]: "yardim" for "yardım"
-        if allowed(command) and COMMAND_WORD.fullmatch(word) and word not in commands:
+        if authz.may_use_command(principal, command) and COMMAND_WORD.fullmatch(word) and word not in commands:
             commands[word] = BotCommand(word, tr.gettext(command.description)[:256])
     return list(commands.values())[:100]
 
@@ -191,7 +182,7 @@ def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, 
         return ("", []) if known is not None else None  # unlinked: back to the general menu
     person = identity.member or identity.staff
     assert person is not None
-    commands = menu_commands(person.language, "staff" if identity.staff else "family", identity.staff)
+    commands = menu_commands(person.language, Principal(member=identity.member, staff=identity.staff))
     key = hashlib.sha256(json.dumps([person.language, [c.to_dict() for c in commands]]).encode()).hexdigest()[:40]
     return None if known is not None and known.menu == key else (key, commands)
 
@@ -570,9 +561,9 @@ class TelegramChannel:
         scope = BotCommandScopeAllPrivateChats()
         try:
             await self.application.bot.set_my_commands(
-                menu_commands(self.settings.default_language, "anyone"), scope=scope)
+                menu_commands(self.settings.default_language, Principal()), scope=scope)
             for lang in filter(TELEGRAM_LANGUAGE.fullmatch, available_languages()):  # not de@leicht
-                await self.application.bot.set_my_commands(menu_commands(lang, "anyone"), scope=scope,
+                await self.application.bot.set_my_commands(menu_commands(lang, Principal()), scope=scope,
                                                            language_code=lang)
         except TelegramError:
             log.warning("could not set Telegram's command menus", exc_info=True)

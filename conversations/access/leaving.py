@@ -1,8 +1,8 @@
 """A staff member leaves the Träger (`staff deactivate`): access ends at once, the work goes on.
 
 In one transaction the person is marked inactive (every rule in :mod:`conversations.authz` asks for an
-active person, the console checks it on every request, :func:`conversations.outbox.notify` sends them
-nothing any more), each of their chats gets the neutral line and is unlinked, messages still waiting for
+active person, the console checks it on every request and their console sessions end,
+:func:`conversations.outbox.notify` sends them nothing any more), each of their chats gets the neutral line and is unlinked, messages still waiting for
 them are withdrawn, and their open work is handed on: to the named successor where the successor may
 take it, else to the Leitung. History keeps their name (records, audit, "handled by …").
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from conversations import authz, escalations
@@ -29,6 +29,7 @@ from conversations.messages import Reply
 from storage.chats import withdraw_pending
 from storage.models import Case, Escalation, EscalationNotice, MilestoneAction, Role, StaffMember
 from storage.models.complaints import Complaint
+from storage.models.console import ConsoleSession
 
 
 @dataclass
@@ -58,6 +59,9 @@ def deactivate(session: Session, services: Services, actor: str, staff: StaffMem
           successor=successor.id if successor else None)
     result = Departure(staff.name)
     result.chats_unlinked = chats.unlink_all(session, staff, now=now, actor=actor, reason="left")
+    # The console refuses an inactive person on every request anyway; ending the sessions here records when.
+    session.execute(update(ConsoleSession).where(ConsoleSession.staff_id == staff.id,
+                                                 ConsoleSession.ended_at.is_(None)).values(ended_at=now))
     if staff.email:
         withdraw_pending(session, "email", staff.email)
     for assignment in [a for a in staff.assignments if a.until is None]:

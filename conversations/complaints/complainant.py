@@ -361,5 +361,7 @@ REGISTRY.command(Command(
     N_("Make a complaint"), start_complaint, Audience.FAMILY, in_menu=True,
     aliases=("beschweren", "sikayet", "complain", "skarga", "zhaloba"),
 ))
-REGISTRY.action(Action("complaint_reply", start_reply, Audience.FAMILY))
-REGISTRY.action(Action("complaint_rating", rate, Audience.FAMILY))
+# Also from a chat that is no longer linked: after the help ended the complaint keeps its chat's address,
+# and authz.may_reply_to_complaint / may_rate_complaint decide from it.
+REGISTRY.action(Action("complaint_reply", start_reply, Audience.ANYONE))
+REGISTRY.action(Action("complaint_rating", rate, Audience.ANYONE))

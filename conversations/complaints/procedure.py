@@ -170,14 +170,27 @@ def tell_staff(session: Session, services: Services, people: Sequence[StaffMembe
 
 def tell_complainant(session: Session, services: Services, complaint: Complaint, render: Render, now: datetime,
                      *, kind: str) -> bool:
-    """Through the relay chat only. False when that chat was unlinked (the message cannot reach them)."""
-    chat = complaint.relay
-    if chat is None or chat.member is None:
-        return False
-    tr = address.translator_for(chat.member, now)
-    enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
-            identity_id=chat.id, kind=kind, not_before=_not_before(services, now))
-    return True
+    """Through the chat the complaint came from; False when no way to the complainant is left.
+
+    That chat may be unlinked: after the help ended its address was kept on the complaint (the answer
+    still reaches it); after a lost phone a named complaint follows the person to their new chat, an
+    anonymous one cannot (nothing links it to a person).
+    """
+    chat, later = complaint.relay, _not_before(services, now)
+    if chat is not None and chat.member is not None:
+        tr = address.translator_for(chat.member, now)  # du for a young person
+        enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
+                identity_id=chat.id, kind=kind, not_before=later)
+        return True
+    if complaint.relay_channel and complaint.relay_address:
+        complainant = session.get(FamilyMember, complaint.member_id) if complaint.member_id else None
+        tr = address.translator_for(complainant, now, complaint.language)
+        enqueue(session, channel=complaint.relay_channel, address=complaint.relay_address, reply=render(tr), now=now,
+                language=tr.lang, kind=kind, not_before=later)
+        return True
+    member = session.get(FamilyMember, complaint.member_id) if complaint.member_id and not complaint.anonymous else None
+    return member is not None and bool(notify(session, member, render, now=now, kind=kind, not_before=later,
+                                              email=False))
 
 
 def _assignee_or_handlers(session: Session, complaint: Complaint) -> list[StaffMember]:
@@ -326,6 +339,7 @@ def rate(session: Session, services: Services, complaint: Complaint, member: Fam
          value: Satisfaction, now: datetime) -> None:
     complaint.satisfaction = value
     complaint.satisfaction_at = now
+    complaint.relay_channel = complaint.relay_address = None  # the last word: a kept address is not needed now
     log(session, now, complainant_actor(complaint, member), "complaint.rated", complaint, satisfaction=value.value)
     tell_staff(session, services, _assignee_or_handlers(session, complaint), lambda tr: Reply(tr.gettext(
         "Complaint {reference}: asked whether it was dealt with to their satisfaction, "

@@ -32,7 +32,11 @@ class AppointmentSeries(Base):
 
 class Appointment(Base):
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_case_start", "case_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_case_start", "case_id", "starts_at"),
+        # what is still to record (or coming) per case: the console's lists, the Fachkräfte's questions
+        Index("ix_appointment_case_outcome_start", "case_id", "outcome", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))

@@ -27,6 +27,11 @@ class Complaint(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # The chat the complaint came from: the relay for questions and answers. Unlinking the chat ends it.
     relay_identity_id: Mapped[int | None] = mapped_column(ForeignKey("chat_identity.id", ondelete="SET NULL"))
+    # When the help ends while the complaint is open, the relay chat is unlinked but its address is kept
+    # here (encrypted; nothing queries it), so the answer still reaches the complainant and they can reply
+    # and rate from that chat; cleared once they rated the outcome (conversations.access.closing).
+    relay_channel: Mapped[str | None] = mapped_column(String(20))
+    relay_address: Mapped[str | None] = mapped_column(EncryptedText)
     # Only for a named complaint: who complains, and their case.
     member_id: Mapped[int | None] = mapped_column(ForeignKey("family_member.id", ondelete="SET NULL"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)

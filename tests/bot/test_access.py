@@ -7,6 +7,7 @@ the people talk through the engine and the outbox (the transcript channel).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import cli
 from bot.scheduler import run_all
+from bot.web.console import sessions as console_sessions
 from conversations import appointments, budget
 from conversations.clock import berlin
 from conversations.i18n import translator
@@ -28,6 +30,7 @@ from storage.models import (
     OutboxMessage,
     StaffMember,
 )
+from storage.models.console import ConsoleSession
 
 UNLINKED = "This chat is no longer linked to Wegbegleiter. No more messages will come here."
 # What a chat nobody is linked to reads (in the default language, German).
@@ -139,7 +142,12 @@ def test_jana_leaves_her_chat_gets_no_alert_text_and_her_work_goes_to_her_succes
     lisa = run("staff", "add", "Lisa Neumann", "--role", "fachkraft", "--phone", "0391 555 0142")
     lisa_chat = bot.link("lisa", lisa["code"], "English")
     jana_id = person_id(app, StaffMember, name="Jana Weber")
+    with app.sessions.begin() as session:  # Jana is signed in to the console in her browser
+        jana_browser = console_sessions.start(session, session.get(StaffMember, jana_id), clock.now(), "Firefox")
     done = run("staff", "deactivate", str(jana_id), "--successor", str(lisa["id"]))
+    with app.sessions.begin() as session:
+        assert console_sessions.current(session, jana_browser, clock.now(), timedelta(hours=1)) is None
+        assert session.scalar(select(ConsoleSession.ended_at)) == clock.now()
     assert done["chats_unlinked"] == 1
     assert done["cases"] == [{"case": "F-2027-0001", "role": "fachkraft", "to": "Lisa Neumann"}]
     assert done["escalations"]  # the open alert
@@ -246,3 +254,86 @@ def test_tobias_hands_the_case_to_lisa_who_gets_the_summary_and_tobias_loses_it_
 
     assert run("case", "unassign", "F-2027-0001", str(tobias_id), ok=False) == \
         "Error: Tobias Klein does not work on F-2027-0001 as fachkraft"
+
+
+# --- the case that closes -------------------------------------------------------------------------------
+def ayse_complains(app, bot) -> str:  # type: ignore[no-untyped-def]
+    """A named complaint from Ayşe's chat, sent as the complaint flow sends it; returns its reference."""
+    from conversations.complaints import procedure
+    from storage.models.complaints import Complaint
+
+    with app.sessions.begin() as session:
+        chat = session.scalar(select(ChatIdentity).where(ChatIdentity.address == "ayse"))
+        draft = Complaint(status="draft", organisation_id=chat.member.case.organisation_id, relay=chat,
+                          member_id=chat.member.id, case_id=chat.member.case_id, language="tr",
+                          category="appointments", anonymous=False, leitung_only=False, answer_wanted="chat",
+                          created_at=app.services.clock.now())
+        session.add(draft)
+        procedure.add_entry(draft, "account", "Termine werden kurzfristig verschoben.", app.services.clock.now())
+        procedure.submit(session, app.services, draft, app.services.clock.now(), chat.member)
+        return draft.reference
+
+
+def test_the_help_ends_the_family_says_goodbye_and_an_open_complaint_is_still_answered(bot, codes, app, clock, run):
+    ayse = bot.link("ayse", codes["Ayşe"], "Türkçe")
+    murat = bot.link("murat", codes["Murat"], "Deutsch")
+    jana = bot.link("jana", codes["Jana"], "English")
+    kerstin = bot.link("kerstin", codes["Kerstin"], "English")
+    visits = yilmaz_visits(app, clock)
+    reference = ayse_complains(app, bot)
+    for chat in (ayse, murat, jana, kerstin):
+        chat.receive()
+
+    closed = run("case", "close", "F-2027-0001", "--reason", "goals-reached")
+    assert closed == {"case": "F-2027-0001", "reason": "goals-reached", "appointments_cancelled": 4,
+                      "chats_said_goodbye": 2, "complaints_kept_open": [reference]}
+
+    # One goodbye per chat, in the member's language, with the Träger's number; then nothing more.
+    goodbye = ayse.receive()
+    assert len(goodbye) == 1
+    assert "Brücke e.V." in goodbye[0] and "0391 555 0100" in goodbye[0] and reference in goodbye[0]
+    assert "sona erdi" in goodbye[0]  # Turkish: "has ended"
+    said_to_murat = murat.receive()
+    assert len(said_to_murat) == 1 and "Ihre Familienhilfe bei Brücke e.V. ist zu Ende" in said_to_murat[0]
+    assert "0391 555 0100" in said_to_murat[0] and reference not in said_to_murat[0]
+    assert "is closed: the goals of the help were reached" in jana.receive()[0]
+
+    # Reminders, agendas and questions stop: the appointments were cancelled, the chats are strangers.
+    for moment in (berlin(2027, 3, 7, 10, 0), berlin(2027, 3, 8, 18, 0), berlin(2027, 3, 9, 12, 30)):
+        clock.set(moment)
+        run_all(app.services)
+    assert ayse.receive() == murat.receive() == []
+    assert not any("tomorrow" in t or "What happened" in t for t in jana.receive())
+    with app.sessions() as session:
+        assert {session.get(Appointment, v).outcome for v in visits} == {Outcome.CANCELLED_BY_PROVIDER}
+    assert murat.say("/meine_daten") == [LINK_FIRST]
+
+    # Kerstin still works the complaint to the end; Ayşe gets every step in the chat that complained.
+    kerstin.say("/complaints")
+    kerstin.press(reference)
+    kerstin.press("Ask a question")
+    kerstin.say("Welche Termine genau?")
+    taken, question = ayse.receive()
+    assert "Kerstin Braun" in taken and reference in question and "Welche Termine genau?" in question
+    ayse.press(translator("tr").gettext("Reply"))
+    ayse.say("Die am Dienstag.")
+    assert "Die am Dienstag." in "\n".join(kerstin.receive())
+    kerstin.press("Close")
+    kerstin.press("upheld")
+    kerstin.say("Wir planen die Termine jetzt fest mit Ihnen.")
+    assert "Wir planen die Termine jetzt fest" in ayse.receive()[0]
+    ayse.say(payload=ayse.last.choices[0].payload)  # satisfied
+    with app.sessions() as session:
+        from storage.models.complaints import Complaint
+
+        done = session.scalar(select(Complaint).where(Complaint.reference == reference))
+        assert done.status == "closed" and done.satisfaction == "yes" and done.relay_address is None
+
+    # Recorded for the retention clock; nothing new can start on the closed case.
+    shown = run("case", "show", "F-2027-0001")
+    assert shown["closed_reason"] == "goals-reached" and shown["closed_at"].startswith("2027-03-01")
+    assert run("case", "close", "F-2027-0001", "--reason", "other", ok=False) == \
+        "Error: case F-2027-0001 is closed already"
+    ayse_id = person_id(app, FamilyMember, first_name="Ayşe")
+    assert run("member", "invite", str(ayse_id), ok=False) == "Error: case F-2027-0001 is closed"
+    assert "Hallo" not in bot.chat("emre").say(codes["Emre"])[0]  # his unused letter no longer links

@@ -127,3 +127,14 @@ def test_the_family_phoned_on_monday_the_fachkraft_records_it_on_wednesday(run, 
     wrong = run("appointments", "cancel", str(thursday["id"]), "--by", "family", "--at", "31.02.2027 10:00",
                 ok=False)
     assert "There is no 31.02.2027 10:00: February 2027 has 28 days." in wrong.output
+
+
+def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
+    first = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 10:00", "--json")[0]
+    assert first["overlaps_with"] == []
+    second = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 11:00", "--kind", "hilfeplangespraech")
+    assert f"warning: overlaps with appointment #{first['id']}" in second.output
+    run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:00", "--kind", "meilensteingespraech")
+    refused = run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:30", "--kind",
+                  "meilensteingespraech", ok=False)
+    assert "Meilensteingespräch of this case is already planned" in refused.output

@@ -13,11 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+import conversations.jobs  # noqa: F401  (registers the commands and buttons the table names)
 from conversations import admin, authz
 from conversations.admin import Actor
 from conversations.authz import Principal
 from conversations.clock import berlin
 from conversations.milestone import core
+from conversations.registry import REGISTRY
 from conversations.rules.outcomes import AppointmentKind, Outcome
 from storage.models import (
     Appointment,
@@ -72,6 +74,8 @@ answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   . 
 use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
 work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
 see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
+use_command:termin                .   .   .   x   x   x   .   .   .   .   .   .   .
+press_action:appt_confirm         x   x   x   .   .   .   .   .   .   .   .   .   .
 """
 
 
@@ -192,6 +196,9 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "record_evaluation:before_talk": lambda p: authz.may_record_evaluation(p, ms, before_talk),
         "answer_questionnaire:family": lambda p: authz.may_answer_questionnaire(p, family_response),
         "answer_questionnaire:fachkraft": lambda p: authz.may_answer_questionnaire(p, staff_response),
+        # The first gate only (who a command or button is for); the object's rule follows in its handler.
+        "use_command:termin": lambda p: authz.may_use_command(p, REGISTRY.commands["appointment"]),
+        "press_action:appt_confirm": lambda p: authz.may_press_action(p, REGISTRY.actions["appt_confirm"]),
         "use_console": authz.may_use_console,
         "work_complaints": authz.may_work_complaints,
         "see_overview": authz.may_see_overview,
@@ -232,7 +239,9 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
                      "close_escalation:alert", "raise_alert", "complain", "see_complaint",
                      "see_complaint:about_officer", "handle_complaint", "write_complaint", "reply_to_complaint",
                      "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
-                     "use_console", "work_complaints", "see_overview"}  # no case to close: always the same
+                     # no case to close: always the same
+                     "use_console", "work_complaints", "see_overview", "use_command:termin",
+                     "press_action:appt_confirm"}
 
 
 # --- the holes, tried as a person with a forged payload would, through the engine and the outbox ------------

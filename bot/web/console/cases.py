@@ -177,7 +177,7 @@ def chart(desk: Desk, req: Req) -> web.Response:
     case = _case(desk, req)
     require(authz.may_see_hours(desk.principal, case))
     stmt = budget.case_statement(desk.session, case, _month(req, desk.now))
-    return web.Response(body=budget.chart_png(desk.tr, stmt), content_type="image/png",
+    return web.Response(body=budget.chart_png(desk.tr, case, stmt), content_type="image/png",
                         headers={"Cache-Control": "no-store"})
 
 

@@ -23,7 +23,7 @@ from conversations.i18n import N_
 from storage.models import AuditEvent, FamilyMember, StaffMember
 from storage.models.complaints import Complaint, ComplaintEntry, ComplaintFile
 
-SHOWN = 200  # rows in the queue; filters narrow it
+SHOWN = 50  # rows in the queue (the oldest first); filters narrow it
 DEADLINE_FILTERS = {"late": rules.Deadline.LATE, "soon": rules.Deadline.SOON}
 
 TAKEN = notice("complaint_taken", N_("You are now handling this complaint. The complainant has been told."))

@@ -67,6 +67,7 @@ class Desk:
     console: ConsoleSession
     tr: Translator
     now: datetime
+    memo: dict[str, Any] = field(default_factory=dict)  # what the layout and the page both ask, asked once
 
     @property
     def principal(self) -> Principal:

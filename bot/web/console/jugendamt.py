@@ -24,7 +24,7 @@ from conversations.i18n import N_
 from conversations.rules.billing import Month
 from storage.models import Appointment, Case, Escalation, ExtraHoursRequest, NachweisConfirmation, Role
 
-SHOWN = 50
+SHOWN = 30
 APPROVED = notice("extra_approved", N_("The extra hours are confirmed. The Fachkräfte have been told."))
 
 

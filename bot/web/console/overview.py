@@ -38,9 +38,10 @@ from storage.models import (
     StaffMember,
 )
 
-SHOWN = 50
+SHOWN = 20  # rows per section, the oldest first, with the total beside the heading
 REFRESH_SECONDS = 20  # how often the open alerts refresh while the page is open
 UNDELIVERED_DAYS = 30
+COUNT_LIMIT = 1000
 
 
 def _open_escalations(desk: Desk):  # type: ignore[no-untyped-def]
@@ -49,8 +50,11 @@ def _open_escalations(desk: Desk):  # type: ignore[no-untyped-def]
 
 
 def _count_open(desk: Desk) -> int:
-    query = _open_escalations(desk).with_only_columns(func.count(Escalation.id))
-    return int(desk.session.scalar(query) or 0)
+    """Asked by the navigation and by the page: counted once per request."""
+    if "open_escalations" not in desk.memo:
+        query = _open_escalations(desk).with_only_columns(func.count(Escalation.id))
+        desk.memo["open_escalations"] = int(desk.session.scalar(query) or 0)
+    return desk.memo["open_escalations"]
 
 
 AREAS.append(Area("/overview", N_("Overview"), N_("The Träger at a glance: what is open, late or stuck."),
@@ -137,7 +141,10 @@ def _unreachable(desk: Desk) -> dict[str, Any]:
     return {
         "unreachable_members": session.scalars(members.options(selectinload(FamilyMember.case))
                                                .order_by(FamilyMember.case_id, FamilyMember.id).limit(SHOWN)).all(),
-        "unreachable_members_total": session.scalar(members.with_only_columns(func.count(FamilyMember.id))) or 0,
+        # counted up to COUNT_LIMIT: "1000+" says enough, and a Träger with many costs no more
+        "unreachable_members_total": session.scalar(select(func.count()).select_from(
+            members.with_only_columns(FamilyMember.id).limit(COUNT_LIMIT + 1).subquery())) or 0,
+        "count_limit": COUNT_LIMIT,
         "unreachable_staff": session.scalars(staff.order_by(StaffMember.name).limit(SHOWN)).all(),
     }
 

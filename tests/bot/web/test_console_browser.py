@@ -148,6 +148,10 @@ async def test_jana_records_a_visit_and_the_budget_changes(web, staff_bot, codes
     await page.get_by_role("status").filter(has_text="Eingetragen. Die Stunden").wait_for()
     assert "Verbraucht: 2,5 Std. (12 %)" in await page.locator("#statement").inner_text()
     assert "fand statt, 2,5 Std." in await page.get_by_role("row").filter(has_text="Hausbesuch").inner_text()
+    chart = page.get_by_role("img", name=re.compile("Diagramm der Stunden"))
+    width = await chart.evaluate("""img => img.complete ? img.naturalWidth : new Promise(done => {
+        img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })""")
+    assert width > 0  # the chart is drawn
     await shot(page, "case")
 
 
@@ -218,3 +222,57 @@ async def test_frau_dr_schulz_confirms_extra_hours_from_her_email_link(app, code
         await page.wait_for_url("**/jugendamt")
         assert "Nichts wartet auf Sie" in await page.locator("main").inner_text()
         await shot(page, "jugendamt")
+
+
+# --- Gesprächsführung: Sabine reads both views side by side and records the evaluation -------------------------
+async def test_sabine_reads_the_views_side_by_side_and_records_the_evaluation(web, staff_bot, codes, page, clock):
+    from conversations.admin import Actor
+    from conversations.milestone import core
+    from storage.models import (
+        FamilyMember,
+        MilestoneAction,
+        MilestoneEvaluation,
+        MilestoneResponse,
+        StaffMember,
+    )
+
+    served, base = web
+    ops = Actor("test")
+    with served.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        now = served.services.clock.now()
+        goal = core.add_goal(session, ops, now, case, "Emre geht jeden Tag zur Schule", "richtungsziel")
+        sabine = session.scalar(select(StaffMember).where(StaffMember.name == "Sabine Roth"))
+        ms = core.create_milestone(session, ops, now, case, berlin(2027, 4, 14, 10, 0), sabine, services=served.services)
+        ayse = session.scalar(select(FamilyMember).where(FamilyMember.first_name == "Ayşe"))
+        jana = session.scalar(select(StaffMember).where(StaffMember.name == "Jana Weber"))
+        for person, version, said in ((ayse, "adult", "Emre geht wieder fast jeden Tag, das ist gut."),
+                                      (jana, "staff", "Emre fehlt noch oft montags.")):
+            response = MilestoneResponse(milestone=ms, version=version, invited_at=now, submitted_at=now,
+                                         **({"member_id": person.id} if version == "adult" else {"staff_id": person.id}))
+            core.set_answer(response, f"goal:{goal.id}", text=said)
+            session.add(response)
+    await asyncio.to_thread(staff_bot.link, "sabine", codes["Sabine"])  # her chat, linked in March
+    clock.set(berlin(2027, 4, 14, 12, 0))  # the talk is over
+    await sign_in(page, await web_link(staff_bot, "sabine"))
+    await page.get_by_role("link", name="Meilensteingespräche").first.click()
+    await page.wait_for_url("**/milestones")
+    await page.get_by_role("link", name=re.compile("14. April 2027")).click()
+    await page.wait_for_url("**/milestones/*")
+    row = page.get_by_role("row").filter(has_text="Emre geht jeden Tag zur Schule")
+    cells = await row.get_by_role("cell").all_inner_texts()
+    assert "fast jeden Tag" in cells[0] and "fehlt noch oft" in cells[1]  # family | Fachkräfte, side by side
+    await page.get_by_label("Keine Anzeichen").check()
+    await page.get_by_label("Blinde Flecken").fill("Die Schulangst von Emre war bisher kaum Thema.")
+    await page.get_by_label("Was vereinbart wurde").first.fill("Gespräch mit der Schule über Emre")
+    await page.get_by_label("Wer kümmert sich").first.select_option(label="Jana Weber")
+    await page.get_by_label("Bis wann?").first.fill("2027-04-28")
+    await shot(page, "milestone")
+    await page.get_by_role("button", name="Auswertung speichern").click()
+    await page.get_by_role("status").filter(has_text="Auswertung ist gespeichert").wait_for()
+    assert "Die Schulangst von Emre" in await page.locator("main").inner_text()
+    with served.sessions() as session:
+        evaluation = session.scalar(select(MilestoneEvaluation))
+        assert evaluation.child_protection_signs is False and "Schulangst" in evaluation.blind_spots
+        action = session.scalar(select(MilestoneAction))
+        assert action.assignee.name == "Jana Weber" and str(action.due_on) == "2027-04-28"
