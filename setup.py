@@ -16,7 +16,7 @@ class BuildPyWithCatalogs(build_py):
 
         locales = Path(__file__).resolve().parent / "locales"
         if any(locales.glob("*/LC_MESSAGES/messages.po")):
-            CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(locales)])
+            CommandLineInterface().run(["pybabel", "-q", "compile", "-D", "messages cli", "-d", str(locales)])
         super().run()
 
 

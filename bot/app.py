@@ -51,7 +51,7 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
     address.configure(settings.youth_age_limit)
     db = make_engine(url)
     # Before migrations (which encrypt existing rows) and before anything else is written.
-    keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else f"the key in {key_file(settings)}")
+    keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else str(key_file(settings)))
     if init:
         migrate(db)
     else:

@@ -1,6 +1,8 @@
 """`wegbegleiter`: the operators' command line. Every command has ``--json`` for scripts.
 
-Errors are one line on stderr and a non-zero exit, never a traceback.
+Errors are one line on stderr and a non-zero exit, never a traceback. Everything a command prints goes
+through ``t()`` (``tn()`` for plurals), in the operator's language (``WEGBEGLEITER_CLI_LANGUAGE``; see
+``bot/cli_language.py``); ``--json`` keys stay English for scripts.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.app import App, build
+from bot.cli_language import LocalisedGroup, language, t, tn
 from conversations import address, admin, timeparse
 from conversations.admin import Actor, AdminError
+from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
+from storage.errors import Explained
 from storage.keys import WrongKey
 from storage.models import Case, StaffMember
 
@@ -42,13 +47,22 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
 
 
+def explain(exc: Exception) -> str:
+    """An error's one line in the operator's language (templates from :class:`Explained`; others as they are)."""
+    if isinstance(exc, Explained):
+        return t(exc.template, **exc.params)
+    if isinstance(exc, timeparse.TypedDateError):  # worded for the chat too: its catalog has every language
+        return exc.message(translator(language()))
+    return str(exc)
+
+
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (AdminError, config.ConfigError, DatabaseNotReady, WrongKey, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(explain(exc)) from None
 
     return wrapper
 
@@ -69,7 +83,17 @@ def parse_date(value: str | None) -> date | None:
     return timeparse.cli_day(value) if value else None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wegbegleiter")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+@click.group("wegbegleiter", cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", "-V", prog_name="wegbegleiter", message="%(prog)s %(version)s")
 def cli() -> None:
     """Wegbegleiter: chat companion for families in outpatient youth welfare."""
 
@@ -81,7 +105,7 @@ def init(as_json: bool) -> None:
     """Create or upgrade the database schema."""
     app = load_app(init=True)
     emit({"database": app.settings.resolved_database_url.split("@")[-1], "migrated": True},
-         "The database is ready.", as_json)
+         t("The database is ready."), as_json)
 
 
 @cli.command()
@@ -94,7 +118,7 @@ def run() -> None:
     try:
         asyncio.run(serve(app, configured_channels(app)))
     except NoChannel as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(explain(exc)) from None
 
 
 @cli.command()
@@ -123,28 +147,36 @@ def demo(name: str, no_chat: bool, as_json: bool) -> None:
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
         links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
     emit({"invites": [c.__dict__ for c in codes], "console": links}, lambda: "\n".join(
-        ["Demo invite codes (each works once; send one to link the chat as that person):"]
+        [t("Demo invite codes (each works once; send one to link the chat as that person):")]
         + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]
-        + ["", "Staff console in the browser (each link works once, for 10 minutes):"]
+        + ["", t("Staff console in the browser (each link works once, for 10 minutes):")]
         + [f"  {who}: {url}" for who, url in links.items()]), as_json)
     if not no_chat and not as_json:
         console.main(app, name, web=True)
 
 
 @cli.command("config")
-@click.option("--markdown", is_flag=True, help="Print the README table.")
+@click.option("--markdown", is_flag=True, help="Print the README table of every setting and its default.")
 @json_option
+@fail_cleanly
 def show_config(markdown: bool, as_json: bool) -> None:
-    """List every setting, its environment variable and default."""
-    rows = describe()
+    """Every setting in effect and where it came from (environment, file, default); secrets masked."""
     if markdown:
         click.echo("| variable | default | meaning |\n| --- | --- | --- |")
-        for row in rows:
+        for row in describe():
             default = f"`{row['default']}`" if row["default"] not in ("", None) else "—"
             click.echo(f"| `{row['env']}` | {default} | {row['doc']} |")
         return
-    emit([{k: v for k, v in r.items() if k != "type"} for r in rows],
-         lambda: "\n".join(f"{r['env']:28} {r['default']!s:24} {r['doc']}" for r in rows), as_json)
+    settings, origins = config.load_with_origins()
+    rows = [{"env": row["env"], "value": config.shown_value(settings, row["name"]), "origin": origins[row["name"]],
+             "default": row["default"], "secret": row["secret"], "doc": row["doc"]} for row in describe()]
+
+    def origin(where: str) -> str:
+        return {config.ENVIRONMENT: t("environment"), config.DEFAULT: t("default")}.get(
+            where, t("file {path}", path=where))
+
+    emit(rows, lambda: "\n".join(f"{r['env']:32} {str(r['value']) if r['value'] != '' else '—':34} {origin(r['origin'])}"
+                                 for r in rows), as_json)
 
 
 # --- organisations, staff, cases, members -------------------------------------------------------
@@ -160,9 +192,11 @@ def org() -> None:
 @json_option
 @fail_cleanly
 def org_add(name: str, phone: str | None, hours: str | None, as_json: bool) -> None:
+    """Add an organisation (a Träger or a Jugendamt) with its phone number and hours."""
     with unit_of_work() as (app, session):
         created = admin.add_organisation(session, CLI, app.services.clock.now(), name, phone, hours)
-        emit({"id": created.id, "name": created.name}, f"Organisation {created.id}: {created.name}", as_json)
+        emit({"id": created.id, "name": created.name},
+             t("Organisation {id}: {name}", id=created.id, name=created.name), as_json)
 
 
 @cli.group()
@@ -206,18 +240,22 @@ def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str |
         code = admin.invite(session, CLI, now, member, app.settings.invite_ttl_days)
         data = {"id": member.id, "name": member.name, "roles": list(roles),
                 **_invite_output(app, session, member, code, letter)}
-    emit(data, f"Staff member {data['id']}: {name}\nInvite code: {code} (valid {data['valid_days']} days)", as_json)
+    emit(data, t("Staff member {id}: {name}", id=data["id"], name=name) + "\n"
+         + tn("Invite code: {code} (valid {days} day)", "Invite code: {code} (valid {days} days)",
+              data["valid_days"], code=code, days=data["valid_days"]), as_json)
 
 
 @staff.command("list")
 @json_option
 @fail_cleanly
 def staff_list(as_json: bool) -> None:
+    """Every staff member with their roles."""
     with unit_of_work() as (_app, session):
         rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email,
                  "active": s.active} for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
     emit(rows, lambda: "\n".join(f"{r['id']:4}  {r['name']:30} {', '.join(r['roles'])}"
-                                 + ("" if r["active"] else "  (left)") for r in rows) or "No staff yet.", as_json)
+                                 + ("" if r["active"] else "  " + t("(left)")) for r in rows) or t("No staff yet."),
+         as_json)
 
 
 @cli.group()
@@ -247,17 +285,18 @@ def case_add(title: str, reference: str | None, help_type: str | None, started: 
         if fallfuehrend:
             admin.assign(session, CLI, now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
         data = admin.case_summary(session, created)
-    emit(data, f"Case {data['reference']}: {title}", as_json)
+    emit(data, t("Case {reference}: {title}", reference=data["reference"], title=title), as_json)
 
 
 def _case_text(data: dict[str, Any]) -> str:
     lines = [f"{data['reference']}  {data['title']}  ({data['help_type'] or '—'}, {data['organisation']})"]
     if data.get("closed_at"):
-        lines.append(f"Closed {data['closed_at'][:10]} ({data['closed_reason']})")
-    lines.append("Family:")
+        lines.append(t("Closed {date} ({reason})", date=data["closed_at"][:10], reason=data["closed_reason"]))
+    lines.append(t("Family:"))
     lines += [f"  {m['id']:4} {m['name']:28} {m['kind']:7} {m['language']:3} "
-              f"{'linked via ' + m['linked'] if m['linked'] else 'not linked'}" for m in data["members"]]
-    lines.append("Staff:")
+              + (t("linked via {channel}", channel=m["linked"]) if m["linked"] else t("not linked"))
+              for m in data["members"]]
+    lines.append(t("Staff:"))
     lines += [f"  {s['id']:4} {s['name']:28} {s['role']}" for s in data["staff"]]
     return "\n".join(lines)
 
@@ -280,10 +319,11 @@ def case_show(case_ref: str, as_json: bool) -> None:
 @json_option
 @fail_cleanly
 def case_list(as_json: bool) -> None:
+    """Every case with its reference."""
     with unit_of_work() as (_app, session):
         rows = [{"id": c.id, "reference": c.reference, "title": c.title, "members": len(c.members)}
                 for c in session.scalars(select(Case).order_by(Case.id))]
-    emit(rows, lambda: "\n".join(f"{r['reference']:14} {r['title']}" for r in rows) or "No cases yet.", as_json)
+    emit(rows, lambda: "\n".join(f"{r['reference']:14} {r['title']}" for r in rows) or t("No cases yet."), as_json)
 
 
 @cli.group()
@@ -313,7 +353,8 @@ def member_add(case_ref: str, first_name: str, last_name: str | None, kind: str,
         code = admin.invite(session, CLI, now, person, app.settings.invite_ttl_days)
         data = {"id": person.id, "name": person.display_name, "case": found.reference,
                 **_invite_output(app, session, person, code, letter)}
-    emit(data, f"Family member {data['id']}: {data['name']} ({data['case']})\nInvite code: {code}", as_json)
+    emit(data, t("Family member {id}: {name} ({case})", id=data["id"], name=data["name"], case=data["case"])
+         + "\n" + t("Invite code: {code}", code=code), as_json)
 
 
 @cli.group()
@@ -325,11 +366,12 @@ def outbox() -> None:
 @json_option
 @fail_cleanly
 def outbox_status(as_json: bool) -> None:
+    """How many messages are waiting, sent or failed."""
     from bot.outbox import status_counts
 
     with unit_of_work() as (_app, session):
         counts = status_counts(session)
-    emit(counts, lambda: "\n".join(f"{k:10} {v}" for k, v in sorted(counts.items())) or "The outbox is empty.",
+    emit(counts, lambda: "\n".join(f"{k:10} {v}" for k, v in sorted(counts.items())) or t("The outbox is empty."),
          as_json)
 
 
@@ -340,13 +382,16 @@ def i18n() -> None:
 
 @i18n.command("extract")
 def i18n_extract() -> None:
+    """Collect the messages of the code into the templates (messages.pot, cli.pot)."""
     from bot import i18n_tool
 
     click.echo(i18n_tool.extract())
+    click.echo(i18n_tool.extract_cli())
 
 
 @i18n.command("update")
 def i18n_update() -> None:
+    """Extract, then bring every catalog up to date with the templates."""
     from bot import i18n_tool
 
     i18n_tool.update()
@@ -354,6 +399,7 @@ def i18n_update() -> None:
 
 @i18n.command("compile")
 def i18n_compile() -> None:
+    """Compile the catalogs (.po to .mo)."""
     from bot import i18n_tool
 
     i18n_tool.compile_catalogs()
@@ -365,8 +411,8 @@ def i18n_check(as_json: bool) -> None:
     """Fail when a catalog lacks a message, is fuzzy, or breaks a placeholder."""
     from bot import i18n_tool
 
-    problems = i18n_tool.check()
-    emit([str(p) for p in problems], lambda: "\n".join(map(str, problems)) or "All catalogs complete.", as_json)
+    problems = i18n_tool.check() + i18n_tool.check(domain="cli")
+    emit([str(p) for p in problems], lambda: "\n".join(map(str, problems)) or t("All catalogs complete."), as_json)
     if problems:
         sys.exit(1)
 
@@ -378,7 +424,7 @@ def main() -> None:
         import logging
 
         logging.getLogger("wegbegleiter").debug("unexpected error", exc_info=True)
-        click.echo(f"Error: {exc.__class__.__name__}: {exc}", err=True)
+        click.echo(t("Error: {problem}", problem=f"{exc.__class__.__name__}: {exc}"), err=True)
         sys.exit(1)
 
 

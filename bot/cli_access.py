@@ -13,7 +13,19 @@ from typing import Any
 
 import click
 
-from bot.cli import CLI, _invite_output, case, emit, fail_cleanly, json_option, member, staff, unit_of_work
+from bot.cli import (
+    CLI,
+    _invite_output,
+    case,
+    emit,
+    fail_cleanly,
+    json_option,
+    member,
+    staff,
+    t,
+    tn,
+    unit_of_work,
+)
 from conversations import admin, authz
 from conversations.access import chats, closing, handover, leaving
 
@@ -45,7 +57,17 @@ def _new_invite(person: Any, app: Any, session: Any, letter: Path | None, reason
 
 
 def _unlinked_text(name: str, count: int) -> str:
-    return f"{name}: {count} chat(s) unlinked." if count else f"{name} has no linked chat."
+    if not count:
+        return t("{name} has no linked chat.", name=name)
+    return tn("{name}: {count} chat unlinked.", "{name}: {count} chats unlinked.", count, name=name, count=count)
+
+
+def _invite_text(name: str, data: dict[str, Any]) -> str:
+    text = t("Invite code for {name}: {code}", name=name, code=data["code"])
+    if data["chats_unlinked"]:
+        text += " " + tn("({count} old chat unlinked)", "({count} old chats unlinked)", data["chats_unlinked"],
+                         count=data["chats_unlinked"])
+    return text
 
 
 # --- staff ---------------------------------------------------------------------------------------------
@@ -59,10 +81,9 @@ def staff_invite(staff_id: int, letter: Path | None, reason: str, revoke_old: bo
     with unit_of_work() as (app, session):
         person = admin.staff_member(session, staff_id)
         if not person.active:
-            raise admin.AdminError(f"{person.name} has left; reactivating is not supported")
+            raise admin.AdminError("{name} has left; reactivating is not supported", name=person.name)
         data = _new_invite(person, app, session, letter, reason, revoke_old)
-    emit(data, f"Invite code for {person.name}: {data['code']}"
-         + (f" ({data['chats_unlinked']} old chat(s) unlinked)" if data["chats_unlinked"] else ""), as_json)
+    emit(data, _invite_text(person.name, data), as_json)
 
 
 @staff.command("unlink")
@@ -93,13 +114,17 @@ def staff_deactivate(staff_id: int, successor_id: int | None, as_json: bool) -> 
         data = asdict(leaving.deactivate(session, app.services, CLI.label, person, successor))
 
     def human() -> str:
-        lines = [f"{data['staff']} is deactivated; {data['chats_unlinked']} chat(s) unlinked."]
-        lines += [f"  case {c['case']} ({c['role']}) → {c['to']}" for c in data["cases"]]
-        lines += [f"  complaint {c['complaint']} → {c['to']}" for c in data["complaints"]]
+        lines = [tn("{name} is deactivated; {count} chat unlinked.", "{name} is deactivated; {count} chats unlinked.",
+                    data["chats_unlinked"], name=data["staff"], count=data["chats_unlinked"])]
+        lines += ["  " + t("case {reference} ({role}) → {to}", reference=c["case"], role=c["role"], to=c["to"])
+                  for c in data["cases"]]
+        lines += ["  " + t("complaint {reference} → {to}", reference=c["complaint"], to=c["to"])
+                  for c in data["complaints"]]
         if data["escalations"]:
-            lines.append(f"  open alerts/escalations passed on: {', '.join(f'#{i}' for i in data['escalations'])}")
+            lines.append("  " + t("open alerts/escalations passed on: {ids}",
+                                  ids=", ".join(f"#{i}" for i in data["escalations"])))
         if data["actions"]:
-            lines.append(f"  agreed actions reassigned: {data['actions']}")
+            lines.append("  " + t("agreed actions reassigned: {count}", count=data["actions"]))
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -116,10 +141,9 @@ def member_invite(member_id: int, letter: Path | None, reason: str, revoke_old: 
     with unit_of_work() as (app, session):
         person = admin.family_member(session, member_id)
         if not authz.is_open(person.case):
-            raise admin.AdminError(f"case {person.case.reference} is closed")
+            raise admin.AdminError("case {reference} is closed", reference=person.case.reference)
         data = _new_invite(person, app, session, letter, reason, revoke_old)
-    emit(data, f"Invite code for {person.display_name}: {data['code']}"
-         + (f" ({data['chats_unlinked']} old chat(s) unlinked)" if data["chats_unlinked"] else ""), as_json)
+    emit(data, _invite_text(person.display_name, data), as_json)
 
 
 @member.command("unlink")
@@ -138,9 +162,13 @@ def member_unlink(member_id: int, channel: str | None, as_json: bool) -> None:
 
 # --- cases ---------------------------------------------------------------------------------------------
 def _handover_text(data: dict[str, Any]) -> str:
-    change = (f"{data['joining']} takes over from {data['leaving']}" if data["leaving"] and data["joining"]
-              else f"{data['joining']} joins" if data["joining"] else f"{data['leaving']} leaves")
-    told = f"; told: {', '.join(data['told'])}" if data["told"] else ""
+    if data["leaving"] and data["joining"]:
+        change = t("{joining} takes over from {leaving}", joining=data["joining"], leaving=data["leaving"])
+    elif data["joining"]:
+        change = t("{joining} joins", joining=data["joining"])
+    else:
+        change = t("{leaving} leaves", leaving=data["leaving"])
+    told = t("; told: {who}", who=", ".join(data["told"])) if data["told"] else ""
     return f"{data['case']} ({data['role']}): {change}{told}."
 
 
@@ -176,8 +204,8 @@ def case_unassign(case_ref: str, staff_id: int, role: str | None, successor_id: 
         person = admin.staff_member(session, staff_id)
         roles = sorted({a.role for a in found.assignments if a.staff_id == person.id and a.until is None})
         if role is None and len(roles) > 1:
-            raise admin.AdminError(f"{person.name} has several roles on {found.reference} ({', '.join(roles)}): "
-                                   "give --role")
+            raise admin.AdminError("{name} has several roles on {reference} ({roles}): give --role", name=person.name,
+                                   reference=found.reference, roles=", ".join(roles))
         role = role or (roles[0] if roles else "fachkraft")
         successor = admin.staff_member(session, successor_id) if successor_id else None
         data = asdict(handover.hand_over(session, app.services, CLI.label, found, role, leaving=person,
@@ -196,7 +224,10 @@ def case_close(case_ref: str, reason: str, as_json: bool) -> None:
     unlinked; open complaints are still answered."""
     with unit_of_work() as (app, session):
         data = asdict(closing.close_case(session, app.services, CLI.label, admin.find_case(session, case_ref), reason))
-    emit(data, f"{data['case']} is closed ({reason}): goodbye to {data['chats_said_goodbye']} chat(s), "
-               f"{data['appointments_cancelled']} appointment(s) cancelled"
-               + (f", complaints still open: {', '.join(data['complaints_kept_open'])}"
-                  if data["complaints_kept_open"] else "") + ".", as_json)
+    emit(data, lambda: t("{reference} is closed ({reason}).", reference=data["case"], reason=reason) + " "
+         + tn("Goodbye to {count} chat.", "Goodbye to {count} chats.", data["chats_said_goodbye"],
+              count=data["chats_said_goodbye"]) + " "
+         + tn("{count} appointment cancelled.", "{count} appointments cancelled.", data["appointments_cancelled"],
+              count=data["appointments_cancelled"])
+         + (" " + t("Complaints still open: {references}.", references=", ".join(data["complaints_kept_open"]))
+            if data["complaints_kept_open"] else ""), as_json)

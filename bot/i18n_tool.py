@@ -3,11 +3,11 @@
 The check fails when a catalog lacks a translation, has a fuzzy entry, or a placeholder that differs
 from the source: a family must never see English in the middle of Turkish, or a broken "{date}".
 
-Two domains: ``messages`` (everything, adults addressed with Sie) and ``youth`` (the du-forms of the
-messages family members can see, for young people; conversations.address). ``youth.pot`` holds every
-message extracted from a file that is not staff-only (STAFF_ONLY); a language's ``youth.po`` must give a
-du-form for each one whose adult translation uses the polite address (FORMAL_ADDRESS), and no du-form
-may use it.
+Besides ``messages`` (everything, adults addressed with Sie) and ``cli`` (the command line), the ``youth``
+domain holds the du-forms of the messages family members can see, for young people (conversations.address).
+``youth.pot`` holds every message extracted from a file that is not staff-only (STAFF_ONLY); a language's
+``youth.po`` must give a du-form for each one whose adult translation uses the polite address
+(FORMAL_ADDRESS), and no du-form may use it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from string import Formatter
 
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -104,11 +105,60 @@ def _languages() -> list[str]:
     return sorted(p.parent.parent.name for p in catalog_dir().glob("*/LC_MESSAGES/messages.po"))
 
 
+# The command line's own domain (bot/cli_language.py): what commands print and their errors, the help of
+# every command (read from the command tree), and click's own words (from click's gettext calls).
+CLI_KEYWORDS = {"t": None, "tn": (1, 2)}
+
+
+def explained_errors() -> set[str]:
+    """Every error class whose message is a template (storage.errors.Explained), by name: each is a keyword,
+    so ``AdminError("no case {ref!r}", ref=…)`` is extracted wherever it is raised."""
+    from storage.errors import Explained
+
+    found, todo = set(), [Explained]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found
+
+
+def cli_constants() -> tuple[str, ...]:
+    """Error messages kept in constants (raised in more than one place), which extraction cannot see."""
+    from storage.db import NOT_READY
+
+    return (NOT_READY,)
+
+
+def extract_cli() -> Path:
+    import click
+
+    from bot.cli import cli
+    from bot.cli_language import DOMAIN, help_texts
+
+    catalog = Catalog(project="wegbegleiter", domain=DOMAIN)
+    keywords = {**CLI_KEYWORDS, **dict.fromkeys(explained_errors())}  # the command tree imported every job
+    for package in ("bot", "conversations", "storage"):
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / package, keywords=keywords):
+            catalog.add(message)
+    for text in (*help_texts(cli), *cli_constants()):
+        catalog.add(text)
+    for _file, _line, message, _comments, _context in extract_from_dir(Path(click.__file__).parent):
+        catalog.add(message)
+    pot = catalog_dir() / f"{DOMAIN}.pot"
+    with pot.open("wb") as fh:
+        write_po(fh, catalog, width=None, no_location=True, sort_output=True)  # type: ignore[arg-type]
+    return pot
+
+
 def update() -> None:
     pot = extract()
     # --no-wrap: one line per message, as bot.po_fill writes them, so an update changes only what changed
     _pybabel("update", "-i", str(pot), "-d", str(catalog_dir()), "--no-fuzzy-matching", "--ignore-obsolete",
              "--no-wrap")
+    cli_pot = extract_cli()
+    _pybabel("update", "-D", "cli", "-i", str(cli_pot), "-d", str(catalog_dir()), "--no-fuzzy-matching",
+             "--ignore-obsolete", "--no-wrap")
     youth = catalog_dir() / f"{YOUTH_DOMAIN}.pot"
     for lang in _languages():
         if not (catalog_dir() / lang / "LC_MESSAGES" / f"{YOUTH_DOMAIN}.po").exists():
@@ -158,13 +208,13 @@ def placeholders(text: str) -> set[str]:
         return {f"<{broken}>"}
 
 
-def check(languages: list[str] | None = None) -> list[Problem]:
+def check(languages: list[str] | None = None, domain: str = "messages") -> list[Problem]:
     """Every source message translated, nothing fuzzy, the same placeholders as the source."""
-    pot = catalog_dir() / "messages.pot"
+    pot = catalog_dir() / f"{domain}.pot"
     with pot.open("rb") as fh:
         source = read_po(fh)
     problems: list[Problem] = []
-    for po_path in sorted(catalog_dir().glob("*/LC_MESSAGES/messages.po")):
+    for po_path in sorted(catalog_dir().glob(f"*/LC_MESSAGES/{domain}.po")):
         lang = po_path.parent.parent.name
         if languages and lang not in languages:
             continue
@@ -187,7 +237,8 @@ def check(languages: list[str] | None = None) -> list[Problem]:
                 broken = [entry.string] if placeholders(entry.string) != placeholders(msgid) else []
             for text in broken:
                 problems.append(Problem(lang, msgid, f"placeholders differ ({text[:40]!r})"))
-        problems += check_youth(lang, catalog)
+        if domain == "messages":
+            problems += check_youth(lang, catalog)
     return problems
 
 

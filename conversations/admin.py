@@ -17,6 +17,7 @@ from conversations import invites
 from conversations.context import audit
 from conversations.i18n import available_languages
 from conversations.rules.working_days import Calendar
+from storage.errors import Explained
 from storage.models import (
     Case,
     CaseAssignment,
@@ -32,8 +33,9 @@ from storage.models import (
 CASE_ROLES = (Role.FACHKRAFT, Role.FALLFUEHREND, Role.GESPRAECHSFUEHRUNG)
 
 
-class AdminError(Exception):
-    """A request that cannot be carried out; the message says why, in one line."""
+class AdminError(Explained):
+    """A request that cannot be carried out; the message says why, in one line
+    (``AdminError("no case {ref!r}", ref=ref)``: the CLI shows it in the operator's language)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def _check_language(language: str) -> None:
     try:
         Locale.parse(language)
     except (ValueError, LookupError):
-        raise AdminError(f"unknown language {language!r}; offered are {', '.join(available_languages())}") from None
+        raise AdminError("unknown language {language!r}; offered are {offered}", language=language,
+                         offered=", ".join(available_languages())) from None
 
 
 def add_organisation(session: Session, actor: Actor, now: datetime, name: str, phone: str | None = None,
@@ -83,8 +86,9 @@ def organisation(session: Session, org_id: int | None) -> Organisation:
     else:
         org = session.scalar(select(Organisation).order_by(Organisation.id))
     if org is None:
-        raise AdminError("no organisation yet: run `wegbegleiter org add NAME` first" if org_id is None
-                         else f"no organisation with id {org_id}")
+        if org_id is None:
+            raise AdminError("no organisation yet: run `wegbegleiter org add NAME` first")
+        raise AdminError("no organisation with id {id}", id=org_id)
     return org
 
 
@@ -93,8 +97,10 @@ def add_staff(session: Session, actor: Actor, now: datetime, org: Organisation, 
     valid = {r.value for r in Role}
     wrong = [r for r in roles if r not in valid]
     if wrong or not roles:
-        raise AdminError(f"give at least one role from {', '.join(sorted(valid))}"
-                         + (f" (not a role: {', '.join(wrong)})" if wrong else ""))
+        if wrong:
+            raise AdminError("give at least one role from {roles} (not a role: {wrong})",
+                             roles=", ".join(sorted(valid)), wrong=", ".join(wrong))
+        raise AdminError("give at least one role from {roles}", roles=", ".join(sorted(valid)))
     _check_language(language)
     staff = StaffMember(organisation=org, name=name, email=email, phone=phone, language=language, created_at=now,
                         roles=[StaffRole(role=r) for r in dict.fromkeys(roles)])
@@ -108,7 +114,7 @@ def add_staff(session: Session, actor: Actor, now: datetime, org: Organisation, 
 def staff_member(session: Session, staff_id: int) -> StaffMember:
     staff = session.get(StaffMember, staff_id)
     if staff is None:
-        raise AdminError(f"no staff member with id {staff_id}")
+        raise AdminError("no staff member with id {id}", id=staff_id)
     return staff
 
 
@@ -122,7 +128,7 @@ def add_case(session: Session, actor: Actor, now: datetime, org: Organisation, t
              started_on: date | None = None) -> Case:
     reference = reference or next_reference(session, now)
     if session.scalar(select(Case.id).where(Case.reference == reference)):
-        raise AdminError(f"a case with reference {reference} exists already")
+        raise AdminError("a case with reference {reference} exists already", reference=reference)
     case = Case(organisation=org, reference=reference, title=title, help_type=help_type, started_on=started_on,
                 created_at=now)
     session.add(case)
@@ -137,19 +143,19 @@ def find_case(session: Session, ref: str) -> Case:
     if case is None and ref.isdigit():
         case = session.get(Case, int(ref))
     if case is None:
-        raise AdminError(f"no case {ref!r} (give its reference, e.g. F-2027-0001, or its id)")
+        raise AdminError("no case {ref!r} (give its reference, e.g. F-2027-0001, or its id)", ref=ref)
     return case
 
 
 def assign(session: Session, actor: Actor, now: datetime, case: Case, staff: StaffMember, role: str) -> CaseAssignment:
     if role not in {r.value for r in CASE_ROLES}:
-        raise AdminError(f"case role must be one of {', '.join(r.value for r in CASE_ROLES)}")
+        raise AdminError("case role must be one of {roles}", roles=", ".join(r.value for r in CASE_ROLES))
     if not staff.has_role(role):
-        raise AdminError(f"{staff.name} does not hold the role {role}")
+        raise AdminError("{name} does not hold the role {role}", name=staff.name, role=role)
     if role == Role.GESPRAECHSFUEHRUNG and any(
         a.staff_id == staff.id and a.role == Role.FACHKRAFT and a.until is None for a in case.assignments
     ):
-        raise AdminError(f"{staff.name} works on this case and cannot lead its Meilensteingespräch")
+        raise AdminError("{name} works on this case and cannot lead its Meilensteingespräch", name=staff.name)
     existing = next((a for a in case.assignments if a.staff_id == staff.id and a.role == role), None)
     if existing is not None:
         existing.until = None
@@ -166,7 +172,7 @@ def add_member(session: Session, actor: Actor, now: datetime, case: Case, first_
                last_name: str | None = None, kind: str = MemberKind.PARENT, birth_date: date | None = None,
                language: str = "de", email: str | None = None) -> FamilyMember:
     if kind not in {k.value for k in MemberKind}:
-        raise AdminError(f"kind must be one of {', '.join(k.value for k in MemberKind)}")
+        raise AdminError("kind must be one of {kinds}", kinds=", ".join(k.value for k in MemberKind))
     _check_language(language)
     member = FamilyMember(case=case, first_name=first_name, last_name=last_name, kind=kind,
                           birth_date=birth_date, language=language, email=email, created_at=now)
@@ -180,7 +186,7 @@ def add_member(session: Session, actor: Actor, now: datetime, case: Case, first_
 def family_member(session: Session, member_id: int) -> FamilyMember:
     member = session.get(FamilyMember, member_id)
     if member is None:
-        raise AdminError(f"no family member with id {member_id}")
+        raise AdminError("no family member with id {id}", id=member_id)
     return member
 
 

@@ -261,8 +261,8 @@ def refuse_second_milestone_review(session: Session, case: Case, kind: str, star
     clash = [a for a in overlapping(session, case, starts_at, duration_minutes, exclude_id)
              if a.kind == AppointmentKind.MEILENSTEINGESPRAECH]
     if clash:
-        raise AdminError(f"a Meilensteingespräch of this case is already planned at that time "
-                         f"(appointment {clash[0].id}, {clash[0].starts_at.astimezone(BERLIN):%Y-%m-%d %H:%M})")
+        raise AdminError("a Meilensteingespräch of this case is already planned at that time (appointment {id}, "
+                         "{start})", id=clash[0].id, start=f"{clash[0].starts_at.astimezone(BERLIN):%Y-%m-%d %H:%M}")
 
 
 def create_appointment(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,

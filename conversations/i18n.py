@@ -117,22 +117,29 @@ def translated_only(catalog: Catalog) -> Catalog:
 
 
 @cache
-def _translations(lang: str, youth: bool = False) -> _gettext.NullTranslations:
+def _translations(lang: str, domain: str = "messages", youth: bool = False) -> _gettext.NullTranslations:
+    """One language's catalog of a gettext domain: ``messages`` (the chat) or ``cli`` (the operators' CLI);
+    ``youth``: the du-forms first, then that catalog."""
     if lang == SOURCE_LANGUAGE:
         return _gettext.NullTranslations()  # English "you" is the same for everyone
     if youth:
         du = _load(lang, YOUTH_DOMAIN)
         if du is None:
-            return _translations(lang)
-        du.add_fallback(_translations(lang))
+            return _translations(lang, domain)
+        du.add_fallback(_translations(lang, domain))
         return du
-    translations = _load(lang, "messages")
+    translations = _load(lang, domain)
     if translations is None:
         return _gettext.NullTranslations()
     if base_language(lang) != lang:
         # A variant (Leichte Sprache) shows its base language (German) for a message it lacks, not English.
-        translations.add_fallback(_translations(base_language(lang)))
+        translations.add_fallback(_translations(base_language(lang), domain))
     return translations
+
+
+def domain_translations(lang: str, domain: str) -> _gettext.NullTranslations:
+    """The catalog of another gettext domain (``cli``: the operators' command line) in ``lang``."""
+    return _translations(lang, domain)
 
 
 def offered_language(code: str | None) -> str | None:
@@ -254,10 +261,10 @@ class Translator:
         return self.locale.text_direction == "rtl"
 
     def gettext(self, message: str) -> str:
-        return Message(_translations(self.lang, self.youth).gettext(message))
+        return Message(_translations(self.lang, youth=self.youth).gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return Message(_translations(self.lang, self.youth).ngettext(singular, plural, n))
+        return Message(_translations(self.lang, youth=self.youth).ngettext(singular, plural, n))
 
     # --- direction ------------------------------------------------------------------------
     def isolate(self, value: str) -> str:

@@ -28,6 +28,8 @@ class Settings:
     config_file: str = setting("", "WEGBEGLEITER_CONFIG",
                                "Optional TOML file with these settings (lower-case names). Default: `wegbegleiter.toml` if present.")
     log_level: str = setting("INFO", "LOG_LEVEL", "Logging level: DEBUG, INFO, WARNING, ERROR.")
+    cli_language: str = setting("de", "WEGBEGLEITER_CLI_LANGUAGE",
+                                "Language of the command line (output, errors, help): `de` or `en`.")
     # People and conversation
     default_language: str = setting("de", "WEGBEGLEITER_LANGUAGE", "Language before a person has chosen one.")
     youth_age_limit: int = setting(18, "WEGBEGLEITER_YOUTH_AGE_LIMIT",

@@ -17,12 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import Explained
 from storage.private_files import create_private
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class DatabaseNotReady(RuntimeError):
+class DatabaseNotReady(Explained):
     """The database is missing tables or is behind the code's migrations."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.crypto import fernet_for, opens
+from storage.errors import Explained
 from storage.models.privacy import KeyCheck
 
 CHECK_TEXT = "wegbegleiter key check"
@@ -31,13 +32,13 @@ ALWAYS_ENCRYPTED = (
 )
 
 
-class WrongKey(RuntimeError):
+class WrongKey(Explained):
     """The configured key is not the one the database was written with; the message says what to do."""
 
 
 def wrong_key(source: str) -> WrongKey:
-    return WrongKey(f"{source} is not the key this database was written with: set the key it was created "
-                    "with (nothing was changed)")
+    return WrongKey("{source} is not the key this database was written with: set the key it was created "
+                    "with (nothing was changed)", source=source)
 
 
 def read_check(engine: Engine) -> tuple[str, str | None] | None:

@@ -67,9 +67,9 @@ class Closing:
 
 def close_case(session: Session, services: Services, actor: str, case: Case, reason: str) -> Closing:
     if reason not in REASONS:
-        raise AdminError(f"reason must be one of {', '.join(REASONS)}")
+        raise AdminError("reason must be one of {reasons}", reasons=", ".join(REASONS))
     if not authz.is_open(case):
-        raise AdminError(f"case {case.reference} is closed already")
+        raise AdminError("case {reference} is closed already", reference=case.reference)
     now = services.clock.now()
     result = Closing(case.reference, reason)
     for appointment in session.scalars(select(Appointment).where(

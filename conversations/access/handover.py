@@ -81,17 +81,19 @@ def hand_over(session: Session, services: Services, actor: str, case: Case, role
     if leaving is None and joining is None:
         raise AdminError("name who leaves the case, who joins it, or both")
     if role not in {r.value for r in admin.CASE_ROLES}:
-        raise AdminError(f"case role must be one of {', '.join(r.value for r in admin.CASE_ROLES)}")
+        raise AdminError("case role must be one of {roles}", roles=", ".join(r.value for r in admin.CASE_ROLES))
     if not authz.is_open(case):
-        raise AdminError(f"case {case.reference} is closed")
+        raise AdminError("case {reference} is closed", reference=case.reference)
     ending = current_assignment(case, leaving, role) if leaving is not None else None
     if leaving is not None and ending is None:
-        raise AdminError(f"{leaving.name} does not work on {case.reference} as {role}")
+        raise AdminError("{name} does not work on {reference} as {role}", name=leaving.name,
+                         reference=case.reference, role=role)
     if joining is not None:
         if not joining.active:
-            raise AdminError(f"{joining.name} is no longer active")
+            raise AdminError("{name} is no longer active", name=joining.name)
         if current_assignment(case, joining, role) is not None:
-            raise AdminError(f"{joining.name} already works on {case.reference} as {role}")
+            raise AdminError("{name} already works on {reference} as {role}", name=joining.name,
+                             reference=case.reference, role=role)
     now = services.clock.now()
     if ending is not None:
         ending.until = now
@@ -196,7 +198,7 @@ def family_message(case: Case, leaving: StaffMember | None, joining: StaffMember
 
 
 def summary_message(session: Session, case: Case, role: str, leaving: StaffMember | None,
-                    now: datetime) -> Callable[[Translator], Reply]:
+                    now: datetime, open_items: int) -> Callable[[Translator], Reply]:
     """For the newcomer: what they need on the first day."""
     appointments = upcoming(session, case, now)
     statement = budget.case_statement(session, case, Month.of(now)) if budget.periods(session, case) else None
@@ -228,7 +230,9 @@ def summary_message(session: Session, case: Case, role: str, leaving: StaffMembe
                                                sent=sent, invited=len(ms.responses)))
         else:
             lines.append(_("No Meilensteingespräch is planned."))
-        lines += ["", _("Open alerts, escalations and requests follow as their own messages, each with its button.")]
+        if open_items:
+            lines += ["", _("Open alerts, escalations and requests follow as their own messages, each with its "
+                            "button.")]
         return Reply("\n".join(lines))
 
     return render
@@ -295,8 +299,9 @@ def _tell(session: Session, services: Services, case: Case, role: str, leaving: 
             case=case.title, change=change_text(tr, leaving, joining))), now=now, kind="access.team_change",
             not_before=later)
     if joining is not None:
-        notify(session, joining, summary_message(session, case, role, leaving, now), now=now, kind="access.handover",
-               not_before=later, email=True)
+        open_items = sum(map(len, open_work(session, case, joining)))
+        notify(session, joining, summary_message(session, case, role, leaving, now, open_items), now=now,
+               kind="access.handover", not_before=later, email=True)
         pass_on_open_work(session, services, case, joining)
         result.told.append(joining.name)
     if leaving is not None:

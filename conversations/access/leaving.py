@@ -47,12 +47,12 @@ class Departure:
 def deactivate(session: Session, services: Services, actor: str, staff: StaffMember,
                successor: StaffMember | None = None) -> Departure:
     if not staff.active:
-        raise AdminError(f"{staff.name} is already deactivated")
+        raise AdminError("{name} is already deactivated", name=staff.name)
     if successor is not None:
         if successor.id == staff.id or not successor.active:
             raise AdminError("the successor must be another active staff member")
         if successor.organisation_id != staff.organisation_id:
-            raise AdminError(f"{successor.name} works for another organisation")
+            raise AdminError("{name} works for another organisation", name=successor.name)
     now = services.clock.now()
     staff.active, staff.deactivated_at = False, now  # from here on every rule refuses them
     audit(session, at=now, actor=actor, action="staff.deactivated", object_type="staff_member", object_id=staff.id,

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations.settings import Settings
+from storage.errors import Explained
 
 
 class Kind(StrEnum):
@@ -35,8 +36,8 @@ SETTING_OF_KIND = {
 MAX_YEARS = 30
 
 
-class RetentionError(ValueError):
-    """A period that cannot be right; the message names it."""
+class RetentionError(Explained, ValueError):
+    """A period that cannot be right; the message names it (in the operator's language on the CLI)."""
 
 
 def add_years(moment: datetime, years: int) -> datetime:
@@ -51,9 +52,10 @@ def check_years(name: str, value: Any) -> int:
     try:
         years = int(value)
     except (TypeError, ValueError):
-        raise RetentionError(f"{name} must be a whole number of years (got {value!r})") from None
+        raise RetentionError("{name} must be a whole number of years (got {value!r})", name=name, value=value) from None
     if not 1 <= years <= MAX_YEARS:
-        raise RetentionError(f"{name} must be between 1 and {MAX_YEARS} years (got {years})")
+        raise RetentionError("{name} must be between 1 and {most} years (got {years})", name=name, most=MAX_YEARS,
+                             years=years)
     return years
 
 
@@ -87,7 +89,7 @@ def parse_overrides(assignments: list[str]) -> dict[str, int]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or name not in {k.value for k in Kind}:
-            raise RetentionError(f"--set takes KIND=YEARS with KIND one of {', '.join(k.value for k in Kind)} "
-                                 f"(got {item!r})")
+            raise RetentionError("--set takes KIND=YEARS with KIND one of {kinds} (got {item!r})",
+                                 kinds=", ".join(k.value for k in Kind), item=item)
         result[name] = check_years(name, value.strip())
     return result

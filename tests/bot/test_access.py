@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.cli import cli
 from bot.scheduler import run_all
 from bot.web.console import sessions as console_sessions
-from conversations import appointments, budget
+from conversations import admin, appointments, budget
 from conversations.clock import berlin
 from conversations.i18n import translator
 from conversations.rules.outcomes import Outcome
@@ -208,7 +208,7 @@ def test_without_a_successor_the_leitung_gets_what_is_left_open(bot, codes, app,
     # Her email is no way any more: nothing waits for her, nothing new is written.
     pending = [m for m in outbox_to(app, "k.schulz@jugendamt.example") if m.status == "pending"]
     assert pending == []
-    assert run("staff", "deactivate", str(schulz_id), ok=False) == "Error: Dr. Katrin Schulz is already deactivated"
+    assert run("staff", "deactivate", str(schulz_id), ok=False) == "Fehler: Dr. Katrin Schulz ist bereits deaktiviert"
 
 
 # --- the handover ---------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def test_tobias_hands_the_case_to_lisa_who_gets_the_summary_and_tobias_loses_it_
         assert unassigned is not None  # he still works for the Träger: his chat stays linked
 
     assert run("case", "unassign", "F-2027-0001", str(tobias_id), ok=False) == \
-        "Error: Tobias Klein does not work on F-2027-0001 as fachkraft"
+        "Fehler: Tobias Klein arbeitet im Fall F-2027-0001 nicht als fachkraft"
 
 
 # --- the case that closes -------------------------------------------------------------------------------
@@ -333,7 +333,56 @@ def test_the_help_ends_the_family_says_goodbye_and_an_open_complaint_is_still_an
     shown = run("case", "show", "F-2027-0001")
     assert shown["closed_reason"] == "goals-reached" and shown["closed_at"].startswith("2027-03-01")
     assert run("case", "close", "F-2027-0001", "--reason", "other", ok=False) == \
-        "Error: case F-2027-0001 is closed already"
+        "Fehler: der Fall F-2027-0001 ist bereits abgeschlossen"
     ayse_id = person_id(app, FamilyMember, first_name="Ayşe")
-    assert run("member", "invite", str(ayse_id), ok=False) == "Error: case F-2027-0001 is closed"
+    assert run("member", "invite", str(ayse_id), ok=False) == "Fehler: der Fall F-2027-0001 ist abgeschlossen"
     assert "Hallo" not in bot.chat("emre").say(codes["Emre"])[0]  # his unused letter no longer links
+
+
+# --- the complaint officer and the Gesprächsführerin who leave -----------------------------------------
+def test_an_officer_who_leaves_hands_her_complaints_back_and_the_talk_waits_for_a_new_leader(bot, codes, app,
+                                                                                          clock, run):
+    from conversations.milestone import core
+    from storage.models import Milestone
+    from storage.models.complaints import Complaint
+
+    ayse = bot.link("ayse", codes["Ayşe"], "Deutsch")
+    kerstin = bot.link("kerstin", codes["Kerstin"], "English")
+    leitung = bot.link("leitung", codes["Martina"], "English")
+    reference = ayse_complains(app, bot)
+    kerstin.receive()
+    kerstin.press("Take over")
+    talk = berlin(2027, 4, 14, 10, 0)
+    with app.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        sabine = session.scalar(select(StaffMember).where(StaffMember.name == "Sabine Roth"))
+        ms_id = core.create_milestone(session, admin.Actor("test"), clock.now(), case, talk, sabine).id
+    for chat in (ayse, leitung):
+        chat.receive()
+
+    # Kerstin leaves: her complaint goes back to be taken over (by the Leitung, as there is no other officer).
+    done = run("staff", "deactivate", str(person_id(app, StaffMember, name="Kerstin Braun")))
+    assert done["complaints"] == [{"complaint": reference, "to": "officers"}]
+    handed = "\n".join(leitung.receive())
+    assert f"Complaint {reference} was handled by Kerstin Braun, who has left. Please take it over." in handed
+    assert "Take over" in [c.label for c in leitung.last.choices]
+    leitung.press("Take over")
+    with app.sessions() as session:
+        assert session.scalar(select(Complaint).where(Complaint.reference == reference)).officer.name == \
+            "Martina Hoffmann"
+    assert "Martina Hoffmann" not in "\n".join(ayse.receive())  # taken up once already: no second notice
+
+    # Sabine leaves: the talk has no leader; the Leitung is told, and a new Gesprächsführerin takes it on.
+    run("staff", "deactivate", str(person_id(app, StaffMember, name="Sabine Roth")))
+    assert "The Meilensteingespräch on Wednesday, April 14, 2027" in "\n".join(leitung.receive())
+    petra = run("staff", "add", "Petra Lang", "--role", "gespraechsfuehrung")
+    petra_chat = bot.link("petra", petra["code"], "English")
+    assigned = run("case", "assign", "F-2027-0001", str(petra["id"]), "gespraechsfuehrung")
+    assert assigned["milestones_moved"] == 1
+    summary = petra_chat.receive()[0]
+    assert "Meilensteingespräch on Wednesday, April 14, 2027" in summary and "with Petra Lang" in summary
+    assert "Open alerts" not in summary  # nothing is open for her
+    with app.sessions() as session:
+        assert session.get(Milestone, ms_id).leader.name == "Petra Lang"
+    clock.set(talk + timedelta(hours=2))
+    assert "signs" in petra_chat.say(payload=f"act:ms_eval:{ms_id}")[-1].casefold()

@@ -126,7 +126,7 @@ def test_the_family_phoned_on_monday_the_fachkraft_records_it_on_wednesday(run, 
     assert (noticed["cancel_notice"], noticed["cancelled_at"], noticed["billable_hours"]) == ("in_time", None, 0)
     wrong = run("appointments", "cancel", str(thursday["id"]), "--by", "family", "--at", "31.02.2027 10:00",
                 ok=False)
-    assert "There is no 31.02.2027 10:00: February 2027 has 28 days." in wrong.output
+    assert "Den 31.02.2027 10:00 gibt es nicht: Der Februar 2027 hat 28 Tage." in wrong.output  # German CLI
 
 
 def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
@@ -137,4 +137,4 @@ def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
     run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:00", "--kind", "meilensteingespraech")
     refused = run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:30", "--kind",
                   "meilensteingespraech", ok=False)
-    assert "Meilensteingespräch of this case is already planned" in refused.output
+    assert "zu dieser Zeit ist schon ein Meilensteingespräch dieses Falls geplant" in refused.output

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from bot import config
-from bot.cli import cli
 from conversations.settings import describe
+from tests.support.cli import cli_env, wegbegleiter
 
 
 def test_defaults_run_without_any_setting():
@@ -30,6 +27,19 @@ def test_defaults_run_without_any_setting():
     ({"MATRIX_HOMESERVER": "http://127.0.0.1:8008"}, "set both MATRIX_HOMESERVER and MATRIX_USER_ID"),
     ({"WEGBEGLEITER_SECRET_KEY": "short"}, "at least 32 characters"),
     ({"WEGBEGLEITER_CONFIG": "/nonexistent.toml"}, "does not exist"),
+    ({"DATABASE_URL": "bogus"}, "DATABASE_URL must be a database URL"),
+    ({"DATABASE_URL": "mysql://root@db/wb"}, "DATABASE_URL must name PostgreSQL or SQLite"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO"),
+    ({"HTTP_LISTEN": "8080"}, "HTTP_LISTEN must be host:port"),
+    ({"HTTP_LISTEN": "127.0.0.1:99999"}, "HTTP_LISTEN must be host:port"),
+    ({"TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0"}, "TELEGRAM_WEBHOOK_LISTEN must be host:port"),
+    ({"PUBLIC_BASE_URL": "wegbegleiter.example.org"}, "PUBLIC_BASE_URL must be a URL starting with http"),
+    ({"TELEGRAM_WEBHOOK_URL": "http://bot.example.org/hook"}, "TELEGRAM_WEBHOOK_URL must be a URL starting with https://"),
+    ({"TELEGRAM_API_BASE_URL": "127.0.0.1:8081/bot"}, "TELEGRAM_API_BASE_URL must be a URL"),
+    ({"MATRIX_HOMESERVER": "matrix.example.org", "MATRIX_USER_ID": "@bot:example.org", "MATRIX_PASSWORD": "x"},
+     "MATRIX_HOMESERVER must be a URL"),
+    ({"SMTP_PORT": "0"}, "SMTP_PORT must be a port"),
+    ({"WEGBEGLEITER_CLI_LANGUAGE": "fr"}, "WEGBEGLEITER_CLI_LANGUAGE must be one of de, en"),
 ])
 def test_a_wrong_setting_names_what_to_set(env, message):
     with pytest.raises(config.ConfigError, match=message):
@@ -49,32 +59,13 @@ def test_the_readme_documents_every_setting():
     assert missing == []
 
 
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "WEGBEGLEITER_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING"}
-    env["DATABASE_URL"] = ""  # empty means unset: the CLI test uses its own SQLite file
-    return env
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def wegbegleiter(tmp_path: Path, *args: str) -> Run:
-    """The CLI in this process (click's runner): same commands, same output, no interpreter start-up."""
-    result = CliRunner().invoke(cli, list(args), env=cli_env(tmp_path), catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
-
-
 def test_cli_refuses_an_unmigrated_database_with_one_line(tmp_path: Path):
     # A real process once: the installed entry point, its exit status and stderr.
     result = subprocess.run([sys.executable, "-m", "bot", "case", "list"], capture_output=True, text=True,
                             env=cli_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode != 0
-    assert result.stderr.strip() == ("Error: the database is not set up or is older than this version: "
-                                     "run `wegbegleiter init`")
+    assert result.stderr.strip() == ("Fehler: die Datenbank ist nicht eingerichtet oder älter als diese Version: "
+                                     "`wegbegleiter init` ausführen")
 
 
 def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
@@ -92,4 +83,54 @@ def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
     shown = json.loads(wegbegleiter(tmp_path, "case", "show", "F-2027-0001", "--json").stdout)
     assert [m["name"] for m in shown["members"]] == ["Ayşe Yılmaz"]
     wrong = wegbegleiter(tmp_path, "staff", "add", "X", "--role", "chef")
-    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1 and "not a role: chef" in wrong.stderr
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1 and "keine Rolle: chef" in wrong.stderr
+
+
+@pytest.mark.parametrize(("setting", "variable"), [("DATABASE_URL=bogus", "DATABASE_URL"),
+                                                   ("LOG_LEVEL=LOUD", "LOG_LEVEL"),
+                                                   ("HTTP_LISTEN=irgendwo", "HTTP_LISTEN")])
+def test_a_wrong_setting_is_one_line_naming_its_variable(tmp_path: Path, setting: str, variable: str):
+    name, _, value = setting.partition("=")
+    result = wegbegleiter(tmp_path, "init", **{name: value})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Fehler: {variable} muss")
+
+
+def test_config_shows_the_values_in_effect_where_they_came_from_and_masks_secrets(tmp_path: Path):
+    toml = tmp_path / "wb.toml"
+    toml.write_text('invite_ttl_days = 7\nsmtp_password = "geheim-und-lang"\n')
+    shown = json.loads(wegbegleiter(
+        tmp_path, "config", "--json", WEGBEGLEITER_CONFIG=str(toml), QUIET_HOURS="21:00-07:00",
+        WEGBEGLEITER_SECRET_KEY="k" * 40, DATABASE_URL="postgresql://wb:s3cret@db.example/wb").stdout)
+    by_env = {row["env"]: row for row in shown}
+    assert by_env["QUIET_HOURS"]["value"] == "21:00-07:00" and by_env["QUIET_HOURS"]["origin"] == "environment"
+    assert by_env["INVITE_TTL_DAYS"]["value"] == 7 and by_env["INVITE_TTL_DAYS"]["origin"] == str(toml)
+    assert by_env["SMTP_PORT"]["value"] == 587 and by_env["SMTP_PORT"]["origin"] == "default"
+    assert by_env["WEGBEGLEITER_SECRET_KEY"]["value"] == "********"
+    assert by_env["SMTP_PASSWORD"]["value"] == "********"
+    assert by_env["DATABASE_URL"]["value"] == "postgresql://wb:***@db.example/wb"
+    text = wegbegleiter(tmp_path, "config", WEGBEGLEITER_CONFIG=str(toml), WEGBEGLEITER_SECRET_KEY="k" * 40).stdout
+    assert "k" * 40 not in text and "geheim" not in text
+    line = next(row for row in text.splitlines() if row.startswith("INVITE_TTL_DAYS"))
+    assert line.split()[1:] == ["7", "Datei", str(toml)]
+    assert next(row for row in text.splitlines() if row.startswith("SMTP_PORT")).split()[1:] == ["587", "Vorgabe"]
+
+
+def test_version(tmp_path: Path):
+    from importlib.metadata import version
+
+    result = wegbegleiter(tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"wegbegleiter {version('wegbegleiter')}"
+
+
+def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path: Path):
+    # The real entry point in a process where psycopg cannot be imported (as after `pip install -e .`).
+    program = ("import sys; sys.modules['psycopg'] = None; sys.argv = ['wegbegleiter', 'init']; "
+               "from bot.cli import main; main()")
+    env = cli_env(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:5432/wb_nowhere",
+                  WEGBEGLEITER_CLI_LANGUAGE="en")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == ("Error: DATABASE_URL names PostgreSQL, but its driver is not installed: "
+                             "pip install -e '.[postgres]'\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage.db import make_engine
-from tests.bot.test_config_and_cli import cli_env, wegbegleiter
+from tests.support.cli import cli_env, wegbegleiter
 
 KEY_A = "a" * 40
 KEY_B = "b" * 40
@@ -45,7 +45,7 @@ def test_reading_commands_create_no_key_and_no_database(tmp_path: Path):
     for args in (["--help"], ["config"], ["config", "--json"], ["case", "list"], ["outbox", "status"]):
         result = wegbegleiter(tmp_path, *args)
         assert not (tmp_path / "data").exists(), args
-    assert result.returncode == 1 and "run `wegbegleiter init`" in result.stderr
+    assert result.returncode == 1 and "`wegbegleiter init` ausführen" in result.stderr
 
 
 def run_with_key(tmp_path: Path, key: str, *args: str):
@@ -66,8 +66,9 @@ def test_a_wrong_key_stops_every_command_with_one_line_and_writes_nothing(tmp_pa
     for args in (["org", "add", "Zweiter Träger"], ["case", "list"], ["init"]):
         result = run_with_key(tmp_path, KEY_B, *args)
         assert result.exit_code == 1, args
-        assert result.stderr == ("Error: WEGBEGLEITER_SECRET_KEY is not the key this database was written with: "
-                                 "set the key it was created with (nothing was changed)\n")
+        assert result.stderr == ("Fehler: WEGBEGLEITER_SECRET_KEY ist nicht der Schlüssel, mit dem diese Datenbank "
+                                 "geschrieben wurde: setzen Sie den Schlüssel, mit dem sie angelegt wurde "
+                                 "(nichts wurde geändert)\n")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == before
         assert conn.execute(text("SELECT count(*) FROM organisation")).scalar() == 1
@@ -79,7 +80,7 @@ def test_a_replaced_key_file_is_named_in_the_line(tmp_path: Path):
     key = tmp_path / "data" / "secret.key"
     key.write_text("c" * 48)
     result = wegbegleiter(tmp_path, "case", "list")
-    assert result.returncode == 1 and f"the key in {key} is not the key" in result.stderr
+    assert result.returncode == 1 and f"Fehler: {key} ist nicht der Schlüssel" in result.stderr
 
 
 def test_a_database_from_before_the_check_is_tested_with_what_it_encrypted(tmp_path: Path, bot, codes):
@@ -111,4 +112,4 @@ def test_run_refuses_a_wrong_key_before_serving(tmp_path: Path):
     result = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0 and "is not the key this database was written with" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "ist nicht der Schlüssel, mit dem diese Datenbank" in result.stderr
