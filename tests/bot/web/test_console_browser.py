@@ -276,3 +276,24 @@ async def test_sabine_reads_the_views_side_by_side_and_records_the_evaluation(we
         assert evaluation.child_protection_signs is False and "Schulangst" in evaluation.blind_spots
         action = session.scalar(select(MilestoneAction))
         assert action.assignee.name == "Jana Weber" and str(action.due_on) == "2027-04-28"
+
+
+# --- a tablet in portrait: every page fits its width (no sideways scrolling but inside a wide table) ---------
+async def test_the_pages_fit_a_tablet(web, staff_bot, codes, chromium):
+    served, base = web
+    context = await chromium.new_context(viewport={"width": 768, "height": 1024}, locale="de-DE")
+    tablet = await context.new_page()
+    try:
+        await sign_in(tablet, await web_link(staff_bot, "martina", codes["Martina"]))
+        for path in ("/", "/overview", "/complaints", f"/cases/{case_id(served)}"):
+            await tablet.goto(base + path)
+            wide = await tablet.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+            assert not wide, path
+        await shot(tablet, "tablet-case")
+    finally:
+        await context.close()
+
+
+def case_id(served) -> int:  # type: ignore[no-untyped-def]
+    with served.sessions() as session:
+        return session.scalar(select(Case.id).where(Case.title == "Familie Yılmaz"))
