@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine as DbEngine
 
 from bot.config import key_file, secret_key
+from conversations import address
 from conversations.clock import Clock, SystemClock
 from conversations.context import Services
 from conversations.engine import Engine
@@ -22,6 +26,29 @@ from storage.db import (
     migrate,
     session_factory,
 )
+from storage.private_files import create_private
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def logging_to_file(settings: Settings) -> Iterator[Path]:
+    """Log lines (and Python's warnings) go to ``<data dir>/wegbegleiter.log`` meanwhile, not to the terminal:
+    the terminal chat shows the conversation and nothing else."""
+    path = Path(settings.data_dir) / "wegbegleiter.log"
+    create_private(path)  # names may appear in a log line
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    before = root.handlers[:]
+    root.handlers[:] = [handler]
+    logging.captureWarnings(True)
+    try:
+        yield path
+    finally:
+        logging.captureWarnings(False)
+        root.handlers[:] = before
+        handler.close()
 
 
 @dataclass
@@ -38,7 +65,7 @@ class App:
 
 def build(settings: Settings, clock: Clock | None = None, *, init: bool = False) -> App:
     """Connect to the database (migrating it with ``init``), refusing an unmigrated one."""
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for noisy in ("httpx", "fontTools", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -47,6 +74,7 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
         raise DatabaseNotReady(NOT_READY)
     secret = secret_key(settings, create=init)
     crypto.configure(secret)
+    address.configure(settings.youth_age_limit)
     db = make_engine(url)
     # Before migrations (which encrypt existing rows) and before anything else is written.
     keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else str(key_file(settings)))

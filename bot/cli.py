@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot import config
 from bot.app import App, build
 from bot.cli_language import LocalisedGroup, language, t, tn
-from conversations import admin, timeparse
+from conversations import address, admin, timeparse
 from conversations.admin import Actor, AdminError
 from conversations.i18n import translator
 from conversations.settings import describe
@@ -121,40 +121,6 @@ def run() -> None:
         raise click.ClickException(explain(exc)) from None
 
 
-@cli.command()
-@click.option("--as", "name", default="demo", show_default=True, help="Who you are at this terminal.")
-@fail_cleanly
-def chat(name: str) -> None:
-    """Talk to Wegbegleiter in this terminal (choices are numbered)."""
-    from bot.channels import console
-
-    console.main(load_app(), name)
-
-
-@cli.command()
-@click.option("--as", "name", default="demo", show_default=True, help="Who you are at this terminal.")
-@click.option("--no-chat", is_flag=True, help="Only set up the demo data and print the codes.")
-@json_option
-@fail_cleanly
-def demo(name: str, no_chat: bool, as_json: bool) -> None:
-    """Set up the demo (Brücke e.V., the Yılmaz family, staff) and chat in the terminal."""
-    from bot import demo as demo_data
-    from bot.channels import console
-
-    app = load_app(init=True)
-    with app.sessions.begin() as session:
-        demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
-        codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
-        links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
-    emit({"invites": [c.__dict__ for c in codes], "console": links}, lambda: "\n".join(
-        [t("Demo invite codes (each works once; send one to link the chat as that person):")]
-        + [f"  {c.code}  {c.who}  [{c.role}]" for c in codes]
-        + ["", t("Staff console in the browser (each link works once, for 10 minutes):")]
-        + [f"  {who}: {url}" for who, url in links.items()]), as_json)
-    if not no_chat and not as_json:
-        console.main(app, name, web=True)
-
-
 @cli.command("config")
 @click.option("--markdown", is_flag=True, help="Print the README table of every setting and its default.")
 @json_option
@@ -207,7 +173,7 @@ def staff() -> None:
 def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
     from bot.letters import deep_link, invite_letter
 
-    tr = translator(person.language)
+    tr = address.translator_for(person, app.services.clock.now())  # a young person's letter says du
     link = deep_link(app.settings.telegram_bot_username, code)
     result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days}
     if letter:

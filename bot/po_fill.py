@@ -3,6 +3,7 @@
     python -m bot.po_fill de table.py      # DE = {"msgid": "German", ...}
     python -m bot.po_fill all table.py     # T = {"msgid": {"tr": "…", "ar": "…", …}, ...}
     python -m bot.po_fill de table.py cli  # the command line's own catalog (locales/de/LC_MESSAGES/cli.po)
+    python -m bot.po_fill all table.py youth   # the du-forms for young people (youth.po)
 
 Every upper-case dict in the file is read (later ones win). A value is the translation (a string, or a
 tuple of plural forms), or a dict from language to translation, for writing one message in every

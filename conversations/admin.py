@@ -5,6 +5,8 @@ Every change leaves an audit event naming who made it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -191,10 +193,12 @@ def family_member(session: Session, member_id: int) -> FamilyMember:
 
 
 def invite(session: Session, actor: Actor, now: datetime, person: FamilyMember | StaffMember,
-           ttl_days: int) -> str:
+           ttl_days: int, *, revoke_unused: bool = True) -> str:
     """A new code for the person. Only the newest letter works: earlier codes not used yet expire now
-    (a lost letter must not link a stranger's chat)."""
-    invites.revoke_unused(session, person, now)
+    (a lost letter must not link a stranger's chat). ``revoke_unused=False`` is for a code that is used
+    the moment it is made and never shown (the terminal chat links itself), so the letter stays valid."""
+    if revoke_unused:
+        invites.revoke_unused(session, person, now)
     code = invites.issue(session, person, now=now, ttl_days=ttl_days)
     kind = "family_member" if isinstance(person, FamilyMember) else "staff_member"
     audit(session, at=now, actor=actor.label, action="invite.issued", object_type=kind, object_id=person.id,
@@ -231,3 +235,35 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
             for a in case.assignments if a.until is None
         ],
     }
+
+
+# --- people by name ----------------------------------------------------------------------------------
+Person = FamilyMember | StaffMember
+
+
+def person_name(person: Person) -> str:
+    return person.display_name if isinstance(person, FamilyMember) else person.name
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name as people type them: case, accents, ı and ß folded ("Ayşe Yılmaz" → ayse, yilmaz)."""
+    folded = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i").replace("ß", "ss"))
+    return re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def people(session: Session) -> list[Person]:
+    """Every family member and every active staff member, in the order they were added."""
+    members = session.scalars(select(FamilyMember).order_by(FamilyMember.id))
+    staff = session.scalars(select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.id))
+    return [*members, *staff]
+
+
+def find_people(session: Session, name: str) -> list[Person]:
+    """The people a typed name fits: each typed word is a word of the name ("ayse", "Jana Weber", "Schulz");
+    if nobody fits that way, each typed word begins one ("Kers")."""
+    wanted = name_words(name)
+    if not wanted:
+        return []
+    candidates = [(p, name_words(person_name(p))) for p in people(session)]
+    exact = [p for p, words in candidates if all(w in words for w in wanted)]
+    return exact or [p for p, words in candidates if all(any(n.startswith(w) for n in words) for w in wanted)]

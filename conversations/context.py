@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversations import address
 from conversations.authz import Principal, in_audience
 from conversations.choices import Offer, distinct, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
-from conversations.i18n import Translator, offered_language, translator
+from conversations.i18n import Translator, offered_language
 from conversations.messages import Attachment, Choice, Incoming, Reply
 from conversations.registry import REGISTRY, Audience
 from conversations.settings import Settings
@@ -150,7 +151,7 @@ class Context:
         person = self.person
         lang = person.language if person else (self.state.language or offered_language(self.incoming.language)
                                                 or self.services.settings.default_language)
-        self.tr: Translator = translator(lang)
+        self.tr: Translator = address.translator_for(person, self.now, lang)  # du for a young person
 
     def _(self, message: str) -> str:
         return self.tr.gettext(message)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -81,26 +82,54 @@ def base_language(lang: str) -> str:
     return re.split(r"[_@-]", lang, maxsplit=1)[0]
 
 
-@cache
-def _translations(lang: str, domain: str = "messages") -> _gettext.NullTranslations:
-    """One language's catalog of a gettext domain: ``messages`` (the chat) or ``cli`` (the operators' CLI)."""
-    if lang == SOURCE_LANGUAGE:
-        return _gettext.NullTranslations()
+# Young people are spoken to with du (sen, ти, ты, the Arabic singular): their translator looks each
+# message up in this second domain first (locales/<lang>/LC_MESSAGES/youth.po, the du-forms of the
+# family-facing messages) and falls back to the adult catalog. No flow needs to ask who is reading.
+YOUTH_DOMAIN = "youth"
+
+
+def _load(lang: str, domain: str) -> _gettext.GNUTranslations | None:
+    """One compiled catalog of a language, or None if it has none in this domain."""
     base = catalog_dir() / lang / "LC_MESSAGES"
     po, mo = base / f"{domain}.po", base / f"{domain}.mo"
-    translations: _gettext.NullTranslations
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
-            translations = _gettext.GNUTranslations(fh)
-    elif po.exists():
-        # Not compiled yet (a fresh checkout): compile in memory rather than show English.
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=lang)
-        buf = io.BytesIO()
-        write_mo(buf, catalog)
-        buf.seek(0)
-        translations = _gettext.GNUTranslations(buf)
-    else:
+            return _gettext.GNUTranslations(fh)
+    if not po.exists():
+        return None
+    # Not compiled yet (a fresh checkout): compile in memory rather than show English.
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, translated_only(catalog))
+    buf.seek(0)
+    return _gettext.GNUTranslations(buf)
+
+
+def translated_only(catalog: Catalog) -> Catalog:
+    """The catalog without untranslated entries, so that gettext falls back for them (babel's write_mo
+    leaves out an empty msgstr but keeps an empty plural, which would show the English msgid)."""
+    for message in list(catalog):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and not all(strings):
+            catalog.delete(message.id, message.context)
+    return catalog
+
+
+@cache
+def _translations(lang: str, domain: str = "messages", youth: bool = False) -> _gettext.NullTranslations:
+    """One language's catalog of a gettext domain: ``messages`` (the chat) or ``cli`` (the operators' CLI);
+    ``youth``: the du-forms first, then that catalog."""
+    if lang == SOURCE_LANGUAGE:
+        return _gettext.NullTranslations()  # English "you" is the same for everyone
+    if youth:
+        du = _load(lang, YOUTH_DOMAIN)
+        if du is None:
+            return _translations(lang, domain)
+        du.add_fallback(_translations(lang, domain))
+        return du
+    translations = _load(lang, domain)
+    if translations is None:
         return _gettext.NullTranslations()
     if base_language(lang) != lang:
         # A variant (Leichte Sprache) shows its base language (German) for a message it lacks, not English.
@@ -221,6 +250,7 @@ class Translator:
     """Texts, dates, times and numbers for one reader."""
 
     lang: str
+    youth: bool = False  # a young reader: du-forms first (YOUTH_DOMAIN), see conversations.address
 
     @property
     def locale(self) -> Locale:
@@ -231,10 +261,10 @@ class Translator:
         return self.locale.text_direction == "rtl"
 
     def gettext(self, message: str) -> str:
-        return Message(_translations(self.lang).gettext(message))
+        return Message(_translations(self.lang, youth=self.youth).gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return Message(_translations(self.lang).ngettext(singular, plural, n))
+        return Message(_translations(self.lang, youth=self.youth).ngettext(singular, plural, n))
 
     # --- direction ------------------------------------------------------------------------
     def isolate(self, value: str) -> str:
@@ -282,8 +312,9 @@ class Translator:
         return self.isolate(format_decimal(round(value, digits), locale=self.locale))
 
 
-def translator(lang: str | None) -> Translator:
-    return Translator(normalise_language(lang))
+def translator(lang: str | None, *, youth: bool = False) -> Translator:
+    """The translator for a language; ``youth``: for a young person (see conversations.address)."""
+    return Translator(normalise_language(lang), youth)
 
 
 # --- command words ---------------------------------------------------------------------------

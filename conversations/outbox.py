@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from conversations import address
 from conversations.choices import distinct
 from conversations.i18n import Translator, translator
 from conversations.messages import Reply
@@ -117,7 +118,7 @@ def notify(
     """
     if isinstance(person, StaffMember) and not person.active:
         return []
-    tr = translator(person.language)
+    tr = address.translator_for(person, now)  # du for a young person
     reply = render(tr)
     written: list[OutboxMessage] = []
     for chat in chats_of(session, person):

@@ -32,6 +32,9 @@ class Settings:
                                 "Language of the command line (output, errors, help): `de` or `en`.")
     # People and conversation
     default_language: str = setting("de", "WEGBEGLEITER_LANGUAGE", "Language before a person has chosen one.")
+    youth_age_limit: int = setting(18, "WEGBEGLEITER_YOUTH_AGE_LIMIT",
+                                   "Family members younger than this are spoken to with du (sen, ти, ты, the Arabic "
+                                   "singular). An organisation may set its own in its settings under youth.age_limit.")
     invite_ttl_days: int = setting(14, "INVITE_TTL_DAYS", "Days an invite code stays valid.")
     invite_max_failures: int = setting(5, "INVITE_MAX_FAILURES",
                                        "Wrong codes a chat may send within 15 minutes before it has to wait.")

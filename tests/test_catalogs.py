@@ -22,6 +22,10 @@ def test_the_template_lists_every_message_in_the_code(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n_tool, "catalog_dir", lambda: tmp_path)
     fresh = {m.id for m in read_po(i18n_tool.extract().open("rb")) if m.id}
     assert fresh - committed == set(), "run `wegbegleiter i18n update` and translate the new messages"
+    youth = {m.id for m in read_po((catalog_dir() / "youth.pot").open("rb")) if m.id}
+    fresh_youth = {m.id for m in read_po((tmp_path / "youth.pot").open("rb")) if m.id}
+    assert fresh_youth - youth == set(), "run `wegbegleiter i18n update` and give the new messages their du-form"
+    assert fresh_youth <= fresh and 0 < len(fresh_youth) < len(fresh)  # staff-only files are left out
 
 
 # --- every message in every language, with real values --------------------------------------------------
@@ -104,6 +108,56 @@ def test_every_message_renders_in_every_language_with_real_values(lang):
             if month_after_preposition and month_after_preposition.search(shown):
                 failures.append(f"a preposition before a month in the nominative: {shown[:80]!r}")
     assert failures == []
+
+
+@pytest.mark.parametrize("lang", [lang for lang in available_languages() if lang in i18n_tool.FORMAL_ADDRESS])
+def test_every_family_message_says_du_to_a_young_reader(lang):
+    """A young person (du, sen, ти, ты, the Arabic singular) never meets the polite address, in any message
+    a family member can see: the youth catalog first, the adult one where the message has no address."""
+    young, grown_up = Translator(lang, youth=True), translator(lang)
+    values = sample_values(young)
+    with (catalog_dir() / "youth.pot").open("rb") as fh:
+        template = read_po(fh)
+    polite, du = [], 0
+    for message in template:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            texts = [(young.ngettext(*message.id, n), grown_up.ngettext(*message.id, n)) for n in (1, 2, 5, 21)]
+        else:
+            texts = [(young.gettext(message.id), grown_up.gettext(message.id))]
+        for text, adult in texts:
+            rendered = text.format_map(values) if i18n_tool.placeholders(text) else text
+            if found := i18n_tool.formal_words(lang, text):
+                polite.append(f"{found}: {rendered[:70]!r}")
+            du += text != adult
+    assert polite == []
+    assert du > 100  # the youth catalog is really read, not the adult one
+
+
+def test_the_check_wants_a_du_form_where_the_adult_says_sie(tmp_path, monkeypatch):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    def po(path, entries, locale=None):
+        catalog = Catalog(locale=locale)
+        for msgid, text in entries.items():
+            catalog.add(msgid, text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            write_po(fh, catalog)
+
+    ids = ("Please send the code.", "Thank you.", "Your appointment: {date}")
+    po(tmp_path / "messages.pot", dict.fromkeys(ids, ""))
+    po(tmp_path / "youth.pot", dict.fromkeys(ids, ""))
+    po(tmp_path / "de" / "LC_MESSAGES" / "messages.po", {
+        ids[0]: "Bitte schicken Sie den Code.", ids[1]: "Danke.", ids[2]: "Ihr Termin: {date}"}, "de")
+    po(tmp_path / "de" / "LC_MESSAGES" / "youth.po", {
+        ids[0]: "", ids[1]: "", ids[2]: "Ihr Termin: {date}"}, "de")  # one missing, one still polite
+    monkeypatch.setattr(i18n_tool, "catalog_dir", lambda: tmp_path)
+    found = {(p.msgid, p.what.split(":")[0]) for p in i18n_tool.check()}
+    assert found == {("Please send the code.", "no du-form for a young reader"),
+                     ("Your appointment: {date}", "polite address in the du-form")}
 
 
 def test_the_check_catches_a_gap_a_fuzzy_entry_and_a_broken_placeholder(tmp_path, monkeypatch):

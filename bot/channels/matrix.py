@@ -81,6 +81,7 @@ from bot.channels.console import render
 from bot.config import secret_key
 from bot.outbox import Dispatcher
 from bot.runner import CHANNEL_FACTORIES
+from conversations.address import translator_for
 from conversations.i18n import N_, SOURCE_LANGUAGE, translator
 from conversations.messages import Attachment, Incoming, Reply
 from conversations.outbox import enqueue
@@ -548,7 +549,7 @@ class MatrixChannel:
                                                                    ConversationState.address == room_id))
             lang = (person.language if person else None) or (state.language if state else None) \
                 or self.app.settings.default_language
-            tr = translator(lang)
+            tr = translator_for(person, now, lang)  # du for a young person
             enqueue(session, channel=CHANNEL, address=room_id, reply=Reply(tr.gettext(UNDECRYPTABLE)), now=now,
                     language=tr.lang, identity_id=identity.id if identity else None, kind="notice",
                     dedupe_key=key)

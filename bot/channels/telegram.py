@@ -55,6 +55,7 @@ from bot.channels.base import (
     TemporaryFailure,
 )
 from conversations import authz
+from conversations.address import translator_for
 from conversations.authz import Principal
 from conversations.clock import Clock
 from conversations.context import Services
@@ -528,11 +529,13 @@ class TelegramChannel:
 
         with self.app.sessions.begin() as session:
             language = chat_language(session, address, self.settings)
-            identity_id = session.scalar(select(ChatIdentity.id).where(ChatIdentity.channel == CHANNEL,
-                                                                       ChatIdentity.address == address))
-            enqueue(session, channel=CHANNEL, address=address, reply=Reply(render(translator(language).gettext)),
-                    now=self.clock.now(), language=language, identity_id=identity_id, kind="notice",
-                    dedupe_key=f"telegram:{event_id}:notice")
+            identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
+                                                                 ChatIdentity.address == address))
+            person = identity and (identity.member or identity.staff)
+            tr = translator_for(person, self.clock.now(), language)  # du for a young person
+            enqueue(session, channel=CHANNEL, address=address, reply=Reply(render(tr.gettext)),
+                    now=self.clock.now(), language=language, identity_id=identity.id if identity else None,
+                    kind="notice", dedupe_key=f"telegram:{event_id}:notice")
 
     async def _refuse_group(self, update: Update) -> None:
         """No case data where others read along: say so once, then leave the group."""

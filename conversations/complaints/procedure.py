@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from conversations import authz
+from conversations import address, authz
 from conversations.complaints import rules
 from conversations.complaints.rules import (
     ANSWER_LABELS,
@@ -27,7 +27,7 @@ from conversations.complaints.rules import (
     Status,
 )
 from conversations.context import Context, Services, audit, audit_many
-from conversations.i18n import N_, Translator, language_name, translator
+from conversations.i18n import N_, Translator, language_name
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import enqueue, notify
 from conversations.rules.quiet_hours import QuietHours
@@ -178,12 +178,13 @@ def tell_complainant(session: Session, services: Services, complaint: Complaint,
     """
     chat, later = complaint.relay, _not_before(services, now)
     if chat is not None and chat.member is not None:
-        tr = translator(chat.member.language)
+        tr = address.translator_for(chat.member, now)  # du for a young person
         enqueue(session, channel=chat.channel, address=chat.address, reply=render(tr), now=now, language=tr.lang,
                 identity_id=chat.id, kind=kind, not_before=later)
         return True
     if complaint.relay_channel and complaint.relay_address:
-        tr = translator(complaint.language)
+        complainant = session.get(FamilyMember, complaint.member_id) if complaint.member_id else None
+        tr = address.translator_for(complainant, now, complaint.language)
         enqueue(session, channel=complaint.relay_channel, address=complaint.relay_address, reply=render(tr), now=now,
                 language=tr.lang, kind=kind, not_before=later)
         return True

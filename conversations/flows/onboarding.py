@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from conversations import invites
+from conversations import address, invites
 from conversations.context import Context
 from conversations.flows.base import VALUE, Flow, Frame
 from conversations.i18n import Translator, available_languages, language_name
@@ -107,7 +107,23 @@ class Onboarding(Flow):
         else:
             self.goto(ctx, frame, "code")
 
+    # Once the code is known, the chat speaks to the invited person as they are addressed: a young person
+    # reads du from the welcome on (the chat is linked only at the end, so ctx.person is still empty).
+    def _speak_to_invited(self, ctx: Context, frame: Frame) -> None:
+        invite = ctx.session.get(InviteCode, frame.data["invite_id"]) if frame.data.get("invite_id") else None
+        if invite is not None and ctx.person is None:
+            ctx.tr = address.translator_for(invited_person(invite), ctx.now, ctx.tr.lang)
+
+    def ask(self, ctx: Context, frame: Frame) -> None:
+        self._speak_to_invited(ctx, frame)
+        super().ask(ctx, frame)
+
+    def handle(self, ctx: Context, frame: Frame) -> None:
+        self._speak_to_invited(ctx, frame)
+        super().handle(ctx, frame)
+
     def cancel(self, ctx: Context, frame: Frame) -> None:
+        self._speak_to_invited(ctx, frame)
         ctx.reset()
         ctx.say(ctx._("That is all right. Nothing has been recorded. If you change your mind, "
                       "just send your code again."))
@@ -149,7 +165,8 @@ class Onboarding(Flow):
             # person already chose one here; the next question lets them pick any other.
             ctx.state.language = person.language
             ctx.refresh_language()
-            _ = ctx._
+        self._speak_to_invited(ctx, frame)
+        _ = ctx._
         ctx.say(_("Hello {name}, welcome!").format(name=person.first_name if isinstance(person, FamilyMember)
                                                     else person.name))
         self.goto(ctx, frame, "language")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from conversations.clock import BERLIN
+from conversations.rules.youth import age_on
 
 SUMMARY_BEFORE = timedelta(days=2)
 
@@ -54,10 +55,6 @@ def invitation_due(now: datetime, starts_at: datetime, invite_days: int) -> bool
 
 def reminder_due(now: datetime, invited_at: datetime, starts_at: datetime, reminder_days: int) -> bool:
     return invited_at + timedelta(days=reminder_days) <= now < summary_at(starts_at)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def version_for(kind: str, birth_date: date | None, on: date, youth_age: int) -> Version | None:

@@ -61,7 +61,7 @@ def test_a_very_long_message_is_refused_kindly_and_changes_nothing(bot, codes):
     answer = emre.say("x" * 5000)
     assert "sehr lang" in answer[0] and "4.000" in answer[0]
     assert "In welcher Sprache" in answer[1]  # still at the same question
-    assert "Bis Sie zustimmen" in emre.press("Deutsch")[0]
+    assert "Bis du zustimmst" in emre.press("Deutsch")[0]  # Emre is 15: du
 
 
 def test_emoji_and_rtl_text_where_a_choice_is_expected(bot, codes):

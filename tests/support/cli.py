@@ -25,7 +25,8 @@ class Run:
     stderr: str
 
 
-def wegbegleiter(tmp_path: Path, *args: str, **env: str) -> Run:
-    """The CLI in this process (click's runner): same commands, same output, no interpreter start-up."""
-    result = CliRunner().invoke(cli, list(args), env=cli_env(tmp_path, **env), catch_exceptions=False)
+def wegbegleiter(tmp_path: Path, *args: str, input: str | None = None, **env: str) -> Run:  # noqa: A002
+    """The CLI in this process (click's runner): same commands, same output, no interpreter start-up.
+    ``input`` is what is typed (the terminal chat reads it line by line); keywords are settings."""
+    result = CliRunner().invoke(cli, list(args), input=input, env=cli_env(tmp_path, **env), catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
