@@ -21,6 +21,11 @@ could read along, as with any unverified Element chat. nio pins each device's ke
 device whose keys change is not trusted silently. The crypto store lives in
 ``<data_dir>/matrix-store`` (pickled with a key derived from the secret key) and the device's
 access token in the database, so a restart is the same device with the same keys.
+
+Several instances: exactly one syncs and sends (:class:`storage.locks.Leadership`, an advisory lock on
+PostgreSQL); the others wait, trying every few seconds, and one takes over when it stops or dies (its
+connection closes and PostgreSQL frees the lock at once). They share the data folder (a volume), since
+the crypto store belongs to the device, not to a process; only the instance that syncs opens it.
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ from conversations.i18n import N_, SOURCE_LANGUAGE, translator
 from conversations.messages import Attachment, Incoming, Reply
 from conversations.outbox import enqueue
 from storage.db import transaction
+from storage.locks import LEADER_CHECK, LEADER_RETRY, Leadership
 from storage.models import ChatIdentity, ConversationState
 from storage.models.matrix import MatrixAccount, MatrixChoiceMessage
 
@@ -143,6 +149,7 @@ class MatrixTransport:
     def __init__(self, client: AsyncClient, remember_choices: Callable[[str, str, int, list[str]], None]) -> None:
         self.client = client
         self.remember_choices = remember_choices
+        self.ready = False  # only the instance that syncs (and holds the crypto store) sends
 
     async def send(self, message: OutgoingMessage) -> str | None:
         room = self.client.rooms.get(message.address)
@@ -231,24 +238,48 @@ class MatrixChannel:
         self._refused: set[str] = set()
         self._waiting_for_keys: dict[str, list[tuple[str, MegolmEvent]]] = {}  # session id → events
         self.synced = asyncio.Event()  # set after every completed sync (tests wait on it)
+        self.leadership = Leadership(app.db, f"matrix-sync:{self.user_id}")
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping.clear()
+        if await asyncio.to_thread(self.leadership.try_acquire):
+            await self._start_syncing()
+        else:
+            log.info("another instance syncs Matrix; this one takes over when it stops")
+            self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
+
+    async def _start_syncing(self) -> None:
         await self._login()
         if self.client.should_upload_keys:
             await self.client.keys_upload()
         await self._publish_fallback_key()
-        self._stopping.clear()
+        self.transport.ready = True
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+
+    async def _wait_to_sync(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(LEADER_RETRY)
+            try:
+                if await asyncio.to_thread(self.leadership.try_acquire):
+                    break
+            except Exception as exc:
+                log.warning("cannot reach the database to decide which instance syncs Matrix: %s", exc)
+        else:
+            return
+        log.info("taking over the Matrix sync")
+        await self._start_syncing()
 
     async def stop(self) -> None:
         self._stopping.set()
+        self.transport.ready = False
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         await self.client.close()
+        await asyncio.to_thread(self.leadership.release)
 
     async def _login(self) -> None:
         settings = self.app.settings
@@ -322,7 +353,17 @@ class MatrixChannel:
         since = account.next_batch if account else None
         first, fresh = True, since is None
         failures = 0
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while not self._stopping.is_set():
+            if loop.time() - checked > LEADER_CHECK:
+                checked = loop.time()
+                if not await asyncio.to_thread(self.leadership.still_held):
+                    log.warning("no longer the instance that syncs Matrix (database connection lost)")
+                    self.transport.ready = False
+                    await asyncio.to_thread(self.leadership.release)
+                    self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
+                    return
             try:
                 answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER,
                                                 since=since, full_state=first or None)
