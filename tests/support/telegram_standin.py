@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -112,6 +113,8 @@ class BotApiStandIn:
             self.callback_answers: list[dict[str, Any]] = []
             self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
             self.webhook: tuple[str, str] | None = None
+            self.flaky: dict[str, float] = {}  # method → share of its calls answered 502 Bad Gateway
+            self.random = random.Random(16)
             self.webhook_connections = 1  # 40: pushed side by side, as Telegram does for a busy bot
             self.limits: tuple[float, float] | None = None
             self.recent: deque[float] = deque()
@@ -320,6 +323,8 @@ class BotApiStandIn:
             failure = next((f for f in self.failures if f.method == method), None)
             if failure is not None:
                 self.failures.remove(failure)
+            elif method in self.flaky and self.random.random() < self.flaky[method]:
+                failure = Failure(method, 502)  # a share of the calls fails, as on a bad day
         if failure is not None:
             if failure.hang:
                 await asyncio.sleep(failure.hang)  # the client gives up first (TimedOut)
