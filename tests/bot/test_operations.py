@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy import text as sql
 
 from bot import scheduler
@@ -24,7 +25,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.runner import Backoff, serve
 from conversations.messages import Reply
 from conversations.outbox import enqueue
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, StaffMember
 from tests.bot.test_telegram import AYSE, TOKEN, UNPACED, shared_standin
 from tests.conftest import with_settings
 from tests.support.forward import Forwarder, free_port
@@ -211,3 +212,26 @@ async def test_a_proxys_502_page_is_one_warning_line_not_a_traceback(app, standi
     assert line.levelno == logging.WARNING and line.exc_info is None
     assert "Bad Gateway (502)" in line.getMessage() and "<html>" not in line.getMessage()
     assert error == "Bad Gateway (502), not a Bot API answer"  # kept with the message, without the page
+
+
+def test_an_alert_that_reaches_nobody_is_an_error_line(app, bot, codes, caplog):
+    with app.sessions.begin() as session:
+        session.execute(update(StaffMember).values(email=None))  # nobody linked a chat, and now no email either
+    emre = bot.link("emre", codes["Emre"])
+    caplog.set_level(logging.WARNING)
+    answer = emre.say("ich halt das zuhause nicht mehr aus")
+    assert "110" in answer[0]  # Emre still gets the help numbers at once
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "reached nobody" in error.getMessage() and "F-2027-0001" in error.getMessage()
+    assert "Jana Weber" in error.getMessage() and "Martina Hoffmann" in error.getMessage()  # Fachkraft, Leitung
+    assert error.exc_info is None
+
+
+def test_an_alert_the_leitung_can_read_is_no_error(app, bot, codes, caplog):
+    emre = bot.link("emre", codes["Emre"])  # Fachkräfte without chat or email; the Leitung has an email address
+    caplog.set_level(logging.WARNING)
+    emre.say("ich halt das zuhause nicht mehr aus")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    with app.sessions() as session:
+        assert session.scalars(select(OutboxMessage.address).where(OutboxMessage.channel == "email")).all() == [
+            "leitung@bruecke.example"]
