@@ -10,19 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
 
 from bot import scheduler
-from bot.app import App
+from bot.app import App, build
 from bot.channels.telegram import TelegramChannel
-from bot.runner import Backoff, serve
+from bot.runner import Backoff, serve, wait_for_database
 from conversations.messages import Reply
 from conversations.outbox import enqueue
 from storage.models import OutboxMessage, StaffMember
@@ -235,3 +238,29 @@ def test_an_alert_the_leitung_can_read_is_no_error(app, bot, codes, caplog):
     with app.sessions() as session:
         assert session.scalars(select(OutboxMessage.address).where(OutboxMessage.channel == "email")).all() == [
             "leitung@bruecke.example"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="a database server that is away: PostgreSQL")
+def test_start_up_waits_for_the_database_server(app, settings, caplog):
+    url = make_url(settings.database_url)
+    gate = Forwarder(url.port or 5432, url.host or "127.0.0.1")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the clock of start-up: no real waiting
+        waits.append(seconds)
+        if len(waits) == 3:
+            gate.open()  # PostgreSQL has started
+
+    through_gate = replace(settings, database_url=url.set(host="127.0.0.1", port=gate.port).render_as_string(
+        hide_password=False))
+    caplog.set_level(logging.WARNING)
+    try:
+        started = wait_for_database(lambda: build(through_gate), Backoff(first=1, most=4), sleep)
+        started.db.dispose()
+    finally:
+        gate.shutdown()
+    assert waits == [1, 2, 4]
+    lines = [r.getMessage() for r in caplog.records if "database unreachable" in r.getMessage()]
+    assert len(lines) == 3 and "trying again in 4.0 s" in lines[-1]
+    assert all("\n" not in line for line in lines)
