@@ -27,7 +27,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_the_greeting_is_readable_even_if_the_bot_never_asked_for_the_members_devices(
-        matrix_bot, family, synapse, tmp_path):
+        matrix_bot, family, synapse, tmp_path):  # noqa: F811  (fixtures)
     channel = matrix_bot.channel
     keep_keys = channel._keep_keys
 
@@ -54,7 +54,7 @@ async def test_the_greeting_is_readable_even_if_the_bot_never_asked_for_the_memb
     assert ayse.user.user_id in channel.client.olm.tracked_users  # asked for before the first send
 
 
-async def test_no_http_session_is_left_open_at_shutdown(matrix_bot, family, synapse, tmp_path):
+async def test_no_http_session_is_left_open_at_shutdown(matrix_bot, family, synapse, tmp_path):  # noqa: F811
     emre = await person(family, synapse, tmp_path, "emre")
     room = await emre.direct_chat(matrix_bot.user.user_id)
     await emre.next_text(room)
@@ -75,7 +75,7 @@ async def test_no_http_session_is_left_open_at_shutdown(matrix_bot, family, syna
 
 
 async def test_a_new_chat_gives_no_left_out_warning_but_a_real_gap_does(
-        matrix_bot, family, synapse, tmp_path, caplog, monkeypatch):
+        matrix_bot, family, synapse, tmp_path, caplog, monkeypatch):  # noqa: F811
     caplog.set_level(logging.WARNING, logger="bot.channels.matrix")
     leyla = await person(family, synapse, tmp_path, "leyla")
     room = await leyla.direct_chat(matrix_bot.user.user_id)
