@@ -324,7 +324,7 @@ class MatrixChannel:
             who = await self.client.whoami()
             if isinstance(who, WhoamiError):
                 if settings.matrix_access_token or not settings.matrix_password:
-                    raise self._refused("login with MATRIX_ACCESS_TOKEN", who)
+                    raise self._login_refused("login with MATRIX_ACCESS_TOKEN", who)
                 token = None  # the saved token was logged out: log in with the password again
             else:
                 device = device or who.device_id
@@ -333,11 +333,11 @@ class MatrixChannel:
         else:
             answer = await self.client.login(settings.matrix_password, device_name="Wegbegleiter")
             if isinstance(answer, LoginError):
-                raise self._refused("login with MATRIX_PASSWORD", answer)
+                raise self._login_refused("login with MATRIX_PASSWORD", answer)
         await asyncio.to_thread(self._save_account, self.client.device_id,
                                 None if settings.matrix_access_token else self.client.access_token)
 
-    def _refused(self, what: str, answer: LoginError | WhoamiError) -> Exception:
+    def _login_refused(self, what: str, answer: LoginError | WhoamiError) -> Exception:
         """A refusal waiting cures (the homeserver or its proxy in trouble: 5xx) or one it does not."""
         status = getattr(getattr(answer, "transport_response", None), "status", None)
         detail = f"{answer.status_code or status}: {answer.message}"

@@ -15,6 +15,7 @@ import pytest
 from nio import MegolmEvent
 
 from bot.channels import matrix as matrix_module
+from bot.channels.base import ChannelFailed
 from bot.channels.matrix import MatrixChannel
 from bot.runner import Backoff, serve
 from conversations.messages import Reply
@@ -125,3 +126,16 @@ async def test_start_up_waits_for_the_homeserver_and_names_user_and_device(app, 
     assert start.fields["matrix_user"] == user.user_id  # type: ignore[attr-defined]
     waits = [r for r in caplog.records if "matrix unreachable" in r.getMessage()]
     assert all(r.levelno == logging.WARNING and r.exc_info is None for r in waits)
+
+
+async def test_a_wrong_password_stops_start_up_with_one_line(app, synapse):
+    user = synapse.register("wegbegleiter")
+    wrong = with_settings(app, matrix_homeserver=synapse.url, matrix_user_id=user.user_id,
+                          matrix_password="not-the-password")
+    channel = MatrixChannel(wrong)
+    try:
+        with pytest.raises(ChannelFailed) as refused:  # waiting would not help: no retries
+            await channel.start()
+    finally:
+        await channel.client.close()
+    assert str(refused.value).startswith(f"Matrix login with MATRIX_PASSWORD refused for {user.user_id} (M_FORBIDDEN")
