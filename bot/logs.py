@@ -48,6 +48,8 @@ def configure(level: str, log_format: str = "text") -> None:
         handler.setFormatter(formatter(log_format))
         root.addHandler(handler)
         root.setLevel(level.upper())
+        if log_format == "json":
+            logging.captureWarnings(True)  # Python's warnings as JSON lines too, not as bare text on stderr
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for noisy in ("httpx", "fontTools", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
