@@ -73,6 +73,8 @@ def wait_for_database(connect: Callable[[], App], backoff: Backoff = Backoff(),
         try:
             return connect()
         except (OperationalError, InterfaceError) as exc:
+            if type(exc.orig).__module__.startswith("sqlite3"):
+                raise  # a file, not a server that may come up: waiting does not help
             delay = backoff.delay(attempt)
             reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
             log.warning("database unreachable (%s); trying again in %.1f s", reason, delay,
