@@ -166,7 +166,7 @@ class ChannelSender:
     async def deliver_due(self, limit: int = 500) -> int:
         """Send what is due now; returns how many messages were handed to the network."""
         loop = asyncio.get_running_loop()
-        if loop.time() < self.paused_until or not getattr(self.transport, "ready", True):
+        if loop.time() < self.paused_until or not getattr(self.transport, "active", True):
             return 0  # (Matrix: another instance syncs and sends)
         if self.overall is not None:
             # A paced channel claims a few seconds' worth: a big claim only holds messages in

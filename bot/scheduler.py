@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def run_task(task: PeriodicTask, services: Services) -> None:
+    from bot.metrics import observe_scan
+
+    started, failed = time.perf_counter(), False
     try:
         with exclusive(services.sessions.kw["bind"], task.name) as ours:
             if ours:
@@ -29,7 +33,10 @@ def run_task(task: PeriodicTask, services: Services) -> None:
             else:
                 log.debug("periodic task %s runs in another instance right now", task.name)
     except Exception:  # one failing scan must not stop the others; it runs again next time
+        failed = True
         log.exception("periodic task %s failed", task.name)
+    finally:
+        observe_scan(task.name, time.perf_counter() - started, failed=failed)
 
 
 def run_all(services: Services) -> None:

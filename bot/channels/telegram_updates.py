@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 
+from bot.channels.telegram_logging import brief
 from storage.locks import LEADER_CHECK, LEADER_RETRY, Leadership
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Poller:
         self.task: asyncio.Task[None] | None = None
         self.stopping = False
         self.leading = False
+        self.failed_at: float | None = None  # monotonic time of the last failed poll (for /readyz)
 
     @property
     def offset(self) -> int | None:
@@ -111,12 +114,14 @@ class Poller:
                 raise
             except Conflict as exc:  # another process polls with this token, outside our lock
                 failures += 1
-                log.warning("another process polls this Telegram bot (%s); trying again", exc)
+                self.failed_at = time.monotonic()
+                log.warning("another process polls this Telegram bot (%s); trying again", brief(exc))
                 await self._pause(min(30.0, 2.0 ** failures))
                 continue
             except TelegramError as exc:
                 failures += 1
-                log.warning("polling Telegram failed, trying again: %s", exc)
+                self.failed_at = time.monotonic()
+                log.warning("polling Telegram failed, trying again: %s", brief(exc))
                 await self._pause(min(30.0, 0.5 * 2 ** failures))
                 continue
             if self.stopping:
@@ -163,7 +168,7 @@ class Poller:
             except InvalidToken:
                 raise
             except TelegramError as exc:
-                log.warning("cannot reach Telegram, trying again: %s", exc)
+                log.warning("cannot reach Telegram, trying again: %s", brief(exc))
                 await self._pause(5)
         log.info("polling Telegram")
 

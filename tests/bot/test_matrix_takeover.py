@@ -19,7 +19,7 @@ async def test_one_instance_syncs_and_another_takes_over_within_30_seconds(
     standby = RunningBot(matrix_bot.app, matrix_bot.user)  # a second instance, the same data folder
     await standby.start()
     try:
-        assert standby.channel is not None and not standby.channel.transport.ready  # it waits
+        assert standby.channel is not None and not standby.channel.transport.active  # it waits
         ayse = await person(family, synapse, tmp_path, "ayse")
         room = await ayse.direct_chat(matrix_bot.user.user_id)
         assert "Code" in await ayse.next_text(room)  # the first instance answers
@@ -28,7 +28,7 @@ async def test_one_instance_syncs_and_another_takes_over_within_30_seconds(
         stopped = time.monotonic()
         await ayse.say(room, codes["Ayşe"])
         assert "Ayşe" in await ayse.next_text(room, timeout=40)  # the standby took over
-        assert time.monotonic() - stopped < 30 and standby.channel.transport.ready
+        assert time.monotonic() - stopped < 30 and standby.channel.transport.active
     finally:
         await standby.stop()
         await asyncio.sleep(0)
