@@ -17,7 +17,7 @@ from conversations.registry import REGISTRY, Action, Audience, Command
 from storage.models import Role
 from storage.models.hilfeplan import HilfeplanItem
 
-WEEKS = 8
+WEEKS = 12  # an Entwicklungsbericht takes a while to write
 SHOWN = 10  # buttons: the ten most pressing
 
 
