@@ -57,7 +57,7 @@ from storage.models import (
     StaffMember,
 )
 from storage.models.complaints import Complaint
-from storage.models.hilfeplan import HilfeplanItem
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk
 
 # Complaint statuses as stored (conversations.complaints.rules.Status; not imported: that package
 # registers chat flows that ask here).
@@ -380,3 +380,10 @@ def may_mark_deadline_done(principal: Principal, item: HilfeplanItem) -> bool:
     if not is_open(case):
         return False
     return principal.operator or on_team(principal, case) or leads(principal.active_staff, case)
+
+
+def may_give_hilfeplan_view(principal: Principal, talk: HilfeplanTalk, now: datetime) -> bool:
+    """A family member's view before a planned Hilfeplangespräch: the case's own family, while the help runs,
+    until the talk begins."""
+    start = talk.appointment.starts_at if talk.appointment is not None else None
+    return (in_family(principal.member, talk.case) and is_open(talk.case) and start is not None and now < start)

@@ -2,7 +2,7 @@
 
 Modules: ``rules`` (pure: every deadline from the facts, reminders' moments), ``core`` (talks, items kept in
 step with the rules, marking done), ``jobs`` (reminders, overdue notices, the Entwicklungsbericht warning),
-``chat`` (/fristen). Tables: :mod:`storage.models.hilfeplan`; commands: ``wegbegleiter hilfeplan …``.
+``chat`` (/fristen), ``family`` (the family's date and view before a talk). Tables: :mod:`storage.models.hilfeplan`; commands: ``wegbegleiter hilfeplan …``.
 """
 
-from conversations.hilfeplan import chat, jobs  # noqa: F401  (they register)
+from conversations.hilfeplan import chat, family, jobs  # noqa: F401  (they register)

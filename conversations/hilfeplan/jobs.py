@@ -24,17 +24,18 @@ from conversations.context import Services
 from conversations.escalations import leitung
 from conversations.hilfeplan import core, rules
 from conversations.hilfeplan.rules import Kind, Owner, ReminderSettings
-from conversations.i18n import Translator
+from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
 from conversations.outbox import notify
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.rules.quiet_hours import QuietHours
 from storage.db import transaction
 from storage.models import Case, StaffMember
-from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk, HilfeplanView
 
 log = logging.getLogger(__name__)
 DONE_ACTION = "hp_done"  # act:hp_done:<item id>
+LABELS = {"went_well": N_("What went well"), "change": N_("What should change"), "wishes": N_("Wishes")}
 
 
 def settings_of(case: Case) -> ReminderSettings:
@@ -110,6 +111,11 @@ def scan_case(session: Session, services: Services, case: Case) -> int:
     team = admin.team(case)
     sent = 0
     today = now.astimezone(BERLIN).date()
+    from conversations.hilfeplan import family
+
+    for talk in core.talks(session, case):
+        if talk.day >= today:
+            sent += family.invite(session, services, talk)
     for item in core.sync(session, case, now):
         days = rules.due_reminder(now, item.due_on, settings.remind_days, settings.hour)
         if days is not None and team and not quiet_for_now(item, today):
@@ -132,6 +138,26 @@ def scan_case(session: Session, services: Services, case: Case) -> int:
                              key=f"hp:warn:{item.id}:{talk.day.isoformat()}")
                 item.warned_at = now
     return sent
+
+
+def tell_team_of_view(session: Session, services: Services, view: HilfeplanView) -> int:
+    """A family member sent their view before a Hilfeplangespräch: their Fachkräfte read it at once."""
+    from conversations.hilfeplan.family import QUESTIONS, answers_of
+
+    talk = view.talk
+
+    def render(tr: Translator) -> Reply:
+        lines = [tr.gettext("View of {name} ({case}) before the talk on {date} ({talk}):").format(
+            name=view.member.display_name, case=talk.case.title, talk=tr.gettext(core.TALK_LABELS[talk.kind]),
+            date=tr.date(talk.day))]
+        answers = answers_of(view)
+        for key in QUESTIONS:
+            lines.append(f"• {tr.gettext(LABELS[key])}: {answers.get(key) or '—'}")
+        return Reply("\n".join(lines))
+
+    now = services.clock.now()
+    return tell(session, admin.team(talk.case), render, now=now, key=f"hp:view-sent:{view.id}",
+                not_before=QuietHours.parse(services.settings.quiet_hours).next_allowed(now), kind="view")
 
 
 def scan(services: Services) -> None:

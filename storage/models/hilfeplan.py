@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.appointments import Appointment
 from storage.models.base import Base, EncryptedText, UTCDateTime
-from storage.models.core import Case
+from storage.models.core import Case, FamilyMember
 
 
 class HilfeplanTalk(Base):
@@ -64,3 +64,21 @@ class HilfeplanItem(Base):
     case: Mapped[Case] = relationship()
     talk: Mapped[HilfeplanTalk | None] = relationship(foreign_keys=[talk_id])
     fulfilling_talk: Mapped[HilfeplanTalk | None] = relationship(foreign_keys=[fulfilled_by])
+
+
+class HilfeplanView(Base):
+    """A family member's view before a Hilfeplangespräch (three short questions), read by the Fachkräfte.
+    Their words are social data: encrypted at rest."""
+
+    __tablename__ = "hilfeplan_view"
+    __table_args__ = (UniqueConstraint("talk_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    talk_id: Mapped[int] = mapped_column(ForeignKey("hilfeplan_talk.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("family_member.id"), index=True)
+    answers_json: Mapped[str] = mapped_column(EncryptedText, default="{}")  # {question: text | null (skipped)}
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    talk: Mapped[HilfeplanTalk] = relationship()
+    member: Mapped[FamilyMember] = relationship()

@@ -36,7 +36,7 @@ from storage.models import (
     Role,
 )
 from storage.models.complaints import Complaint
-from storage.models.hilfeplan import HilfeplanItem
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk
 
 OPS = Actor("test")
 TALK = berlin(2027, 4, 14, 10, 0)
@@ -78,6 +78,7 @@ see_overview                      .   .   .   .   .   .   .   .   .   x   x   . 
 see_deadlines                     .   .   .   x   .   .   x   .   .   x   .   .   x
 mark_deadline_done                .   .   .   x   .   .   .   .   .   x   .   .   x
 use_command:fristen               .   .   .   x   x   x   .   .   .   x   x   .   .
+give_hilfeplan_view               x   x   .   .   .   .   .   .   .   .   .   .   .
 use_command:termin                .   .   .   x   x   x   .   .   .   .   .   .   .
 press_action:appt_confirm         x   x   x   .   .   .   .   .   .   .   .   .   .
 """
@@ -152,8 +153,10 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
     staff_response = MilestoneResponse(milestone=ms, staff_id=jana.id, version="staff", invited_at=now)
     deadline = HilfeplanItem(case=case, key="entwicklungsbericht:1", kind="entwicklungsbericht", owner="traeger",
                              due_on=TALK.date(), created_at=now)
+    talk = HilfeplanTalk(case=case, kind="fortschreibung", day=(now + timedelta(days=1)).date(),
+                         appointment=appointment, participants="", crisis=False, created_at=now, created_by="test")
     session.add_all([appointment, conf, request, escalation, alert, complaint, about_officer, draft,
-                     family_response, staff_response, deadline])
+                     family_response, staff_response, deadline, talk])
     session.flush()
 
     def chat_of(name: str) -> tuple[str, str]:
@@ -211,6 +214,7 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "see_deadlines": lambda p: authz.may_see_deadlines(p, case),
         "mark_deadline_done": lambda p: authz.may_mark_deadline_done(p, deadline),
         "use_command:fristen": lambda p: authz.may_use_command(p, REGISTRY.commands["deadlines"]),
+        "give_hilfeplan_view": lambda p: authz.may_give_hilfeplan_view(p, talk, now),
     }
     return World(principals, actions)
 

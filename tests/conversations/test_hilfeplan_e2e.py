@@ -190,3 +190,44 @@ def test_nothing_goes_out_in_quiet_hours_and_the_trager_sets_its_own_days(app, c
     assert jana.receive() == []
     clock.set(berlin(2027, 8, 22, 8, 0))
     assert "Frist in 10 Tagen, am Mittwoch, 1. September 2027: Hilfeplanfortschreibung (1.)" in jana.receive()[0]
+
+
+def test_the_family_hears_the_date_and_gives_its_view_before_the_talk(app, codes, bot, clock):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    murat = bot.link("murat", codes["Murat"])
+    emre = bot.link("emre", codes["Emre"])
+    jana = bot.link("jana", codes["Jana"])
+    with app.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        core.set_start(session, OPS, clock.now(), case, date(2026, 11, 1))
+        talk = core.add_talk(session, app.services, OPS, clock.now(), case, "fortschreibung",
+                             berlin(2027, 4, 29, 10, 0), ["Ayşe Yılmaz", "Jana Weber"], place="Jugendamt")
+        talk_id = talk.id
+    told = ayse.receive()  # the date at once, as an appointment with its calendar file
+    assert any("Hilfeplangespräch: Donnerstag, 29. April 2027, 10:00" in t for t in told), told
+    clock.set(berlin(2027, 4, 15, 8, 59))
+    run_scan(app)
+    assert not any("Drei kurze Fragen" in t for t in ayse.receive())  # not yet
+    clock.set(berlin(2027, 4, 15, 9, 0))  # two weeks before
+    run_scan(app)
+    run_scan(app)
+    invitation = [t for t in ayse.receive() if "Drei kurze Fragen" in t]
+    assert len(invitation) == 1
+    assert "Am Donnerstag, 29. April 2027, 10:00 ist Ihr nächstes Gespräch mit dem Jugendamt zum Hilfeplan " \
+           "(Hilfeplanfortschreibung)" in invitation[0]
+    assert "Jana Weber und Tobias Klein lesen Ihre Antworten; sonst niemand aus Ihrer Familie." in invitation[0]
+    assert any("Willst du deinen Fachkräften vorher sagen" in t for t in emre.receive())  # 15: du
+    assert "Was ist seit dem letzten Hilfeplan gut gelaufen?" in ayse.press("Ja, bitte")[0]
+    assert "Was soll sich ändern?" in ayse.say("Emre geht wieder öfter zur Schule")[0]
+    assert "Was wünschen Sie sich für die nächsten Monate?" in ayse.press("Überspringen")[0]
+    done = ayse.say("Termine am Nachmittag")
+    assert "Danke! Ihre Fachkräfte lesen das vor dem Gespräch am Donnerstag, 29. April 2027." in done[0]
+    view = [t for t in jana.receive() if "Sicht von" in t]
+    assert view == ["Sicht von Ayşe Yılmaz (Familie Yılmaz) vor dem Gespräch am Donnerstag, 29. April 2027 "
+                    "(Hilfeplanfortschreibung):\n• Was gut gelaufen ist: Emre geht wieder öfter zur Schule\n"
+                    "• Was sich ändern soll: —\n• Wünsche: Termine am Nachmittag"]
+    assert not any("Emre geht wieder" in t for t in murat.receive() + emre.receive())  # nobody else in the family
+    # once sent, the button opens nothing; after the talk began it is no longer valid
+    assert "abgeschlossen" in ayse.say(payload=f"act:hp_view:{talk_id}")[0]
+    clock.set(berlin(2027, 4, 29, 10, 1))
+    assert "gilt nicht mehr" in murat.say(payload=f"act:hp_view:{talk_id}")[0]
