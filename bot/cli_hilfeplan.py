@@ -22,6 +22,7 @@ from conversations.hilfeplan import core
 from conversations.hilfeplan.rules import ReminderSettings, TalkKind
 from conversations.i18n import translator
 from storage.models import Case
+from storage.models.hilfeplan import HilfeplanItem
 
 
 def owner_word(owner: str) -> str:
@@ -149,7 +150,8 @@ def hp_due(weeks: int, staff_id: int | None, as_json: bool) -> None:
         if staff_id is not None:
             found = core.coming_for(session, _principal(session, staff_id), now, weeks)
         else:
-            cases = session.scalars(select(Case).where(Case.closed_at.is_(None)).order_by(Case.id))
+            cases = session.scalars(select(Case).where(Case.closed_at.is_(None), Case.id.in_(
+                select(HilfeplanItem.case_id))).order_by(Case.id))  # calendars that run (see jobs.scan)
             horizon = now.astimezone(BERLIN).date().toordinal() + 7 * weeks
             found = sorted((i for c in cases for i in core.sync(session, c, now)
                             if i.due_on.toordinal() <= horizon), key=lambda i: (i.due_on, i.case_id))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.app import build
 from conversations.admin import Actor
 from conversations.clock import BERLIN, berlin
 from conversations.hilfeplan import core
@@ -174,7 +175,7 @@ def admin_principal(session):  # type: ignore[no-untyped-def]
     return authz.OPERATOR
 
 
-def test_nothing_goes_out_in_quiet_hours_and_the_trager_sets_its_own_days(app, codes, bot, clock):
+def test_nothing_goes_out_in_quiet_hours_and_the_trager_sets_its_own_days(app, codes, bot, clock, settings):
     jana = bot.link("jana", codes["Jana"])
     with app.sessions.begin() as session:
         case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
@@ -188,6 +189,13 @@ def test_nothing_goes_out_in_quiet_hours_and_the_trager_sets_its_own_days(app, c
     assert len(rows) == 1  # the Fortschreibung, 10 days ahead (the report's reminder day has passed long ago)
     assert rows[0].next_attempt_at.astimezone(BERLIN).strftime("%H:%M") == "08:00"  # after quiet hours
     assert jana.receive() == []
+    # the process restarts before 08:00 and scans again: the waiting message stays the only one
+    app.db.dispose()
+    restarted = build(settings, clock)
+    REGISTRY.tasks["hilfeplan"].run(restarted.services)
+    with restarted.sessions.begin() as session:
+        assert session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.kind == "hilfeplan.reminder")) == 1
     clock.set(berlin(2027, 8, 22, 8, 0))
     assert "Frist in 10 Tagen, am Mittwoch, 1. September 2027: Hilfeplanfortschreibung (1.)" in jana.receive()[0]
 
