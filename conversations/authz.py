@@ -385,5 +385,6 @@ def may_mark_deadline_done(principal: Principal, item: HilfeplanItem) -> bool:
 def may_give_hilfeplan_view(principal: Principal, talk: HilfeplanTalk, now: datetime) -> bool:
     """A family member's view before a planned Hilfeplangespräch: the case's own family, while the help runs,
     until the talk begins."""
-    start = talk.appointment.starts_at if talk.appointment is not None else None
-    return (in_family(principal.member, talk.case) and is_open(talk.case) and start is not None and now < start)
+    appointment = talk.appointment
+    return (in_family(principal.member, talk.case) and is_open(talk.case) and appointment is not None
+            and appointment.outcome == Outcome.PLANNED and now < appointment.starts_at)

@@ -43,6 +43,7 @@ TALK_LABELS = {
 }
 TALK_MINUTES = 90
 COUNTED_OUTCOMES = (Outcome.TOOK_PLACE,)
+CANCELLED = (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)
 
 
 def actor_label(actor: Actor | authz.Principal | str) -> str:
@@ -107,7 +108,14 @@ def met(session: Session, case: Case, deadline: rules.Deadline, fulfilled: Hilfe
 def sync(session: Session, case: Case, now: datetime) -> list[HilfeplanItem]:
     """Bring the case's stored items in line with the rules; returns the open ones."""
     today = now.astimezone(BERLIN).date()
-    rows = talks(session, case)
+    rows = []
+    for talk in talks(session, case):
+        appointment = talk.appointment
+        if appointment is not None and appointment.outcome in CANCELLED:
+            continue  # a planned talk that was cancelled fulfils nothing (and asks the family nothing)
+        if appointment is not None:  # moved in the calendar (`appointments move`, /termin): the talk moves too
+            talk.day = appointment.starts_at.astimezone(BERLIN).date()
+        rows.append(talk)
     by_id = {t.id: t for t in rows}
     wanted = rules.deadlines(case.started_on, [rules.Talk(t.id, TalkKind(t.kind), t.day, t.crisis) for t in rows],
                              until=today, cal=calendar_of(case.organisation))

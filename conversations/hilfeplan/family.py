@@ -73,7 +73,7 @@ def invite(session: Session, services: Services, talk: HilfeplanTalk) -> int:
     """Called by the scan for each planned talk: the invitation once per person, from two weeks before."""
     now = services.clock.now()
     moment = starts_at(talk)
-    if talk.kind not in ASKED_BEFORE or moment is None or moment <= now:
+    if talk.kind not in ASKED_BEFORE or moment is None or moment <= now or talk.appointment.outcome != "planned":
         return 0
     if now < rules.at_hour(talk.day - timedelta(days=VIEW_DAYS)):
         return 0

@@ -113,10 +113,11 @@ def scan_case(session: Session, services: Services, case: Case) -> int:
     today = now.astimezone(BERLIN).date()
     from conversations.hilfeplan import family
 
+    open_items = core.sync(session, case, now)  # first: a moved talk's day is taken over
     for talk in core.talks(session, case):
         if talk.day >= today:
             sent += family.invite(session, services, talk)
-    for item in core.sync(session, case, now):
+    for item in open_items:
         days = rules.due_reminder(now, item.due_on, settings.remind_days, settings.hour)
         if days is not None and team and not quiet_for_now(item, today):
             left = (item.due_on - now.astimezone(BERLIN).date()).days

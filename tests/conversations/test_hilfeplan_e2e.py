@@ -239,3 +239,26 @@ def test_the_family_hears_the_date_and_gives_its_view_before_the_talk(app, codes
     assert "abgeschlossen" in ayse.say(payload=f"act:hp_view:{talk_id}")[0]
     clock.set(berlin(2027, 4, 29, 10, 1))
     assert "gilt nicht mehr" in murat.say(payload=f"act:hp_view:{talk_id}")[0]
+
+
+def test_a_planned_talk_moved_or_cancelled_in_the_calendar_moves_its_deadlines(app, codes, clock):
+    from conversations import appointments
+
+    with app.sessions.begin() as session:
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        core.set_start(session, OPS, clock.now(), case, date(2026, 11, 1))  # Fortschreibung due 3 May 2027
+        talk = core.add_talk(session, app.services, OPS, clock.now(), case, "fortschreibung",
+                             berlin(2027, 4, 29, 10, 0), [])
+        appointment_id = talk.appointment_id
+    assert item(app, "entwicklungsbericht:1").due_on == date(2027, 4, 15)
+    with app.sessions.begin() as session:
+        appointments.reschedule(session, app.services, OPS, appointments.find(session, appointment_id),
+                                berlin(2027, 4, 22, 10, 0))
+        core.sync(session, session.get(Case, talk.case_id), clock.now())
+    assert item(app, "entwicklungsbericht:1").due_on == date(2027, 4, 8)  # two weeks before the new day
+    with app.sessions.begin() as session:
+        appointments.cancel(session, app.services, OPS, appointments.find(session, appointment_id),
+                            by_family=False)
+        core.sync(session, session.get(Case, talk.case_id), clock.now())
+    assert item(app, "entwicklungsbericht:1").due_on == date(2027, 4, 19)  # back to 2 weeks before 3 May
+    assert item(app, "fortschreibung:1").fulfilled_by is None
