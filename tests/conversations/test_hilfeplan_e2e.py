@@ -262,3 +262,18 @@ def test_a_planned_talk_moved_or_cancelled_in_the_calendar_moves_its_deadlines(a
         core.sync(session, session.get(Case, talk.case_id), clock.now())
     assert item(app, "entwicklungsbericht:1").due_on == date(2027, 4, 19)  # back to 2 weeks before 3 May
     assert item(app, "fortschreibung:1").fulfilled_by is None
+
+
+def test_the_demo_gives_the_yilmaz_case_its_hilfeplan_dates(app, codes):
+    from bot.demo_hilfeplan import hilfeplan_dates
+
+    with app.sessions.begin() as session:
+        hilfeplan_dates(session, app.services)
+        hilfeplan_dates(session, app.services)  # again: nothing twice
+        case = session.scalar(select(Case).where(Case.title == "Familie Yılmaz"))
+        assert [(t.kind, t.day.isoformat()) for t in core.talks(session, case)] == [
+            ("hilfeplan", "2026-08-25"), ("konkretisierung", "2026-10-13"), ("fortschreibung", "2027-02-25")]
+        due = {i.key: (i.due_on.isoformat(), i.done_at is not None) for i in core.items(session, case)}
+    assert due["signed_plan:t1"][1] and due["kostenzusage:t1"][1] and due["konkretisierung:t1"][1]
+    assert due["entwicklungsbericht:1"] == ("2027-02-11", False)  # a person marks it sent
+    assert due["fortschreibung:2"] == ("2027-08-25", False)
