@@ -121,14 +121,17 @@ def hp_show(case_ref: str, as_json: bool) -> None:
         rows = _rows(core.items(session, case), now)
         audit(session, at=now, actor=CLI.label, action="hilfeplan.read", object_type="case", object_id=case.id,
               case_id=case.id)
+        following = next((r for r in rows if r["kind"] == "fortschreibung" and not r["done"]), None)
         data = {"case": case.reference, "title": case.title,
-                "started_on": case.started_on.isoformat() if case.started_on else None, "talks": talks,
+                "started_on": case.started_on.isoformat() if case.started_on else None,
+                "next_fortschreibung": following["due"] if following else None, "talks": talks,
                 "deadlines": rows}
 
     def human() -> str:
         crisis = " (" + t("crisis") + ")"
         lines = [f"{data['case']} {data['title']}",
-                 t("Help began: {day}", day=data["started_on"] or "—"), "", t("Talks:")]
+                 t("Help began: {day}", day=data["started_on"] or "—"),
+                 t("Next Fortschreibung due by: {day}", day=data["next_fortschreibung"] or "—"), "", t("Talks:")]
         lines += [f"#{x['id']:<4} {x['day']}  {x['kind']}{crisis if x['crisis'] else ''}"
                   + (f" – {', '.join(x['participants'])}" if x["participants"] else "") for x in talks] or ["—"]
         lines += ["", t("Deadlines:")]

@@ -45,7 +45,7 @@ def test_start_talks_deadlines_and_done(run) -> None:
                "--participant", "Ayşe Yılmaz", "--participant", "Jana Weber", "--json")
     assert talk["participants"] == ["Ayşe Yılmaz", "Jana Weber"] and talk["appointment"] is None  # held
     shown = run("hilfeplan", "show", "F-2027-0001").stdout
-    assert "Beginn der Hilfe: 2027-03-01" in shown
+    assert "Beginn der Hilfe: 2027-03-01\nNächste Fortschreibung fällig bis: 2027-09-01" in shown
     assert "2027-03-12  Kostenzusage vom Jugendamt [zuständig: Jugendamt] – offen" in shown
     assert "2027-04-23  ab 2027-04-09 Hilfeplankonkretisierung [zuständig: alle Beteiligten] – offen" in shown
     item = next(r for r in talk["open"] if r["kind"] == "kostenzusage")
