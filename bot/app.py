@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine as DbEngine
 
@@ -15,6 +14,7 @@ from bot.config import key_file, secret_key
 from conversations import address
 from conversations.clock import Clock, SystemClock
 from conversations.context import Services
+from conversations.engine import Engine  # first: every job registers, in the order of conversations.jobs
 from conversations.settings import Settings
 from storage import crypto, keys
 from storage.db import (
@@ -27,9 +27,6 @@ from storage.db import (
     session_factory,
 )
 from storage.private_files import create_private
-
-if TYPE_CHECKING:  # the engine (every flow) is imported when an app is built: `wegbegleiter --help` goes without
-    from conversations.engine import Engine
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -68,8 +65,6 @@ class App:
 
 def build(settings: Settings, clock: Clock | None = None, *, init: bool = False) -> App:
     """Connect to the database (migrating it with ``init``), refusing an unmigrated one."""
-    from conversations.engine import Engine
-
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for noisy in ("httpx", "fontTools", "apscheduler"):
