@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from conversations import admin
 from conversations.clock import BERLIN
@@ -24,6 +24,8 @@ from conversations.rules.outcomes import Outcome
 from conversations.rules.quiet_hours import QuietHours
 from storage.models import (
     Appointment,
+    Case,
+    CaseAssignment,
     FamilyMember,
     Milestone,
     MilestoneAction,
@@ -41,7 +43,13 @@ def scan(services: Services) -> None:
     with services.sessions.begin() as session:
         rows = session.scalars(
             select(Milestone).join(Appointment)
-            .where(Appointment.starts_at > now - EVALUATION_WINDOW, Appointment.outcome != Outcome.CANCELLED_BY_FAMILY,
+            .options(contains_eager(Milestone.appointment), selectinload(Milestone.responses),
+                     selectinload(Milestone.case).selectinload(Case.members),
+                     selectinload(Milestone.case).selectinload(Case.assignments).selectinload(CaseAssignment.staff))
+            .where(Appointment.starts_at > now - EVALUATION_WINDOW,
+                   # nothing is due before the invitation (invite_days before the day, from its start)
+                   Appointment.starts_at <= now + timedelta(days=settings.milestone_invite_days + 2),
+                   Appointment.outcome != Outcome.CANCELLED_BY_FAMILY,
                    Appointment.outcome != Outcome.CANCELLED_BY_PROVIDER)
         ).all()
         for ms in rows:
