@@ -25,7 +25,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Transport,
 )
-from bot.ratelimit import TokenBucket
+from bot.ratelimit import SlidingWindow, TokenBucket
 from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
 from conversations.outbox import remember_open_question
@@ -52,8 +52,10 @@ class ChannelSender:
         self.clock = clock
         self.transport = transport
         limits = transport.limits
-        self.overall = TokenBucket(limits.per_second, burst=max(1, int(limits.per_second // 6))) \
+        # To the limit itself, counted per second as the networks count (not a bucket run below it).
+        self.overall = SlidingWindow(max(1, int(limits.per_second)), spacing=0.8 / limits.per_second) \
             if limits.per_second else None
+        self.under_way: set[asyncio.Future[None]] = set()  # sends of earlier claims still being paced out
         self.per_chat: dict[str, TokenBucket] = {}
         self.paused_until = 0.0  # after a network-wide 429
         self.concurrency = asyncio.Semaphore(concurrency)
@@ -122,18 +124,38 @@ class ChannelSender:
         )
 
     # --- sending ------------------------------------------------------------------------------
-    async def deliver_due(self, limit: int = 500) -> int:
-        """Send what is due now; returns how many messages were handed to the network."""
+    async def deliver_due(self, limit: int = 500, overlap: bool = False) -> int:
+        """Send what is due now; returns how many messages were handed to the network.
+
+        ``overlap`` (the running dispatcher): a paced channel returns when about a second's worth of its
+        sends is left, so the next claim is made while they go out instead of in a gap after them.
+        Without it (tests, shutdown) every claimed message has been sent when this returns.
+        """
         loop = asyncio.get_running_loop()
         if loop.time() < self.paused_until:
+            if not overlap:
+                await self.settle()
             return 0
         if self.overall is not None:
             # A paced channel claims a few seconds' worth: a big claim only holds messages in
-            # "sending" while pacing lets them out, and the next claim waits for all of them.
+            # "sending" while pacing lets them out.
             limit = min(limit, max(1, int(self.overall.rate * 4)))
         batch = await asyncio.to_thread(self._claim_due, limit)
-        await asyncio.gather(*(self._deliver(message) for message in batch))
+        sends = [asyncio.ensure_future(self._deliver(message)) for message in batch]
+        self.under_way.update(sends)
+        for send in sends:
+            send.add_done_callback(self.under_way.discard)
+        if overlap and self.overall is not None and batch:
+            while len(self.under_way) > self.overall.rate:
+                await asyncio.wait(self.under_way, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            await self.settle()
         return len(batch)
+
+    async def settle(self) -> None:
+        """Wait for every send under way."""
+        while self.under_way:
+            await asyncio.gather(*list(self.under_way), return_exceptions=True)
 
     async def _deliver(self, message: OutgoingMessage) -> None:
         async with self.concurrency:
@@ -199,8 +221,8 @@ class Dispatcher:
         self.senders = {name: ChannelSender(sessions, clock, t) for name, t in transports.items()}
         self.wakeup = asyncio.Event()
 
-    async def deliver_due(self) -> int:
-        counts = await asyncio.gather(*(s.deliver_due() for s in self.senders.values()))
+    async def deliver_due(self, overlap: bool = False) -> int:
+        counts = await asyncio.gather(*(s.deliver_due(overlap=overlap) for s in self.senders.values()))
         return sum(counts)
 
     async def drain(self, rounds: int = 50) -> int:
@@ -220,7 +242,7 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
         while not stop.is_set():
             try:
-                sent = await self.deliver_due()
+                sent = await self.deliver_due(overlap=True)
             except Exception:
                 log.exception("outbox delivery round failed; trying again")
                 sent = 0
