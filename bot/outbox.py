@@ -14,8 +14,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, true, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import and_, exists, func, or_, select, true, update
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from bot.channels.base import (
     OutgoingMessage,
@@ -72,35 +72,38 @@ class ChannelSender:
                        OutboxMessage.next_attempt_at < now)
                 .values(status=OutboxStatus.PENDING)
             )
+            open_before = aliased(OutboxMessage)
             in_line = and_(
-                OutboxMessage.channel == channel,
-                OutboxMessage.address == self.address_filter if self.address_filter else true(),
+                open_before.channel == channel, open_before.address == OutboxMessage.address,
+                open_before.id < OutboxMessage.id,
+                open_before.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),  # ix_outbox_chat
                 or_(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    and_(OutboxMessage.status == OutboxStatus.PENDING,
-                         or_(OutboxMessage.attempts > 0, OutboxMessage.next_attempt_at <= now)),
+                    open_before.status == OutboxStatus.SENDING,
+                    and_(open_before.status == OutboxStatus.PENDING,
+                         or_(open_before.attempts > 0, open_before.next_attempt_at <= now)),
                 ),
             )
-            heads = select(func.min(OutboxMessage.id)).where(in_line).group_by(OutboxMessage.address)
+            # A chat's oldest message in line goes first: a due message with none before it in its chat
+            # (ix_outbox_chat finds a chat's undelivered messages without reading its history).
             rows = session.scalars(
                 select(OutboxMessage)
                 .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
-                .where(OutboxMessage.id.in_(heads), OutboxMessage.status == OutboxStatus.PENDING,
-                       OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.channel == channel,
+                       OutboxMessage.address == self.address_filter if self.address_filter else true(),
+                       OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
+                       ~exists().where(in_line))
                 .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
                 .limit(limit)
             ).all()
-            claimed: list[OutgoingMessage] = []
-            for row in rows:
-                if not self._chat_may_send(row.address):
-                    continue
-                taken = session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-                    .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE)
-                ).rowcount  # type: ignore[attr-defined]
-                if taken:
-                    claimed.append(self._outgoing(row))
+            wanted = [row for row in rows if self._chat_may_send(row.address)]
+            taken = set(session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in wanted]), OutboxMessage.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )) if wanted else set()
+            claimed = [self._outgoing(row) for row in wanted if row.id in taken]
             return claimed
 
     def _chat_may_send(self, address: str) -> bool:

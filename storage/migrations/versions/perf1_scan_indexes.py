@@ -1,6 +1,7 @@
 """perf: the periodic scans cost the same however much history is stored
 
-An index on the appointments' start (the scans' time windows), and the moment the family was last told of
+An index on the appointments' start (the scans' time windows), one on a chat's undelivered messages (the
+outbox claim), and the moment the family was last told of
 an appointment's time on the appointment itself (the reminder scan searched the outbox with LIKE for it).
 
 Revision ID: perf1
@@ -22,6 +23,7 @@ TOLD = re.compile(r"appt:(\d+):")
 
 def upgrade() -> None:
     op.create_index("ix_appointment_start", "appointment", ["starts_at"])
+    op.create_index("ix_outbox_chat", "outbox_message", ["channel", "address", "status", "id"])
     with op.batch_alter_table("appointment") as batch:
         batch.add_column(sa.Column("told_at", sa.DateTime(timezone=True), nullable=True))
     bind = op.get_bind()
@@ -40,3 +42,4 @@ def downgrade() -> None:
     with op.batch_alter_table("appointment") as batch:
         batch.drop_column("told_at")
     op.drop_index("ix_appointment_start", table_name="appointment")
+    op.drop_index("ix_outbox_chat", table_name="outbox_message")
