@@ -14,8 +14,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, true, update
-from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
+from sqlalchemy import Integer, cast, func, or_, select, true, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.channels.base import (
     OutgoingMessage,
@@ -72,29 +72,36 @@ class ChannelSender:
                        OutboxMessage.next_attempt_at < now)
                 .values(status=OutboxStatus.PENDING)
             )
-            open_before = aliased(OutboxMessage)
-            in_line = and_(
-                open_before.channel == channel, open_before.address == OutboxMessage.address,
-                open_before.id < OutboxMessage.id,
-                open_before.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),  # ix_outbox_chat
-                or_(
-                    open_before.status == OutboxStatus.SENDING,
-                    and_(open_before.status == OutboxStatus.PENDING,
-                         or_(open_before.attempts > 0, open_before.next_attempt_at <= now)),
-                ),
-            )
-            # A chat's oldest message in line goes first: a due message with none before it in its chat
-            # (ix_outbox_chat finds a chat's undelivered messages without reading its history).
-            rows = session.scalars(
-                select(OutboxMessage)
-                .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
+            # Due messages, oldest first; then, for their chats at once, the first message still in line
+            # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
+            # Two index-driven queries whatever the statistics say (a burst just written is not analysed
+            # yet); a self-join here was planned as a loop over every waiting message per message.
+            oldest_due = session.scalars(  # per chat (a chat with many due messages takes one place)
+                select(func.min(OutboxMessage.id))
                 .where(OutboxMessage.channel == channel,
                        OutboxMessage.address == self.address_filter if self.address_filter else true(),
-                       OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
-                       ~exists().where(in_line))
-                .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+                       OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+                .group_by(OutboxMessage.address)
+                .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
                 .limit(limit)
             ).all()
+            candidates = session.scalars(
+                select(OutboxMessage)
+                .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
+                .where(OutboxMessage.id.in_(oldest_due))
+                .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+            ).all() if oldest_due else []
+            first_in_line: dict[str, int] = {}
+            addresses = sorted({row.address for row in candidates})
+            for start in range(0, len(addresses), 500):
+                first_in_line.update(session.execute(
+                    select(OutboxMessage.address, func.min(OutboxMessage.id))
+                    .where(OutboxMessage.channel == channel, OutboxMessage.address.in_(addresses[start:start + 500]),
+                           OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),  # ix_outbox_chat
+                           or_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.attempts > 0,
+                               OutboxMessage.next_attempt_at <= now))
+                    .group_by(OutboxMessage.address)).tuples().all())
+            rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
             wanted = [row for row in rows if self._chat_may_send(row.address)]
             taken = set(session.scalars(
                 update(OutboxMessage)
