@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     Bot,
@@ -63,7 +63,7 @@ from conversations.i18n import available_languages, translator
 from conversations.messages import Attachment, Incoming
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.settings import Settings
-from storage.models import ChatIdentity, ConversationState, TelegramCallback, TelegramChatMenu
+from storage.models import ChatIdentity, ConversationState, OutboxMessage, TelegramCallback, TelegramChatMenu
 
 if TYPE_CHECKING:
     from bot.outbox import Dispatcher
@@ -102,6 +102,23 @@ def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: Outg
             for i, (token, choice) in enumerate(zip(tokens, message.choices, strict=True))
         )
         return tokens
+
+
+def _tokens_with_the_message(session: Session, _flush_context: object) -> None:
+    """A Telegram message with options gets its button tokens in the transaction that writes it (the turn),
+    so sending it only reads them: one write transaction fewer per button press."""
+    now = None
+    for message in list(session.new):
+        if isinstance(message, OutboxMessage) and message.channel == CHANNEL and message.choices \
+                and message.id is not None:
+            now = now or message.created_at
+            session.add_all(
+                TelegramCallback(token=secrets.token_urlsafe(24), address=message.address, outbox_id=message.id,
+                                 position=i, payload=choice["payload"], created_at=now)
+                for i, choice in enumerate(message.choices))
+
+
+event.listen(Session, "after_flush", _tokens_with_the_message)  # the commit flushes them with the rest
 
 
 @dataclass(frozen=True)
