@@ -463,15 +463,22 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError):
                 await query.answer(text[:200])
             return
-        with contextlib.suppress(TelegramError):
-            await query.answer()  # stops the spinner on the button
-        if isinstance(query.message, Message):
-            with contextlib.suppress(TelegramError):  # old buttons must not be pressed twice
-                await query.message.edit_reply_markup(reply_markup=None)
-        await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
-                                  received_at=self.clock.now(), payload=press.payload,
-                                  sender_name=query.from_user.first_name if query.from_user else None,
-                                  language=query.from_user.language_code if query.from_user else None))
+
+        async def tidy() -> None:
+            with contextlib.suppress(TelegramError):
+                await query.answer()  # stops the spinner on the button
+            if isinstance(query.message, Message):
+                with contextlib.suppress(TelegramError):  # old buttons must not be pressed twice
+                    await query.message.edit_reply_markup(reply_markup=None)
+
+        tidying = asyncio.create_task(tidy())  # while the turn runs: the answer does not wait for these
+        try:
+            await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
+                                      received_at=self.clock.now(), payload=press.payload,
+                                      sender_name=query.from_user.first_name if query.from_user else None,
+                                      language=query.from_user.language_code if query.from_user else None))
+        finally:
+            await tidying
 
     async def _on_message(self, update: Update, message: Message) -> None:
         address = str(message.chat.id)
