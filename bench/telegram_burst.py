@@ -55,7 +55,7 @@ async def main() -> None:
     write_reminders(app, args.reminders)
     standin.enforce_limits(overall=30, per_chat=1)
 
-    channel = TelegramChannel(app)  # Telegram's real pacing: Limits(28/s, 1/s per chat)
+    channel = TelegramChannel(app)  # Telegram's real pacing: at most 29 in any second, 1/s per chat
     dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
     channel.dispatcher = dispatcher
     stop = asyncio.Event()

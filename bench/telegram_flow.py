@@ -11,6 +11,7 @@ first button of its newest keyboard; the round ends when every chat has its answ
   Telegram's pacing is switched off here (it is measured by telegram_burst.py).
 
     .venv/bin/python bench/telegram_flow.py [--chats 100] [--rounds 5] [--repeat 3]
+    .venv/bin/python bench/telegram_flow.py --latency 20 [--chats 100] [--rounds 5]   # p95 press -> answer
 """
 
 from __future__ import annotations
@@ -69,7 +70,39 @@ async def echo_bot(standin: BotApiStandIn, chats: list[int], count: int) -> floa
     return seconds
 
 
-async def wegbegleiter(standin: BotApiStandIn, chats: list[int], count: int) -> float:
+async def press_latency(standin: BotApiStandIn, chats: list[int], count: int, rate: float) -> list[float]:
+    """``count`` presses at ``rate`` per second spread over the chats (a chat presses again only after its
+    answer came); the seconds from each press to its answer reaching the Bot API."""
+    took: list[float] = []
+    waiting: dict[int, tuple[int, float]] = {}
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        while not done.is_set() or waiting:
+            now = time.perf_counter()
+            for chat, (message_id, at) in list(waiting.items()):
+                if standin.last_keyboard[chat] > message_id:
+                    took.append(now - at)
+                    del waiting[chat]
+            await asyncio.sleep(0.002)
+
+    watcher = asyncio.create_task(watch())
+    started = time.perf_counter()
+    for i in range(count):
+        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        chat = chats[i % len(chats)]
+        while chat in waiting:
+            await asyncio.sleep(0.005)
+        message_id = standin.last_keyboard[chat]
+        buttons = standin.by_id[message_id].buttons
+        standin.press(chat, buttons[0][0], data=buttons[0][1], message_id=message_id)
+        waiting[chat] = (message_id, time.perf_counter())
+    done.set()
+    await asyncio.wait_for(watcher, 120)
+    return took
+
+
+async def wegbegleiter(standin: BotApiStandIn, chats: list[int], count: int, rate: float | None = None):  # type: ignore[no-untyped-def]
     app = fresh_app(standin)
     channel = TelegramChannel(app, poll_timeout=1, limits=UNPACED)
     dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
@@ -80,11 +113,12 @@ async def wegbegleiter(standin: BotApiStandIn, chats: list[int], count: int) -> 
     for chat in chats:
         standin.say(chat, "hallo")  # the onboarding asks for the code and offers "Sprache wählen"
     await standin.wait_for(lambda: all(c in standin.last_keyboard for c in chats), 120)
-    seconds = await rounds(standin, chats, count)
+    result = await (rounds(standin, chats, count) if rate is None
+                    else press_latency(standin, chats, count * len(chats), rate))
     stop.set()
     await channel.stop()
     await delivery
-    return seconds
+    return result
 
 
 async def main() -> None:
@@ -92,8 +126,17 @@ async def main() -> None:
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3, help="alternate echo and flow runs; the best of each counts")
+    parser.add_argument("--latency", type=float, metavar="PRESSES_PER_S",
+                        help="instead: presses at this rate, p50/p95 from press to the answer at the Bot API")
     args = parser.parse_args()
     standin = BotApiStandIn().start()
+    if args.latency:
+        took = sorted(await wegbegleiter(standin, list(range(FIRST_CHAT, FIRST_CHAT + args.chats)), args.rounds,
+                                         rate=args.latency))
+        print(f"{len(took)} presses at {args.latency:g}/s over {args.chats} chats: press to answer at the Bot API "
+              f"p50 {took[len(took) // 2] * 1000:.0f} ms, p95 {took[int(len(took) * 0.95)] * 1000:.0f} ms, "
+              f"max {took[-1] * 1000:.0f} ms")
+        return
     presses = args.chats * args.rounds
     echo: list[float] = []
     flow: list[float] = []

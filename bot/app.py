@@ -15,7 +15,7 @@ from bot.config import key_file, secret_key
 from conversations import address
 from conversations.clock import Clock, SystemClock
 from conversations.context import Services
-from conversations.engine import Engine
+from conversations.engine import Engine  # first: every job registers, in the order of conversations.jobs
 from conversations.settings import Settings
 from storage import crypto, keys
 from storage.db import (

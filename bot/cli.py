@@ -7,7 +7,6 @@ through ``t()`` (``tn()`` for plurals), in the operator's language (``WEGBEGLEIT
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import sys
@@ -112,6 +111,8 @@ def init(as_json: bool) -> None:
 @fail_cleanly
 def run() -> None:
     """Serve the configured chat networks (Telegram, Matrix), the outbox and the scheduler."""
+    import asyncio
+
     from bot.channels.base import ChannelFailed
     from bot.runner import NoChannel, configured_channels, serve, wait_for_database
 

@@ -6,10 +6,6 @@ outbox of a running `wegbegleiter run`; `run` itself serves the same pages on HT
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-
 import click
 
 from bot.cli import cli, fail_cleanly, load_app
@@ -19,6 +15,10 @@ from bot.cli import cli, fail_cleanly, load_app
 @fail_cleanly
 def web_command() -> None:
     """Serve the staff console (and the links in emails) on HTTP_LISTEN."""
+    import asyncio
+    import contextlib
+    import signal
+
     from bot import web
 
     app = load_app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 
 class TokenBucket:
@@ -27,3 +28,34 @@ class TokenBucket:
     def wait_time(self) -> float:
         self._refill()
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+class SlidingWindow:
+    """At most ``count`` starts in any ``window`` seconds, each at least ``spacing`` after the one before.
+
+    Telegram counts its 30 messages per second strictly in every second, so a token bucket has to run
+    below the limit (its burst could exceed it in some second); this paces to the limit itself. The
+    spacing keeps a window's sends from leaving all at once (they would arrive bunched).
+    """
+
+    def __init__(self, count: int, window: float = 1.0, spacing: float = 0.0) -> None:
+        self.count = count
+        self.window = window
+        self.spacing = spacing
+        self.rate = count / window
+        self.starts: deque[float] = deque()
+
+    def wait_time(self) -> float:
+        now = time.monotonic()
+        while self.starts and now - self.starts[0] >= self.window:
+            self.starts.popleft()
+        wait = self.starts[0] + self.window - now if len(self.starts) >= self.count else 0.0
+        if self.starts:
+            wait = max(wait, self.starts[-1] + self.spacing - now)
+        return max(0.0, wait)
+
+    def try_take(self) -> bool:
+        if self.wait_time() > 0:
+            return False
+        self.starts.append(time.monotonic())
+        return True

@@ -43,7 +43,9 @@ CHANNEL_FACTORIES: list[ChannelFactory] = []  # each channel module appends its 
 
 
 def configured_channels(app: App) -> list[Channel]:
-    import bot.channels.available  # noqa: F401  (registers the factories)
+    from bot.channels.available import import_configured
+
+    import_configured(app.settings)  # each configured channel's module registers its factory
 
     return [channel for factory in CHANNEL_FACTORIES if (channel := factory(app)) is not None]
 

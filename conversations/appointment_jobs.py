@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from conversations import authz
 from conversations.appointments import (
@@ -27,12 +27,21 @@ from conversations.clock import BERLIN
 from conversations.context import Services
 from conversations.i18n import Translator
 from conversations.messages import Choice, Reply
-from conversations.outbox import notify
+from conversations.outbox import notify, still_to_notify
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.rules.outcomes import Outcome
 from conversations.rules.quiet_hours import QuietHours
 from storage.db import transaction
-from storage.models import Appointment, CaseReminderSetting, OutboxMessage, StaffMember
+from storage.models import (
+    Appointment,
+    AppointmentMember,
+    AppointmentStaff,
+    Case,
+    CaseAssignment,
+    CaseReminderSetting,
+    FamilyMember,
+    StaffMember,
+)
 
 DEFAULT_OFFSETS = ("2d", "0d@08:00")  # two days before (same time), and the morning of the day
 AGENDA_AT = time(18, 0)  # the staff's next-day agenda, before quiet hours begin
@@ -70,37 +79,48 @@ def set_offsets(session: Session, case_id: int, offsets: list[str]) -> None:
         row.offsets = offsets
 
 
-def _last_told(session: Session, appointment: Appointment) -> datetime:
+def _last_told(appointment: Appointment) -> datetime:
     """When the family last heard of this appointment's time (the invitation or the move)."""
-    told = session.scalar(select(OutboxMessage.created_at).where(
-        OutboxMessage.dedupe_key.like(f"appt:{appointment.id}:%"),
-        OutboxMessage.kind.in_(("appointment.new", "appointment.moved"))).order_by(OutboxMessage.created_at.desc()))
-    return told or appointment.created_at
+    return appointment.told_at or appointment.created_at
+
+
+def _offsets_of_cases(session: Session, case_ids: set[int]) -> dict[int, list[str]]:
+    found = {case_id: list(DEFAULT_OFFSETS) for case_id in case_ids}
+    for row in session.scalars(select(CaseReminderSetting).where(CaseReminderSetting.case_id.in_(case_ids))):
+        if row.offsets is not None:
+            found[row.case_id] = list(row.offsets)
+    return found
 
 
 # --- family reminders ------------------------------------------------------------------------------------------
 def remind_families(session: Session, services: Services) -> int:
+    """Each appointment of the next days gets its newest due reminder, once. The appointments of the window
+    come in one query with their family members; what was sent is looked up at once (:func:`still_to_notify`)."""
     now = services.clock.now()
     quiet = QuietHours.parse(services.settings.quiet_hours)
-    sent = 0
-    due_rows = session.scalars(select(Appointment).where(
+    earliest = routine_time(services, now)
+    appointments = session.scalars(select(Appointment).options(
+        selectinload(Appointment.members).selectinload(AppointmentMember.member)).where(
         Appointment.outcome == Outcome.PLANNED, Appointment.starts_at > now,
-        Appointment.starts_at <= now + LOOKAHEAD).order_by(Appointment.starts_at))
-    offsets: dict[int, list[str]] = {}
-    for appointment in due_rows:
-        if appointment.case_id not in offsets:
-            offsets[appointment.case_id] = offsets_for(session, appointment.case_id)
+        Appointment.starts_at <= now + LOOKAHEAD).order_by(Appointment.starts_at)).all()
+    offsets = _offsets_of_cases(session, {a.case_id for a in appointments})
+    wanted: list[tuple[FamilyMember, str]] = []
+    chosen: dict[str, Appointment] = {}
+    for appointment in appointments:
         due = [(quiet.next_allowed(reminder_due(appointment.starts_at, o)), o) for o in offsets[appointment.case_id]]
         due = [(at, o) for at, o in due if at <= now and at < appointment.starts_at]
-        if due:  # only then ask when the family last heard of it (one query fewer for most appointments)
-            told = _last_told(session, appointment)
-            due = [(at, o) for at, o in due if told <= at]
-        if not due:
-            continue
-        _at, offset = max(due)
-        if routine_time(services, now) >= appointment.starts_at:
-            continue  # it would only arrive after the start
+        if not due or earliest >= appointment.starts_at:
+            continue  # nothing due, or it would only arrive after the start
+        at, offset = max(due)
+        if _last_told(appointment) > at:
+            continue  # the family heard of it after this reminder's moment
         key = f"remind:{appointment.id}:{appointment.starts_at.isoformat()}:{offset}"
+        for member in members_of(appointment):
+            wanted.append((member, f"{key}:m{member.id}"))
+            chosen[f"{key}:m{member.id}"] = appointment
+    sent = 0
+    for member, key in still_to_notify(session, wanted):
+        appointment = chosen[key]
 
         def render(tr: Translator, appointment: Appointment = appointment) -> Reply:
             today = tr.date(appointment.starts_at) == tr.date(now)
@@ -108,9 +128,8 @@ def remind_families(session: Session, services: Services) -> int:
                     else tr.gettext("A reminder of your appointment: {appointment}. Does it suit you?"))
             return Reply(text.format(appointment=describe(tr, appointment)), family_choices(tr, appointment))
 
-        for member in members_of(appointment):
-            sent += len(notify(session, member, render, now=now, kind="appointment.reminder",
-                               dedupe_key=f"{key}:m{member.id}", not_before=routine_time(services, now)))
+        sent += len(notify(session, member, render, now=now, kind="appointment.reminder", dedupe_key=key,
+                           not_before=earliest))
     return sent
 
 
@@ -128,18 +147,33 @@ def next_morning(moment: datetime, quiet: QuietHours) -> datetime:
     return datetime.combine(day, quiet.end, tzinfo=BERLIN)
 
 
+# An appointment's staff and its case's team in three queries for a whole window (staff_of, authz).
+_WITH_STAFF = (selectinload(Appointment.staff).selectinload(AppointmentStaff.staff_member),
+               selectinload(Appointment.case).selectinload(Case.assignments).selectinload(CaseAssignment.staff))
+
+
 def ask_outcomes(session: Session, services: Services) -> int:
     now = services.clock.now()
     quiet = QuietHours.parse(services.settings.quiet_hours)
-    sent = 0
-    rows = session.scalars(select(Appointment).where(
+    rows = session.scalars(select(Appointment).options(*_WITH_STAFF).where(
         Appointment.outcome == Outcome.PLANNED, Appointment.starts_at <= now,
-        Appointment.starts_at >= now - OUTCOME_LOOKBACK).order_by(Appointment.starts_at))
+        Appointment.starts_at >= now - OUTCOME_LOOKBACK).order_by(Appointment.starts_at)).all()
+    wanted: list[tuple[StaffMember, str]] = []
+    chosen: dict[str, tuple[Appointment, bool]] = {}
     for appointment in rows:
         end = ends_at(appointment)
         if end > now:
             continue
         again = now >= next_morning(end, quiet)
+        for person in staff_of(appointment):
+            if not authz.may_record_outcome(authz.as_staff(person), appointment):
+                continue  # asked only of those who can answer (not the Gesprächsführer*in of a review)
+            key = f"outcome-ask:{appointment.id}:{2 if again else 1}:s{person.id}"
+            wanted.append((person, key))
+            chosen[key] = (appointment, again)
+    sent = 0
+    for person, key in still_to_notify(session, wanted):
+        appointment, again = chosen[key]
 
         def render(tr: Translator, appointment: Appointment = appointment, again: bool = again) -> Reply:
             text = (tr.gettext("Still open: what happened at this appointment with {case}? {appointment}") if again
@@ -147,12 +181,8 @@ def ask_outcomes(session: Session, services: Services) -> int:
             return Reply(text.format(case=appointment.case.title, appointment=describe(tr, appointment)),
                          outcome_choices(tr, appointment))
 
-        for person in staff_of(appointment):
-            if not authz.may_record_outcome(authz.as_staff(person), appointment):
-                continue  # asked only of those who can answer (not the Gesprächsführer*in of a review)
-            sent += len(notify(session, person, render, now=now, kind="appointment.outcome_question",
-                               dedupe_key=f"outcome-ask:{appointment.id}:{2 if again else 1}:s{person.id}",
-                               not_before=routine_time(services, now)))
+        sent += len(notify(session, person, render, now=now, kind="appointment.outcome_question",
+                           dedupe_key=key, not_before=routine_time(services, now)))
     return sent
 
 
@@ -165,7 +195,7 @@ def send_agendas(session: Session, services: Services) -> int:
         return 0  # too early, or too late for today (no agenda in quiet hours)
     tomorrow: date = local.date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(0), tzinfo=BERLIN)
-    rows = list(session.scalars(select(Appointment).where(
+    rows = list(session.scalars(select(Appointment).options(*_WITH_STAFF).where(
         Appointment.outcome == Outcome.PLANNED, Appointment.starts_at >= start,
         Appointment.starts_at < start + timedelta(days=1)).order_by(Appointment.starts_at)))
     by_staff: dict[int, tuple[StaffMember, list[Appointment]]] = {}
@@ -173,7 +203,11 @@ def send_agendas(session: Session, services: Services) -> int:
         for person in staff_of(appointment):
             by_staff.setdefault(person.id, (person, []))[1].append(appointment)
     sent = 0
+    to_tell = {person.id for person, _key in still_to_notify(session, [
+        (person, f"agenda:{person.id}:{tomorrow.isoformat()}") for person, _items in by_staff.values()])}
     for person, items in by_staff.values():
+        if person.id not in to_tell:
+            continue  # told already (the scan runs every few minutes)
         def render(tr: Translator, items: list[Appointment] = items) -> Reply:
             lines = [tr.gettext("Your appointments tomorrow, {date}:").format(date=tr.date(tomorrow))]
             for a in items:

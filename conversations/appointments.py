@@ -207,10 +207,13 @@ def tell_family(session: Session, services: Services, appointment: Appointment, 
         return Reply(text.format(appointment=describe(tr, appointment)), choices,
                      [calendar_file(tr, appointment, now)])
 
+    written = []
     for member in members_of(appointment):
-        notify(session, member, render, now=now, kind=f"appointment.{what}",
-               dedupe_key=f"appt:{appointment.id}:seq{appointment.ics_sequence}:{what}:m{member.id}",
-               not_before=routine_time(services, now))
+        written += notify(session, member, render, now=now, kind=f"appointment.{what}",
+                          dedupe_key=f"appt:{appointment.id}:seq{appointment.ics_sequence}:{what}:m{member.id}",
+                          not_before=routine_time(services, now))
+    if written and what in ("new", "moved"):
+        appointment.told_at = now  # a reminder due before this is not sent (conversations.appointment_jobs)
 
 
 def withdraw_reminders(session: Session, appointment: Appointment) -> None:

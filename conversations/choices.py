@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from conversations.messages import Choice
@@ -56,6 +57,7 @@ def is_bare_number(text: str) -> bool:
                            or all(unicodedata.digit(ch, None) is not None for ch in core))
 
 
+@lru_cache(maxsize=2048)  # the same labels come back every turn (the menu, the commands' words)
 def words_of(text: str) -> str:
     """A label or a typed answer reduced to its words: no case, accents, punctuation, emoji, extra spaces."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold().translate(_FOLD))

@@ -7,14 +7,18 @@ because conversations must not import bot. The font files ship with the ``bot`` 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parent.parent / "bot" / "fonts"
 
 
 def new_pdf() -> FPDF:
     """An A4 PDF with a Unicode font (names like Yılmaz, every offered language)."""
+    from fpdf import FPDF  # imported here: the CLI and the engine start without it (about 0.3 s)
+
     pdf = FPDF(format="A4")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import joinedload
 
 import conversations.jobs  # noqa: F401  (registers every flow, command, action and task)
 from conversations import choices
@@ -25,7 +26,7 @@ from conversations.outbox import enqueue
 from conversations.registry import REGISTRY
 from storage.db import transaction
 from storage.locks import lock_chat
-from storage.models import ChatIdentity, ConversationState, ProcessedEvent
+from storage.models import Case, ChatIdentity, ConversationState, FamilyMember, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,11 @@ class Engine:
                                       updated_at=self.services.clock.now())
             session.add(state)
         identity = session.scalar(
-            select(ChatIdentity).where(ChatIdentity.channel == incoming.channel,
-                                       ChatIdentity.address == incoming.address)
+            select(ChatIdentity)
+            # the person, their case and its organisation (language, du or Sie) in the same query
+            .options(joinedload(ChatIdentity.member).joinedload(FamilyMember.case).joinedload(Case.organisation),
+                     joinedload(ChatIdentity.staff))
+            .where(ChatIdentity.channel == incoming.channel, ChatIdentity.address == incoming.address)
         )
         if identity is not None and identity.blocked_at is not None:
             identity.blocked_at = None  # they wrote to us again, so they unblocked the bot

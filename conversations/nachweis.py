@@ -14,7 +14,7 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
@@ -165,7 +165,14 @@ def ask_families(session: Session, services: Services) -> int:
     this_month = Month.of(now)
     month = this_month.previous()
     asked = 0
-    for case in session.scalars(select(Case).where(Case.closed_at.is_(None))):
+    start, end = month.bounds()
+    # One query finds the open cases still to ask (not one per open case and scan), from last month's
+    # appointments (the index on their start): the years of history before are never read.
+    took_place = select(Appointment.case_id).where(Appointment.starts_at >= start, Appointment.starts_at < end,
+                                                   Appointment.outcome == Outcome.TOOK_PLACE)
+    asked_before = exists().where(NachweisConfirmation.case_id == Case.id, NachweisConfirmation.month == str(month))
+    for case in session.scalars(select(Case).where(Case.closed_at.is_(None), Case.id.in_(took_place), ~asked_before)
+                                .order_by(Case.id)):
         first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
         if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
             continue

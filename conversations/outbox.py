@@ -97,6 +97,43 @@ def chats_of(session: Session, person: Person) -> list[ChatIdentity]:
     )
 
 
+def still_to_notify(session: Session, wanted: Iterable[tuple[Person, str]], *,
+                    email: bool | None = None) -> list[tuple[Person, str]]:
+    """The (person, ``dedupe_key``) pairs of ``wanted`` for which :func:`notify` would still write something.
+
+    A periodic scan asks this for all it found due at once: two queries (the people's chats, the keys
+    already written), instead of two or three per person and scan while nothing new is due.
+    """
+    wanted = list(wanted)
+    members = {p.id for p, _key in wanted if isinstance(p, FamilyMember)}
+    staff = {p.id for p, _key in wanted if isinstance(p, StaffMember)}
+    chats: dict[tuple[str, int], list[ChatIdentity]] = {}
+    for column, ids, kind in ((ChatIdentity.member_id, members, "m"), (ChatIdentity.staff_id, staff, "s")):
+        for chunk in _chunks(sorted(ids)):
+            for chat in session.scalars(select(ChatIdentity).where(column.in_(chunk), ChatIdentity.blocked_at.is_(None))
+                                        .order_by(ChatIdentity.id)):
+                chats.setdefault((kind, chat.member_id if kind == "m" else chat.staff_id), []).append(chat)
+    keys: dict[int, list[str]] = {}
+    for i, (person, key) in enumerate(wanted):
+        if isinstance(person, StaffMember) and not person.active:
+            continue
+        own = chats.get(("m" if isinstance(person, FamilyMember) else "s", person.id), [])
+        full = [f"{key}:{chat.channel}:{chat.address}" for chat in own]
+        if (email or (email is None and not own)) and person.email:
+            full.append(f"{key}:email:{person.email}")
+        if full:
+            keys[i] = full
+    written: set[str] = set()
+    for chunk in _chunks(sorted({k for full in keys.values() for k in full})):
+        written.update(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))))
+    return [wanted[i] for i, full in keys.items() if not written.issuperset(full)]
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:  # type: ignore[type-arg]
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def notify(
     session: Session,
     person: Person,

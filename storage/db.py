@@ -6,20 +6,21 @@ refuses to run against a database that is not at the newest revision and says ho
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import Explained
 from storage.locks import KEEPALIVE
 from storage.private_files import create_private
+
+if TYPE_CHECKING:  # alembic is imported where it is used: `wegbegleiter --help` starts without it
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -69,6 +70,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -77,10 +80,49 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (``wegbegleiter init``)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "heads")
 
 
+def code_heads() -> set[str] | None:
+    """The newest revisions of the code's migrations, read from the files without importing alembic or them
+    (a light command starts about 0.2 s sooner); None when a file is not in the plain form alembic writes."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found: dict[str, object] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id in ("revision", "down_revision", "depends_on")):
+                try:
+                    found[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    return None
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str) or found.get("depends_on") is not None:
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(down)
+        elif down is not None:
+            return None
+    return revisions - parents
+
+
 def pending_revisions(engine: Engine) -> set[str]:
+    heads = code_heads()
+    if heads is not None:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return heads
+            current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        return heads - current
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from conversations.complaints import procedure, rules
@@ -74,9 +74,12 @@ def scan(services: Services) -> None:
 def forget_delivered_files(session: Session) -> None:
     """Complaint files are encrypted at rest; their copies in delivered outbox messages are not: drop them."""
     done = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.BLOCKED)
-    delivered = select(OutboxMessage.id).where(OutboxMessage.kind.in_(procedure.FILE_KINDS),
-                                               OutboxMessage.status.in_([s.value for s in done]))
-    session.execute(delete(OutboxAttachment).where(OutboxAttachment.outbox_id.in_(delivered)))
+    # Driven by the (few) attachments still stored, each message looked up by its key: the outbox's
+    # history is never scanned.
+    delivered = exists().where(OutboxMessage.id == OutboxAttachment.outbox_id,
+                               OutboxMessage.kind.in_(procedure.FILE_KINDS),
+                               OutboxMessage.status.in_([s.value for s in done]))
+    session.execute(delete(OutboxAttachment).where(delivered))
 
 
 def _reported(session: Session, complaint: Complaint, deadline: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from conversations import admin
 from conversations.clock import BERLIN
@@ -24,6 +24,8 @@ from conversations.rules.outcomes import Outcome
 from conversations.rules.quiet_hours import QuietHours
 from storage.models import (
     Appointment,
+    Case,
+    CaseAssignment,
     FamilyMember,
     Milestone,
     MilestoneAction,
@@ -39,10 +41,19 @@ def scan(services: Services) -> None:
     now, settings = services.clock.now(), services.settings
     quiet = QuietHours.parse(settings.quiet_hours)
     with services.sessions.begin() as session:
+        # From the appointments of the window (their index on the start), not from every Meilenstein kept.
+        in_window = select(Appointment.id).where(
+            Appointment.starts_at > now - EVALUATION_WINDOW,
+            # nothing is due before the invitation (invite_days before the day, from its start)
+            Appointment.starts_at <= now + timedelta(days=settings.milestone_invite_days + 2),
+            Appointment.outcome != Outcome.CANCELLED_BY_FAMILY,
+            Appointment.outcome != Outcome.CANCELLED_BY_PROVIDER)
         rows = session.scalars(
-            select(Milestone).join(Appointment)
-            .where(Appointment.starts_at > now - EVALUATION_WINDOW, Appointment.outcome != Outcome.CANCELLED_BY_FAMILY,
-                   Appointment.outcome != Outcome.CANCELLED_BY_PROVIDER)
+            select(Milestone).where(Milestone.appointment_id.in_(in_window))
+            .options(selectinload(Milestone.appointment), selectinload(Milestone.responses),
+                     selectinload(Milestone.case).selectinload(Case.members),
+                     selectinload(Milestone.case).selectinload(Case.assignments).selectinload(CaseAssignment.staff))
+            .order_by(Milestone.id)
         ).all()
         for ms in rows:
             starts = ms.appointment.starts_at

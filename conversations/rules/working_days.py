@@ -23,8 +23,6 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-import holidays
-
 from conversations.clock import BERLIN
 
 DEFAULT_BUNDESLAND = "ST"  # Sachsen-Anhalt
@@ -34,6 +32,8 @@ OPENING, CLOSING = time(8, 0), time(18, 0)  # the Träger is reachable by phone 
 
 @cache
 def _public_holidays(bundesland: str, year: int) -> Mapping[date, str]:
+    import holidays  # imported when first asked: the CLI starts without it
+
     return dict(holidays.Germany(subdiv=bundesland, years=year, language="de"))
 
 

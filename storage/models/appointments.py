@@ -36,6 +36,9 @@ class Appointment(Base):
         Index("ix_appointment_case_start", "case_id", "starts_at"),
         # what is still to record (or coming) per case: the console's lists, the Fachkräfte's questions
         Index("ix_appointment_case_outcome_start", "case_id", "outcome", "starts_at"),
+        # the periodic scans' windows (reminders, "what happened?", agendas, Meilensteine): bounded by time,
+        # not by the history stored
+        Index("ix_appointment_start", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +61,9 @@ class Appointment(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the family confirmed it
     ics_uid: Mapped[str] = mapped_column(String(100), unique=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # When the family was last told of its time (the invitation or a move): a reminder due before that is
+    # not sent. Kept here so the reminder scan need not search the outbox.
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship()

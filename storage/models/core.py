@@ -245,7 +245,9 @@ class OutboxMessage(Base):
     """A message to deliver, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+                      # a chat's messages not yet delivered (the claim: is one before this in line?)
+                      Index("ix_outbox_chat", "channel", "address", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))

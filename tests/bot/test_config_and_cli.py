@@ -134,3 +134,27 @@ def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path:
     assert result.returncode == 1
     assert result.stderr == ("Error: DATABASE_URL names PostgreSQL, but its driver is not installed: "
                              "pip install -e '.[postgres]'\n")
+
+
+def test_help_starts_without_the_heavy_libraries(tmp_path: Path):
+    # `wegbegleiter --help` (and any command that does not need them) must not pay for PDF, charts, the chat
+    # networks' libraries or the migrations: each is imported where it is used (speed: bench/startup.py).
+    heavy = ("fpdf", "matplotlib", "openpyxl", "dateparser", "telegram", "nio", "alembic", "aiohttp", "holidays")
+    program = ("import sys; sys.argv = ['wegbegleiter', '--help']\nfrom bot.cli import main\ntry:\n    main()\n"
+               "except SystemExit:\n    pass\n"
+               f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=cli_env(tmp_path),
+                            cwd=tmp_path, timeout=120)
+    assert result.stdout.startswith("Aufruf: wegbegleiter")
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_migration_heads_read_from_the_files_are_alembics():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from storage.db import MIGRATIONS, code_heads
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert code_heads() == set(ScriptDirectory.from_config(cfg).get_heads())

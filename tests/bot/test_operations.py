@@ -100,7 +100,7 @@ async def test_health_readiness_and_metrics_of_a_running_bot(app, standin, codes
         await standin.wait_messages(AYSE, 2)
         async def delivered() -> bool:
             text = (await http.get("/metrics")).text
-            # (a send is counted when the network answered, a moment before the outbox marks it sent)
+            # the counter counts the hand-over; the outbox row is marked sent just after it
             return metric(text, "wegbegleiter_deliveries_total", channel="telegram", result="sent") >= \
                 metric(before, "wegbegleiter_deliveries_total", channel="telegram", result="sent") + 2 \
                 and metric(text, "wegbegleiter_outbox_depth", channel="telegram") == 0

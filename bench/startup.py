@@ -1,0 +1,77 @@
+"""How long the command line takes to start: `wegbegleiter --help` and light commands, wall clock.
+
+    .venv/bin/python bench/startup.py [--runs 10]
+
+Each command runs ``--runs`` times as a fresh process (``python -m bot ...``, the same as the
+``wegbegleiter`` script); printed: the median and the best wall-clock time, and the bare interpreter's
+start for comparison. A light command that needs a database gets a fresh SQLite one (``init`` first,
+not timed). ``--imports`` also prints the ten slowest imports of ``--help`` (``python -X importtime``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(args: list[str], env: dict[str, str], runs: int) -> list[float]:
+    took = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        took.append(time.perf_counter() - start)
+    return took
+
+
+def slowest_imports(env: dict[str, str], top: int = 10) -> list[tuple[float, str]]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "--help"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _self, cumulative, name = line.split(":", 1)[1].split("|")
+        if len(name) - len(name.lstrip()) == 3:  # what bot.cli pulls in directly
+            rows.append((int(cumulative) / 1e6, name.strip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--imports", action="store_true")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder}/bench.db", "WEGBEGLEITER_DATA_DIR": folder,
+               "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-m", "bot", "init"], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "wegbegleiter --help": [sys.executable, "-m", "bot", "--help"],
+            "wegbegleiter --version": [sys.executable, "-m", "bot", "--version"],
+            "wegbegleiter case --help": [sys.executable, "-m", "bot", "case", "--help"],
+            "wegbegleiter outbox status": [sys.executable, "-m", "bot", "outbox", "status"],
+            "wegbegleiter staff list": [sys.executable, "-m", "bot", "staff", "list"],
+        }
+        load = os.getloadavg()[0]
+        print(f"{'command':30} {'median':>8} {'best':>8}   ({options.runs} runs, load {load:.1f})")
+        for label, args in commands.items():
+            took = timed(args, env, options.runs)
+            print(f"{label:30} {statistics.median(took):7.2f}s {min(took):7.2f}s")
+        if options.imports:
+            print("\nslowest imports of --help (cumulative s):")
+            for seconds, name in slowest_imports(env):
+                print(f"  {seconds:6.3f}  {name}")
+
+
+if __name__ == "__main__":
+    main()
