@@ -16,7 +16,8 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, parse_date, unit_of_work
-from conversations import admin, budget, nachweis, timeparse
+from bot.cli_language import t
+from conversations import admin, budget, timeparse
 from conversations import appointments as appts
 from conversations.admin import AdminError
 from conversations.appointment_jobs import offsets_for, set_offsets
@@ -306,25 +307,27 @@ def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
 @click.argument("month")
 @click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF here.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here.")
+@click.option("--language", default="de", show_default=True,
+              help="The reader's language: texts, dates and numbers (the Jugendamt reads German).")
 @json_option
 @fail_cleanly
-def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | None, as_json: bool) -> None:
-    """The monthly proof of a case (Nachweisblatt) as PDF and/or CSV."""
-    with unit_of_work() as (_app, session):
+def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | None, language: str,
+                 as_json: bool) -> None:
+    """The monthly proof of a case (Nachweisblatt) as PDF and/or CSV; without a file, the CSV is printed."""
+    from conversations import nachweis_sheet
+
+    with unit_of_work() as (app, session):
         case = admin.find_case(session, case_ref)
         the_month = Month.parse(month)
-        files = {a.mime_type: a.data for a in nachweis.for_cli(session, case, the_month)}
+        tr = translator(language)
+        sheet = nachweis_sheet.build(session, case, the_month, app.services.clock.now())
         written = {}
         if pdf:
-            pdf.write_bytes(files["application/pdf"])
+            pdf.write_bytes(nachweis_sheet.pdf_bytes(tr, sheet))
             written["pdf"] = str(pdf)
         if csv_path:
-            csv_path.write_bytes(files["text/csv"])
+            csv_path.write_bytes(nachweis_sheet.csv_bytes(tr, sheet))
             written["csv"] = str(csv_path)
-        conf = nachweis.confirmation(session, case, the_month)
-        data = {"case": case.reference, "month": str(the_month), **written,
-                "family_confirmation": conf.status if conf else None,
-                "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else None,
-                "confirmed_via": conf.channel if conf else None}
-        emit(data, lambda: files["text/csv"].decode("utf-8-sig") if not written
-             else "Written: " + ", ".join(written.values()), as_json)
+        data = nachweis_sheet.as_json(sheet) | written
+        text = nachweis_sheet.csv_bytes(tr, sheet).decode("utf-8-sig") if not written else ""
+    emit(data, lambda: text or t("Written: {files}", files=", ".join(written.values())), as_json)

@@ -84,10 +84,10 @@ def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tm
     run("appointments", "outcome", str(first["id"]), "took_place")
     files = run("nachweis", "F-2027-0001", "2027-04", "--pdf", str(tmp_path / "n.pdf"), "--csv",
                 str(tmp_path / "n.csv"), "--json")
-    assert files["family_confirmation"] is None
+    assert files["family_confirmation"] == "pending"
     assert (tmp_path / "n.pdf").read_bytes().startswith(b"%PDF")
     rows = (tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("case;month;date") and rows[1].startswith("F-2027-0001;2027-04;2027-04-06;10:00")
+    assert "06.04.2027;10:00–11:30;Hausbesuch;Jana Weber;fand statt;1,50;1,50;nein;nein" in rows
 
 
 def test_the_organisation_chooses_its_bundesland_and_closing_days(run) -> None:
