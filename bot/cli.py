@@ -26,6 +26,7 @@ from bot.app import App, build
 from bot.cli_language import LocalisedGroup, language, t, tn
 from conversations import address, admin, timeparse
 from conversations.admin import Actor, AdminError
+from conversations.clock import iso
 from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
@@ -171,16 +172,22 @@ def staff() -> None:
 
 
 def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
-    from bot.letters import deep_link, invite_letter
+    from bot.letters import Invitation, Letterhead, deep_link, invite_letter, matrix_link
+    from bot.staff_letter import staff_letter
 
-    tr = address.translator_for(person, app.services.clock.now())  # a young person's letter says du
+    now = app.services.clock.now()
+    tr = address.translator_for(person, now)  # a young person's letter says du
     link = deep_link(app.settings.telegram_bot_username, code)
-    result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days}
+    result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days,
+              "expires_at": iso(now + timedelta(days=app.settings.invite_ttl_days))}
+    if app.settings.matrix_user_id:
+        result["matrix_link"] = matrix_link(app.settings.matrix_user_id)
     if letter:
-        org_name = person.organisation.name if isinstance(person, StaffMember) else person.case.organisation.name
-        expires = tr.date(app.services.clock.now() + timedelta(days=app.settings.invite_ttl_days), "long")
-        letter.write_bytes(invite_letter(tr, name=person.display_name, organisation=org_name, code=code,
-                                         bot_username=app.settings.telegram_bot_username, expires=expires))
+        staff = isinstance(person, StaffMember)
+        head = Letterhead.of(person.organisation if staff else person.case.organisation)
+        invitation = Invitation(person.display_name, code, now + timedelta(days=app.settings.invite_ttl_days), now,
+                                app.settings.telegram_bot_username or None, app.settings.matrix_user_id or None)
+        letter.write_bytes((staff_letter if staff else invite_letter)(tr, head, invitation))
         result["letter"] = str(letter)
     return result
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from conversations.i18n import Translator, translator
+from conversations.i18n import Translator, isolate_ltr_runs, translator
 
 FONTS = Path(__file__).resolve().parent.parent / "bot" / "fonts"
 LATIN, ARABIC = "Noto", "NotoArabic"
@@ -53,20 +53,22 @@ class Document(FPDF):
         self.set_title("")
         self.add_page()
 
-    def _by_content(self, text: str) -> None:
+    def _by_content(self, text: str) -> str:
         """In a right-to-left document, a text without a right-to-left letter (an address, a name, a
-        phone number) keeps its own order: "39104 Magdeburg", not "Magdeburg 39104"."""
-        if self.rtl and not self._fixed:
-            self.direction("rtl" if any(_is_rtl(c) for c in text) else "ltr")
+        phone number) keeps its own order: "39104 Magdeburg", not "Magdeburg 39104"; in a right-to-left
+        text, each left-to-right run is isolated ("0391 555 0100" stays whole, not "0100 555 0391")."""
+        if not self.rtl or self._fixed:
+            return text
+        rtl = any(_is_rtl(c) for c in text)
+        self.direction("rtl" if rtl else "ltr")
+        return "\n".join(isolate_ltr_runs(line) for line in text.split("\n")) if rtl else text
 
     def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
-        self._by_content(text)
-        return super().multi_cell(w, h, text, *args, **kwargs)
+        return super().multi_cell(w, h, self._by_content(text), *args, **kwargs)
 
     def cell(self, w: float | None = None, h: float | None = None, text: str = "", *args: Any,
              **kwargs: Any) -> Any:
-        self._by_content(text)
-        return super().cell(w, h, text, *args, **kwargs)
+        return super().cell(w, h, self._by_content(text), *args, **kwargs)
 
     def direction(self, direction: str) -> None:
         """Paragraphs from now on run ``"ltr"`` or ``"rtl"``."""
