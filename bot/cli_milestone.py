@@ -12,7 +12,7 @@ import click
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
 from conversations import admin, timeparse
-from conversations.clock import BERLIN
+from conversations.clock import BERLIN, iso
 from conversations.context import audit
 from conversations.i18n import translator
 from conversations.milestone import core, summary
@@ -91,7 +91,7 @@ def milestone_add(case_ref: str, when: str, leader: int, duration: int, place: s
         ms = core.create_milestone(session, CLI, app.services.clock.now(), admin.find_case(session, case_ref),
                                    parse_when(when), admin.staff_member(session, leader), duration, place,
                                    services=app.services)
-        data = {"id": ms.id, "case": ms.case.reference, "starts_at": ms.appointment.starts_at.isoformat(),
+        data = {"id": ms.id, "case": ms.case.reference, "starts_at": iso(ms.appointment.starts_at),
                 "leader": ms.leader.name, "invitations_days_before": app.settings.milestone_invite_days}
     emit(data, f"Meilensteingespräch {data['id']} for {data['case']} with {data['leader']}; questionnaires go out "
                f"{data['invitations_days_before']} days before.", as_json)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conversations import invites
+from conversations.clock import iso
 from conversations.context import audit
 from conversations.i18n import available_languages
 from conversations.rules.working_days import Calendar
@@ -254,7 +255,7 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
         "jugendamt_file_number": case.jugendamt_file_number,
         "organisation": case.organisation.name,
         "started_on": case.started_on.isoformat() if case.started_on else None,
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_at": iso(case.closed_at),
         "closed_reason": case.closed_reason,
         "members": [
             {"id": m.id, "name": m.display_name, "kind": m.kind, "language": m.language,
