@@ -212,20 +212,38 @@ def import_(csv_file: Path, as_json: bool) -> None:
     text = csv_file.read_text(encoding="utf-8-sig")
     delimiter = ";" if ";" in text.partition("\n")[0] else ","
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-    created: list[dict[str, Any]] = []
+    made: list[Appointment] = []
+    cases: dict[str, Case] = {}
+    staff_cache: dict[int, Any] = {}
     with unit_of_work() as (app, session):
         with click.progressbar(rows, label="Importing appointments", file=sys.stderr,
-                               hidden=as_json) as bar:
+                               hidden=as_json) as bar, session.no_autoflush:
             for number, row in enumerate(bar, start=2):
                 try:
-                    case = admin.find_case(session, (row.get("case") or "").strip())
-                    staff = tuple(int(s) for s in (row.get("staff") or "").split())
-                    created += [as_dict(a) for a in _create(
-                        session, app, case, (row.get("kind") or "hausbesuch").strip(), row.get("start") or "",
-                        int(row.get("minutes") or 120), staff, (), (row.get("place") or "").strip() or None,
-                        int(row.get("weekly") or 1))]
+                    ref = (row.get("case") or "").strip()
+                    case = cases.get(ref) or cases.setdefault(ref, admin.find_case(session, ref))
+                    staff = [staff_cache.get(i) or staff_cache.setdefault(i, admin.staff_member(session, i))
+                             for i in (int(s) for s in (row.get("staff") or "").split())] or admin.team(case)
+                    kind = (row.get("kind") or "hausbesuch").strip()
+                    minutes = int(row.get("minutes") or 120)
+                    place = (row.get("place") or "").strip() or None
+                    weeks = int(row.get("weekly") or 1)
+                    start = parse_start(row.get("start") or "")
+                    members = appts.default_members(case)
+                    if weeks > 1:  # a series: created (and budgeted) as the chat does
+                        made += appts.create_weekly(session, app.services, CLI, case, kind, start, minutes, staff,
+                                                    members, weeks, place, check_budget=False)
+                        continue
+                    made.append(appts.build_appointment(session, app.services, case, kind, start, minutes, staff,
+                                                        members, place))
                 except (AdminError, ValueError) as exc:
                     raise AdminError(f"line {number}: {exc}; nothing was imported") from None
+        # One flush for all; the budget once per case and month, each Fachkraft's week once.
+        fresh = [a for a in made if a.id is None]
+        appts.announce_many(session, app.services, CLI, fresh)
+        if len(fresh) < len(made):
+            budget.after_scheduling_many(session, app.services, CLI, [a for a in made if a not in fresh])
+        created = [as_dict(a) for a in made]
         emit(created, f"Imported {len(created)} appointments from {len(rows)} lines.", as_json)
 
 

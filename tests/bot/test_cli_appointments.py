@@ -138,3 +138,15 @@ def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
     refused = run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:30", "--kind",
                   "meilensteingespraech", ok=False)
     assert "zu dieser Zeit ist schon ein Meilensteingespräch dieses Falls geplant" in refused.output
+
+
+def test_an_import_beyond_the_budget_asks_the_jugendamt_once_per_case_and_month(run, tmp_path: Path) -> None:
+    run("budget", "set", "F-2027-0001", "2027-04", "2")
+    rows = tmp_path / "april.csv"
+    rows.write_text("case;start;minutes\n" + "".join(f"F-2027-0001;{day:02d}.04.2027 10:00;120\n"
+                                                     for day in (6, 13, 20)) + "F-2027-0001;04.05.2027 10:00;60\n",
+                    encoding="utf-8")
+    assert len(run("appointments", "import", str(rows), "--json")) == 4
+    shown = run("budget", "show", "F-2027-0001", "2027-04", "--json")
+    assert (shown["planned_hours"], shown["pending_extra_hours"]) == (6.0, 4.0)  # one request for the 4 h over
+    assert run("budget", "show", "F-2027-0001", "2027-05", "--json")["pending_extra_hours"] == 0
