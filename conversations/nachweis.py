@@ -72,6 +72,13 @@ def documents(tr: Translator, session: Session, case: Case, month: Month, now: d
             Attachment(f"{name}.csv", "text/csv", nachweis_sheet.csv_bytes(tr, sheet))]
 
 
+def pdf_bytes(tr: Translator, session: Session, case: Case, month: Month, now: datetime) -> bytes:
+    """The Nachweisblatt's PDF alone (the console shows it)."""
+    from conversations import nachweis_sheet
+
+    return nachweis_sheet.pdf_bytes(tr, nachweis_sheet.build(session, case, month, now))
+
+
 def send_to_fallfuehrend(session: Session, services: Services, conf: NachweisConfirmation) -> None:
     now, case, month = services.clock.now(), conf.case, Month.parse(conf.month)
     for person in fallfuehrend(case):
