@@ -43,6 +43,9 @@ class Document(FPDF):
         self._fixed = False
         for (family, style), filename in _FILES.items():
             self.add_font(family, style, str(FONTS / filename))
+        # DejaVu Sans as before, for documents that name it (the yearly report): embedded only when used.
+        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         # Arabic text in Noto Sans Arabic, Latin and Cyrillic (names, codes, links) in Noto Sans: each
         # font covers what the other lacks, and fpdf2 picks per character.
         self.main_family = ARABIC if self.rtl else LATIN
