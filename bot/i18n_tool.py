@@ -39,7 +39,8 @@ STAFF_ONLY = (
     "bot/cli", "bot/web/", "conversations/webconsole/", "conversations/budget.py", "conversations/escalations.py",
     "conversations/nachweis_sheet.py", "bot/staff_letter.py",
     "conversations/complaints/officer.py", "conversations/complaints/report.py",
-    "conversations/milestone/evaluation.py", "conversations/milestone/staff.py", "conversations/access/leaving.py",
+    "conversations/milestone/evaluation.py", "conversations/milestone/staff.py", "conversations/milestone/briefing.py", "conversations/access/leaving.py",
+    "conversations/hilfeplan/core.py", "conversations/hilfeplan/jobs.py", "conversations/hilfeplan/chat.py",
 )
 
 # The polite address, per language: what a young person's du-form must not contain (placeholders aside).
