@@ -459,3 +459,7 @@ def pdf_bytes(tr: Translator, sheet: Sheet) -> bytes:
         pdf.use(8.5)
         pdf.multi_cell(box, 4.4, caption, align=pdf.start, new_x="RIGHT", new_y="TOP")
     return bytes(pdf.output())
+
+
+# "Time" headed the Nachweisblatt's old time column; other tables use the catalog's translation of it.
+KEPT_IN_CATALOG = (N_("Time"),)
