@@ -88,7 +88,11 @@ def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
 
 @pytest.mark.parametrize(("setting", "variable"), [("DATABASE_URL=bogus", "DATABASE_URL"),
                                                    ("LOG_LEVEL=LOUD", "LOG_LEVEL"),
-                                                   ("HTTP_LISTEN=irgendwo", "HTTP_LISTEN")])
+                                                   ("HTTP_LISTEN=irgendwo", "HTTP_LISTEN"),
+                                                   ("PUBLIC_BASE_URL=http://bot.example:99999", "PUBLIC_BASE_URL"),
+                                                   ("CONSOLE_IDLE_MINUTES=-5", "CONSOLE_IDLE_MINUTES"),
+                                                   ("MILESTONE_YOUTH_AGE=0", "MILESTONE_YOUTH_AGE"),
+                                                   ("SMTP_FROM=niemand", "SMTP_FROM")])
 def test_a_wrong_setting_is_one_line_naming_its_variable(tmp_path: Path, setting: str, variable: str):
     name, _, value = setting.partition("=")
     result = wegbegleiter(tmp_path, "init", **{name: value})
@@ -134,3 +138,12 @@ def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path:
     assert result.returncode == 1
     assert result.stderr == ("Error: DATABASE_URL names PostgreSQL, but its driver is not installed: "
                              "pip install -e '.[postgres]'\n")
+
+
+def test_a_wrong_url_is_named_in_one_language(tmp_path: Path):
+    result = wegbegleiter(tmp_path, "config", PUBLIC_BASE_URL="bot.example")
+    assert result.stderr == ("Fehler: PUBLIC_BASE_URL muss eine URL sein, die mit http:// oder https:// beginnt "
+                             "(angegeben: 'bot.example')\n")
+    english = wegbegleiter(tmp_path, "config", MATRIX_HOMESERVER="matrix.example", WEGBEGLEITER_CLI_LANGUAGE="en")
+    assert english.stderr == ("Error: MATRIX_HOMESERVER must be a URL starting with http:// or https:// "
+                              "(got 'matrix.example')\n")
