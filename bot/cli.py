@@ -283,12 +283,12 @@ def _overview_text(tr: Any, reference: str, seen: Any) -> str:
                    percent=stmt.used_percent, remaining=hours_text(tr, stmt.remaining_minutes),
                    planned=hours_text(tr, stmt.planned_minutes))]
     lines.append(t("Open child-protection alerts:") + ("" if seen.alerts else " " + t("none")))
-    lines += ["  " + t("#{id} since {when}{who}: `wegbegleiter alerts handle {id}`", id=e.id,
+    lines += ["  " + t("#{id} since {when}{who}: `wegbegleiter alerts handle {id} --by STAFF_ID`", id=e.id,
                        when=tr.datetime(e.created_at, "short"),
                        who=f" ({e.member.display_name})" if e.member else "") for e in seen.alerts]
     lines.append(t("Open escalations (three appointments without participation):")
                  + ("" if seen.escalations else " " + t("none")))
-    lines += ["  " + t("#{id} since {when}: `wegbegleiter escalations ack {id}`", id=e.id,
+    lines += ["  " + t("#{id} since {when}: `wegbegleiter escalations ack {id} --by STAFF_ID`", id=e.id,
                        when=tr.datetime(e.created_at, "short")) for e in seen.escalations]
     lines.append(t("Next appointments:") + ("" if seen.upcoming else " " + t("none planned")))
     lines += [f"  #{a.id} {describe(tr, a)}" for a in seen.upcoming]

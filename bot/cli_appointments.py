@@ -15,7 +15,8 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from bot.cli import CLI, cli, emit, fail_cleanly, json_option, parse_date, unit_of_work
+from bot.cli import CLI, cli, emit, explain, fail_cleanly, json_option, parse_date, unit_of_work
+from bot.cli_language import language, t, tn
 from conversations import admin, budget, nachweis, timeparse
 from conversations import appointments as appts
 from conversations.admin import AdminError
@@ -75,13 +76,14 @@ def as_dict(a: Appointment) -> dict[str, Any]:
 
 
 def line(a: dict[str, Any]) -> str:
-    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
-            f"{a['outcome']:<22} {a['case']}")
+    minutes = t("{minutes} min", minutes=a["minutes"])
+    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {minutes:>8}  "
+            f"{a['kind']:<20} {a['outcome']:<22} {a['case']}")
     if a["cancellation_time_unknown"]:
-        text += ("  [time of cancellation unknown: billed nothing until you give it with "
-                 f"`appointments outcome {a['id']} cancelled_by_family --at …`]")
+        text += "  " + t("[time of cancellation unknown: billed nothing until you give it with "
+                         "`appointments outcome {id} cancelled_by_family --at …`]", id=a["id"])
     elif a["cancelled_at"] and a["outcome"] == "cancelled_by_family":
-        text += f"  [cancelled {a['cancelled_at'][:16].replace('T', ' ')}]"
+        text += "  " + t("[cancelled {when}]", when=a["cancelled_at"][:16].replace("T", " "))
     return text
 
 
@@ -122,8 +124,8 @@ def add(case_ref: str, start: str, minutes: int, kind: str, staff_ids: tuple[int
         created = [as_dict(a) | {"overlaps_with": [o.id for o in appts.overlapping(
             session, case, a.starts_at, a.duration_minutes, exclude_id=a.id)]} for a in rows]
         emit(created, lambda: "\n".join(line(a) + "".join(
-            f"\n      warning: overlaps with appointment #{other} of this case" for other in a["overlaps_with"])
-            for a in created), as_json)
+            "\n      " + t("warning: overlaps with appointment #{other} of this case", other=other)
+            for other in a["overlaps_with"]) for a in created), as_json)
 
 
 @appointments_group.command("list")
@@ -141,7 +143,7 @@ def list_(case_ref: str, month: str | None, as_json: bool) -> None:
             rows = list(session.scalars(select(Appointment).where(Appointment.case_id == case.id)
                                         .order_by(Appointment.starts_at)))
         data = [as_dict(a) for a in rows]
-        emit(data, lambda: "\n".join(line(a) for a in data) or "No appointments.", as_json)
+        emit(data, lambda: "\n".join(line(a) for a in data) or t("No appointments."), as_json)
 
 
 @appointments_group.command("move")
@@ -213,7 +215,7 @@ def import_(csv_file: Path, as_json: bool) -> None:
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
     created: list[dict[str, Any]] = []
     with unit_of_work() as (app, session):
-        with click.progressbar(rows, label="Importing appointments", file=sys.stderr,
+        with click.progressbar(rows, label=t("Importing appointments"), file=sys.stderr,
                                hidden=as_json) as bar:
             for number, row in enumerate(bar, start=2):
                 try:
@@ -224,8 +226,11 @@ def import_(csv_file: Path, as_json: bool) -> None:
                         int(row.get("minutes") or 120), staff, (), (row.get("place") or "").strip() or None,
                         int(row.get("weekly") or 1))]
                 except (AdminError, ValueError) as exc:
-                    raise AdminError(f"line {number}: {exc}; nothing was imported") from None
-        emit(created, f"Imported {len(created)} appointments from {len(rows)} lines.", as_json)
+                    raise AdminError("line {number}: {problem}; nothing was imported", number=number,
+                                     problem=explain(exc)) from None
+        emit(created, tn("Imported {count} appointments from {lines} line.",
+                         "Imported {count} appointments from {lines} lines.", len(rows), count=len(created),
+                         lines=len(rows)), as_json)
 
 
 @appointments_group.command("reminders")
@@ -240,7 +245,7 @@ def reminders(case_ref: str, offsets: str | None, as_json: bool) -> None:
         if offsets is not None:
             set_offsets(session, case.id, [o.strip() for o in offsets.split(",") if o.strip()])
         current = offsets_for(session, case.id)
-        emit({"case": case.reference, "reminders": current}, ", ".join(current) or "No reminders.", as_json)
+        emit({"case": case.reference, "reminders": current}, ", ".join(current) or t("No reminders."), as_json)
 
 
 # --- budget ------------------------------------------------------------------------------------------------------
@@ -263,7 +268,8 @@ def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, 
         start: date = parse_date(valid_from) or Month.parse(month).first_day
         row = budget.set_budget(session, CLI, app.services.clock.now(), case, round(hours * 60), start)
         emit({"case": case.reference, "monthly_hours": hours, "valid_from": row.valid_from.isoformat()},
-             f"{case.reference}: {hours:g} h a month from {row.valid_from.isoformat()}.", as_json)
+             t("{reference}: {hours} h a month from {day}.", reference=case.reference, hours=f"{hours:g}",
+               day=row.valid_from.isoformat()), as_json)
 
 
 @budget_group.command("show")
@@ -278,7 +284,7 @@ def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) ->
         case = admin.find_case(session, case_ref)
         stmt = budget.case_statement(session, case, Month.parse(month))
         data = {"case": case.reference, **stmt.as_dict()}
-        tr = translator("de")
+        tr = translator(language())
         if chart:
             chart.write_bytes(budget.chart_png(tr, case, stmt))
             data["chart"] = str(chart)
@@ -297,7 +303,7 @@ def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
     with unit_of_work() as (app, session):
         request = budget.approve_extra_hours(session, app.services, request_id, staff_id)
         emit({"id": request.id, "status": request.status, "minutes": request.minutes},
-             f"Request {request.id}: {request.status}.", as_json)
+             t("Request {id}: {status}.", id=request.id, status=request.status), as_json)
 
 
 # --- Nachweisblatt --------------------------------------------------------------------------------------------------
@@ -313,7 +319,8 @@ def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | N
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref)
         the_month = Month.parse(month)
-        files = {a.mime_type: a.data for a in nachweis.for_cli(session, case, the_month)}
+        tr = translator(language())
+        files = {a.mime_type: a.data for a in nachweis.for_cli(session, case, the_month, tr.lang)}
         written = {}
         if pdf:
             pdf.write_bytes(files["application/pdf"])
@@ -322,9 +329,14 @@ def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | N
             csv_path.write_bytes(files["text/csv"])
             written["csv"] = str(csv_path)
         conf = nachweis.confirmation(session, case, the_month)
+        stmt = budget.case_statement(session, case, the_month)
         data = {"case": case.reference, "month": str(the_month), **written,
                 "family_confirmation": conf.status if conf else None,
                 "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else None,
-                "confirmed_via": conf.channel if conf else None}
+                "confirmed_via": conf.channel if conf else None,
+                "confirmed_by": conf.answered_by_member.display_name if conf and conf.answered_by_member else None,
+                "remark": conf.remark if conf else None,
+                "appointments": nachweis.rows(tr, session, case, the_month),  # what the statement lists
+                "totals": stmt.as_dict()}
         emit(data, lambda: files["text/csv"].decode("utf-8-sig") if not written
-             else "Written: " + ", ".join(written.values()), as_json)
+             else t("Written: {files}", files=", ".join(written.values())), as_json)
