@@ -167,7 +167,7 @@ async def onboard(person: MatrixPerson, room: str, code: str) -> None:
     await person.say(room, "1")
     await person.until(room, "Bevor es losgeht", timeout=60)
     await person.say(room, "1")  # Ich bin einverstanden
-    await person.until(room, "Was möchten Sie tun?", timeout=60)
+    await person.until(room, "1. Hilfe und Kontakt", timeout=60)  # the menu (young people: du-form)
 
 
 async def main(args: argparse.Namespace) -> None:
