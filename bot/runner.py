@@ -18,6 +18,7 @@ from bot import scheduler
 from bot.app import App
 from bot.channels.base import Transport
 from bot.outbox import Dispatcher
+from storage.errors import Explained
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ def configured_channels(app: App) -> list[Channel]:
     return [channel for factory in CHANNEL_FACTORIES if (channel := factory(app)) is not None]
 
 
-class NoChannel(Exception):
-    pass
+class NoChannel(Explained):
+    """Nothing to serve: no chat network is configured (the CLI says it in the operator's language)."""
 
 
 async def start_web(app: App):  # type: ignore[no-untyped-def]

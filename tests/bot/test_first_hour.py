@@ -127,3 +127,9 @@ def test_case_show_has_the_months_hours_what_is_open_and_what_comes_next(run, cl
     assert (data["budget"]["used_hours"], len(data["open_alerts"]), len(data["open_escalations"])) == (6.0, 1, 1)
     assert [a["id"] for a in data["next_appointments"]] == [v["id"] for v in visits[4:9]]
     assert data["more_appointments"] == 1
+
+
+def test_run_without_a_chat_network_says_so_in_the_operators_language(run) -> None:
+    result = run("run", ok=False)
+    assert result.stderr == ("Fehler: kein Chat-Netz eingerichtet: TELEGRAM_BOT_TOKEN oder MATRIX_HOMESERVER setzen "
+                             "(oder `wegbegleiter demo` ausprobieren, um im Terminal zu chatten)\n")
