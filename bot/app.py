@@ -71,7 +71,8 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
         logging.getLogger(noisy).setLevel(logging.WARNING)
     url = settings.resolved_database_url
     if not init and not database_exists(url):  # a read-only command leaves no file (and no key) behind
-        raise DatabaseNotReady(NOT_READY)
+        raise DatabaseNotReady("there is no database yet: run `wegbegleiter init` (or `wegbegleiter demo` to try "
+                               "Wegbegleiter with demo data)")
     secret = secret_key(settings, create=init)
     crypto.configure(secret)
     address.configure(settings.youth_age_limit)

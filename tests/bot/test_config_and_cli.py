@@ -64,8 +64,8 @@ def test_cli_refuses_an_unmigrated_database_with_one_line(tmp_path: Path):
     result = subprocess.run([sys.executable, "-m", "bot", "case", "list"], capture_output=True, text=True,
                             env=cli_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode != 0
-    assert result.stderr.strip() == ("Fehler: die Datenbank ist nicht eingerichtet oder älter als diese Version: "
-                                     "`wegbegleiter init` ausführen")
+    assert result.stderr.strip() == ("Fehler: es gibt noch keine Datenbank: `wegbegleiter init` ausführen (oder "
+                                     "`wegbegleiter demo`, um Wegbegleiter mit Demo-Daten auszuprobieren)")
 
 
 def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
