@@ -18,7 +18,6 @@ from conversations.engine import Engine
 from conversations.settings import Settings
 from storage import crypto, keys
 from storage.db import (
-    NOT_READY,
     DatabaseNotReady,
     database_exists,
     ensure_migrated,
