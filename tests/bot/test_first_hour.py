@@ -133,3 +133,9 @@ def test_run_without_a_chat_network_says_so_in_the_operators_language(run) -> No
     result = run("run", ok=False)
     assert result.stderr == ("Fehler: kein Chat-Netz eingerichtet: TELEGRAM_BOT_TOKEN oder MATRIX_HOMESERVER setzen "
                              "(oder `wegbegleiter demo` ausprobieren, um im Terminal zu chatten)\n")
+
+
+def test_a_wrong_month_is_named_in_the_operators_language(run) -> None:
+    run("case", "add", "Familie Yılmaz", "--reference", "F-2027-0001")
+    assert run("budget", "set", "F-2027-0001", "2027-13", "20", ok=False).stderr == (
+        "Fehler: '2027-13' ist kein Monat wie 2027-03\n")
