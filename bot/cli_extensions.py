@@ -11,5 +11,6 @@ from bot import (
     cli_import,  # member import, staff import (CSV, a Träger in one go): issue 19
     cli_milestone,  # goals, milestone: issue 8
     cli_privacy,  # retention, purge, keys: issue 15
+    cli_report,  # the Träger's figures: issue 18
     cli_terminal,  # demo and chat --as NAME: issue 19
 )
