@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bot.cli import CLI, emit, fail_cleanly, json_option, org, unit_of_work
-from bot.cli_language import t
 from conversations import admin
 from conversations.rules.working_days import BUNDESLAENDER, Calendar
 
@@ -32,6 +31,5 @@ def org_set(org_id: int, bundesland: str | None, closed_days: str | None, as_jso
         admin.update_organisation(session, CLI, app.services.clock.now(), found, bundesland=bundesland,
                                   closed_days=days)
         data = organisation_dict(found)
-    emit(data, t("Organisation {id}: {name}, holidays of {bundesland}", id=data["id"], name=data["name"],
-                 bundesland=data["bundesland"])
-         + (t(", closed on {days}", days=", ".join(data["closed_days"])) if data["closed_days"] else ""), as_json)
+    emit(data, f"Organisation {data['id']}: {data['name']}, holidays of {data['bundesland']}"
+               + (f", closed on {', '.join(data['closed_days'])}" if data["closed_days"] else ""), as_json)

@@ -13,7 +13,6 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
-from bot.cli_language import t, tn
 from conversations import admin, authz
 from conversations.admin import AdminError
 from conversations.complaints import procedure, report
@@ -49,9 +48,8 @@ def complaints_list(status: str | None, category: str | None, month: str | None,
 
     def human() -> str:
         if not rows:
-            return t("No complaints.")
-        heads = (t("reference"), t("received"), t("category"), t("status"), t("answer due"), t("officer"))
-        lines = [" ".join(f"{head:{width}}" for head, width in zip(heads, (12, 10, 13, 12, 10, 0), strict=True))]
+            return "No complaints."
+        lines = [f"{'reference':12} {'received':10} {'category':13} {'status':12} {'answer due':10} officer"]
         lines += [f"{r['reference']:12} {(r['received'] or '')[:10]:10} {r['category']:13} {r['status']:12} "
                   f"{(r['answer_due'] or '')[:10]:10} {r['officer'] or '—'}" for r in rows]
         return "\n".join(lines)
@@ -64,7 +62,7 @@ def _find(session: Any, reference: str) -> Complaint:
     if complaint is None and reference.isdigit():
         complaint = session.get(Complaint, int(reference))
     if complaint is None or complaint.status == Status.DRAFT:
-        raise AdminError("no complaint {reference!r} (give its reference, e.g. B-2027-0001)", reference=reference)
+        raise AdminError(f"no complaint {reference!r} (give its reference, e.g. B-2027-0001)")
     return complaint
 
 
@@ -82,28 +80,22 @@ def complaints_show(reference: str, as_staff: int | None, as_json: bool) -> None
             staff = admin.staff_member(session, as_staff)
             if not authz.may_see_complaint(authz.as_staff(staff), complaint):
                 # the same words as for a complaint that does not exist: nothing is revealed
-                raise AdminError("no complaint {reference!r} (give its reference, e.g. B-2027-0001)",
-                                 reference=reference)
+                raise AdminError(f"no complaint {reference!r} (give its reference, e.g. B-2027-0001)")
             actor = f"staff:{staff.id}"
         data = report.detail(session, complaint)
         procedure.log(session, app.services.clock.now(), actor, "complaint.read", complaint)
 
     def human() -> str:
-        lines = [data["reference"] + "  " + data["status"] + "  " + t("received {when}", when=data["received"]),
-                 t("About: {about}", about=data["about"]), t("From: {who}", who=data["from"]),
-                 t("Answer wanted: {answer}", answer=data["answer_wanted"])
+        lines = [f"{data['reference']}  {data['status']}  received {data['received']}",
+                 f"About: {data['about']}", f"From: {data['from']}", f"Answer wanted: {data['answer_wanted']}"
                  + (f" ({data['contact']})" if data["contact"] else ""),
-                 t("Officer: {name}   take up by {take_up}   answer by {answer}", name=data["officer"] or "—",
-                   take_up=data["take_up_due"], answer=data["answer_due"])]
+                 f"Officer: {data['officer'] or '—'}   take up by {data['take_up_due']}   answer by {data['answer_due']}"]
         for entry in data["exchange"]:
             lines += ["", f"[{entry['kind']}] {entry['at']} {entry['by'] or ''}".rstrip(), entry["text"]]
         if data["files"]:
-            files = [tn("{name} ({size} byte)", "{name} ({size} bytes)", f["size"], name=f["filename"], size=f["size"])
-                     for f in data["files"]]
-            lines += ["", t("Files: {files}", files="; ".join(files))]
+            lines += ["", "Files: " + ", ".join(f"{f['filename']} ({f['size']} bytes)" for f in data["files"])]
         if data["outcome"]:
-            lines += ["", t("Outcome: {outcome}   satisfaction: {satisfaction}", outcome=data["outcome"],
-                            satisfaction=data["satisfaction"] or "—")]
+            lines += ["", f"Outcome: {data['outcome']}   satisfaction: {data['satisfaction'] or '—'}"]
         return "\n".join(lines)
 
     emit(data, human, as_json)
@@ -126,8 +118,7 @@ def complaints_export(status: str | None, category: str | None, month: str | Non
         output.write_bytes(report.to_xlsx(rows) if fmt == "xlsx" else report.to_csv(rows))
         procedure.log_many(session, app.services.clock.now(), CLI.label, "complaint.exported", found)
     emit({"file": str(output), "format": fmt, "rows": len(rows), "with_text": with_text},
-         tn("{count} complaint written to {file}.", "{count} complaints written to {file}.", len(rows),
-            count=len(rows), file=output), as_json)
+         f"{len(rows)} complaints written to {output}.", as_json)
 
 
 @complaints.command("stats")
@@ -143,17 +134,13 @@ def complaints_stats(year: int | None, as_json: bool) -> None:
                     object_type="complaint", year=year)
 
     def human() -> str:
-        median = data["median_days_to_answer"]
-        lines = [t("Complaints {year}: {total} ({anonymous} anonymous, {open} open)", year=year, total=data["total"],
-                   anonymous=data["anonymous"], open=data["open"]),
-                 t("By category: {counts}", counts=", ".join(f"{k} {v}" for k, v in data["by_category"].items())),
-                 t("By outcome: {counts}", counts=", ".join(f"{k} {v}" for k, v in data["by_outcome"].items())),
-                 t("Median days to answer: {median}   in time {in_time}, late {late}",
-                   median=median if median is not None else "—", in_time=data["answered_in_time"],
-                   late=data["answered_late"])]
+        lines = [f"Complaints {year}: {data['total']} ({data['anonymous']} anonymous, {data['open']} open)",
+                 "By category: " + ", ".join(f"{k} {v}" for k, v in data["by_category"].items()),
+                 "By outcome:  " + ", ".join(f"{k} {v}" for k, v in data["by_outcome"].items()),
+                 f"Median days to answer: {data['median_days_to_answer'] if data['median_days_to_answer'] is not None else '—'}"
+                 f"   in time {data['answered_in_time']}, late {data['answered_late']}"]
         if data["satisfaction"]:
-            lines.append(t("Satisfaction: {counts}",
-                           counts=", ".join(f"{k} {v}" for k, v in data["satisfaction"].items())))
+            lines.append("Satisfaction: " + ", ".join(f"{k} {v}" for k, v in data["satisfaction"].items()))
         return "\n".join(lines)
 
     emit(data, human, as_json)
