@@ -322,13 +322,7 @@ class Engine:
                 command=word[:40], help=REGISTRY.commands["help"].word(ctx.tr.lang)))
             return
         if not ctx.allowed(command.audience, command.roles):
-            if ctx.person is None and ctx.frame is not None and ctx.frame.flow == "onboarding":
-                # The code was accepted; the language or the privacy notice is still open (a newcomer
-                # often tries a command here): not "send the code" again, but the question to answer.
-                ctx.say(_("Almost there: please answer this question first, then {command} works.").format(
-                    command=f"/{command.word(ctx.tr.lang)}"))
-                ctx.resume()
-            elif ctx.person is None:
+            if ctx.person is None:
                 ctx.say(_("Please link this chat first: send me the code from your invitation letter."))
             else:
                 ctx.say(_("This command is not available to you."))

@@ -102,34 +102,3 @@ def test_log_lines_stay_out_of_the_terminal_chat(tmp_path: Path):
     assert " INFO " not in result.stdout and result.stderr == ""
     assert "web endpoint on" in (tmp_path / "data" / "wegbegleiter.log").read_text()
     assert os.stat(tmp_path / "data" / "wegbegleiter.log").st_mode & 0o077 == 0
-
-
-def test_the_demo_console_moves_to_a_free_port_when_its_default_one_is_taken(tmp_path: Path, monkeypatch):
-    from dataclasses import replace
-
-    from bot import cli_language, cli_terminal
-    from bot.app import build
-    from bot.config import load
-
-    cli_language.use("de")  # as the command line sets it when it starts
-
-    for name in ("HTTP_LISTEN", "PUBLIC_BASE_URL", "WEGBEGLEITER_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    with socket.socket() as taken:  # another program holds the port
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        settings = replace(load(), data_dir=str(tmp_path / "data"), database_url="", http_listen=f"127.0.0.1:{port}")
-        app, note = cli_terminal.console_port(build(settings, init=True))
-        assert note == f"Port {port} ist belegt: die Konsole läuft diesmal auf Port {app.settings.http_listen[10:]}."
-        assert app.settings.public_base_url == f"http://{app.settings.http_listen}"
-        # A port the operator chose stays: the demo says why its links will not open.
-        shown = wegbegleiter(tmp_path, "demo", input="", HTTP_LISTEN=f"127.0.0.1:{port}",
-                             PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    assert shown.returncode == 0
-    assert f"127.0.0.1:{port} ist belegt, darum startet die Konsole nicht" in shown.stdout
-    assert "die Links öffnen sich" not in shown.stdout
-    listed = wegbegleiter(tmp_path, "demo", "--no-chat")
-    assert "(die Links öffnen sich, solange `wegbegleiter web` oder `wegbegleiter run` läuft)" in listed.stdout
-    assert "[Elternteil]" in listed.stdout and "[Kind]" in listed.stdout

@@ -112,18 +112,6 @@ def test_staff_link_with_a_staff_invite_and_see_the_staff_notice(bot, codes, app
         assert identity.staff.name == "Jana Weber" and identity.member_id is None
 
 
-def test_a_command_while_the_code_is_being_taken_asks_for_the_open_question_not_the_code(bot, codes):
-    jana = bot.chat("jana")
-    jana.say(codes["Jana"])
-    early = jana.say("/termin")  # a newcomer tries a command before choosing the language
-    assert early[0] == "Fast geschafft: Bitte beantworten Sie zuerst diese Frage, dann geht /termin."
-    assert "Sprache" in early[1] and "Code" not in " ".join(early)
-    jana.press("Deutsch")
-    assert "Fast geschafft" in jana.say("/termin")[0]  # the privacy notice is open now
-    jana.press("Ich bin einverstanden")
-    assert "Welche Art von Termin?" in jana.say("/termin")[0]
-
-
 def test_telegram_style_start_with_code_links_in_one_step(bot, codes):
     chat = bot.chat("deep-link")
     answer = chat.say(f"/start {codes['Leyla'].replace('-', '')}")
