@@ -8,7 +8,6 @@ from bot import (
     cli_complaints,  # complaints: issue 9
     cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
-    cli_import,  # member import, staff import (CSV, a Träger in one go): issue 19
     cli_milestone,  # goals, milestone: issue 8
     cli_privacy,  # retention, purge, keys: issue 15
     cli_report,  # the Träger's figures: issue 18

@@ -20,7 +20,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import config
+from bot import cli_import, config  # noqa: F401  (cli_import: member/staff import, issue 19 like this module)
 from bot.app import App, build, logging_to_file
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, load_app, t
 from conversations import admin

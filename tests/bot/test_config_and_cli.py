@@ -138,12 +138,3 @@ def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path:
     assert result.returncode == 1
     assert result.stderr == ("Error: DATABASE_URL names PostgreSQL, but its driver is not installed: "
                              "pip install -e '.[postgres]'\n")
-
-
-def test_a_wrong_url_is_named_in_one_language(tmp_path: Path):
-    result = wegbegleiter(tmp_path, "config", PUBLIC_BASE_URL="bot.example")
-    assert result.stderr == ("Fehler: PUBLIC_BASE_URL muss eine URL sein, die mit http:// oder https:// beginnt "
-                             "(angegeben: 'bot.example')\n")
-    english = wegbegleiter(tmp_path, "config", MATRIX_HOMESERVER="matrix.example", WEGBEGLEITER_CLI_LANGUAGE="en")
-    assert english.stderr == ("Error: MATRIX_HOMESERVER must be a URL starting with http:// or https:// "
-                              "(got 'matrix.example')\n")

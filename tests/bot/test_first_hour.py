@@ -171,3 +171,11 @@ def test_the_demo_console_moves_to_a_free_port_when_its_default_one_is_taken(tmp
     listed = wegbegleiter(tmp_path, "demo", "--no-chat")
     assert "(die Links öffnen sich, solange `wegbegleiter web` oder `wegbegleiter run` läuft)" in listed.stdout
     assert "[Elternteil]" in listed.stdout and "[Kind]" in listed.stdout
+
+def test_a_wrong_url_is_named_in_one_language(tmp_path: Path):
+    result = wegbegleiter(tmp_path, "config", PUBLIC_BASE_URL="bot.example")
+    assert result.stderr == ("Fehler: PUBLIC_BASE_URL muss eine URL sein, die mit http:// oder https:// beginnt "
+                             "(angegeben: 'bot.example')\n")
+    english = wegbegleiter(tmp_path, "config", MATRIX_HOMESERVER="matrix.example", WEGBEGLEITER_CLI_LANGUAGE="en")
+    assert english.stderr == ("Error: MATRIX_HOMESERVER must be a URL starting with http:// or https:// "
+                              "(got 'matrix.example')\n")
