@@ -304,8 +304,7 @@ def _overview_text(tr: Any, reference: str, seen: Any) -> str:
 @json_option
 @fail_cleanly
 def case_show(case_ref: str, as_json: bool) -> None:
-    """A case at a glance: family, team, linked chats, this month's hours, open alerts and escalations, the
-    next appointments."""
+    """A case at a glance: family, team, this month's hours, open alerts and escalations, next appointments."""
     from conversations.case_overview import overview
 
     with unit_of_work() as (app, session):

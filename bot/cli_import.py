@@ -233,19 +233,17 @@ def _import_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Also write an invite letter (PDF) for everyone added into this folder.")(func)
 
 
-@member.command("import")
+# One-line help texts: a msgid with line breaks does not survive the union merge of the catalogs.
+@member.command("import", help=(
+    "Add many family members from a CSV file, each with an invite code. Columns (English or German): case (Fall), "
+    "first_name (Vorname), and optionally last_name (Nachname), kind (Art: parent, adult, child), born (geboren), "
+    "language (Sprache), email. A case that does not exist yet is created when the row gives case_title (Familie), "
+    "and optionally help_type (Hilfeart) and fachkraft (staff ids)."))
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_import_options
 @json_option
 @fail_cleanly
 def member_import(csv_file: Path, letters: Path | None, dry_run: bool, org_id: int | None, as_json: bool) -> None:
-    """Add many family members from a CSV file, each with an invite code.
-
-    Columns (English or German): case (Fall), first_name (Vorname), and optionally last_name (Nachname),
-    kind (Art: parent, adult, child), born (geboren), language (Sprache), email. A case that does not exist
-    yet is created when the row gives case_title (Familie), and optionally help_type (Hilfeart) and
-    fachkraft (staff ids).
-    """
     rows = read_table(csv_file, MEMBER_COLUMNS, MEMBER_REQUIRED)
 
     def one(app: Any, session: Session, row: dict[str, str]) -> Done:
@@ -273,18 +271,16 @@ def member_import(csv_file: Path, letters: Path | None, dry_run: bool, org_id: i
     _finish(report, as_json, dry_run)
 
 
-@staff.command("import")
+@staff.command("import", help=(
+    "Add many staff members from a CSV file, each with an invite code. Columns (English or German): name, roles "
+    "(Rollen: fachkraft, fallfuehrend, gespraechsfuehrung, beschwerde, leitung, admin; several separated by "
+    "spaces), and optionally email, phone (Telefon), language (Sprache). Someone with the same name or email is "
+    "skipped."))
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_import_options
 @json_option
 @fail_cleanly
 def staff_import(csv_file: Path, letters: Path | None, dry_run: bool, org_id: int | None, as_json: bool) -> None:
-    """Add many staff members from a CSV file, each with an invite code.
-
-    Columns (English or German): name, roles (Rollen: fachkraft, fallfuehrend, gespraechsfuehrung, beschwerde,
-    leitung, admin; several separated by spaces), and optionally email, phone (Telefon), language (Sprache).
-    Someone with the same name or email is skipped.
-    """
     rows = read_table(csv_file, STAFF_COLUMNS, STAFF_REQUIRED)
     known: dict[str, int] = {}  # folded names and emails of everyone there (read once, not per row) → id
 
