@@ -9,7 +9,6 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, load_app, unit_of_work
-from bot.cli_language import t
 from conversations import admin
 from conversations.context import audit
 from conversations.privacy import purge as purging
@@ -19,31 +18,28 @@ from storage.models import RetainedFigure
 
 def _purge_text(report: purging.Report, dry_run: bool) -> str:
     if report.nothing:
-        return t("Nothing is due.") if dry_run else t("Nothing was due.")
-    head = t("Would delete:") if dry_run else t("Deleted:")
+        return "Nothing is due." if dry_run else "Nothing was due."
+    head = "Would delete:" if dry_run else "Deleted:"
     lines = [head]
     out = report.outbox
     if sum(out.values()):
-        lines.append("  " + t("outbox: {files} files, {texts} texts of delivered messages, {messages} messages to "
-                              "chats no longer linked", files=out["files"], texts=out["texts"],
-                              messages=out["messages"]))
+        lines.append(f"  outbox: {out['files']} files, {out['texts']} texts of delivered messages, "
+                     f"{out['messages']} messages to chats no longer linked")
     for reference, rows in report.complaints:
-        lines.append("  " + t("complaint {reference}: {rows}", reference=reference, rows=_rows(rows)))
+        lines.append(f"  complaint {reference}: {_rows(rows)}")
     if report.audit_events:
-        lines.append("  " + t("{count} audit events without a case", count=report.audit_events))
+        lines.append(f"  {report.audit_events} audit events without a case")
     for case in report.cases:
-        what = ", ".join(case.kinds) + ("; " + t("the case itself") if case.final else "")
-        lines.append("  " + t("case {reference} (closed {day}): {what} — {rows}", reference=case.reference,
-                              day=f"{case.closed_at:%Y-%m-%d}", what=what, rows=_rows(case.deleted)))
+        what = ", ".join(case.kinds) + ("; the case itself" if case.final else "")
+        lines.append(f"  case {case.reference} (closed {case.closed_at:%Y-%m-%d}): {what} — {_rows(case.deleted)}")
     if report.figures:
-        lines.append(t("Counts kept for the figures: {counts}", counts=", ".join(
-            f"{year} {metric}{'/' + key if key else ''} {n}"
-            for (_org, year, metric, key), n in sorted(report.figures.items()))))
+        lines.append("Counts kept for the figures: " + ", ".join(
+            f"{year} {metric}{'/' + key if key else ''} {n}" for (_org, year, metric, key), n in sorted(report.figures.items())))
     return "\n".join(lines)
 
 
 def _rows(rows: Any) -> str:
-    return ", ".join(f"{table} {n}" for table, n in sorted(rows.items())) or t("no rows")
+    return ", ".join(f"{table} {n}" for table, n in sorted(rows.items())) or "no rows"
 
 
 @cli.group("privacy")
@@ -91,12 +87,11 @@ def privacy_retention(org_id: int | None, assignments: tuple[str, ...], resets: 
                 "own": own, "outbox_file_days": s.outbox_file_days, "outbox_text_days": s.outbox_text_days,
                 "link_ttl_days": s.link_ttl_days}
     emit(data, lambda: "\n".join(
-        [t("Retention at {org}:", org=data["organisation"])]
-        + [f"  {k:18} " + t("{years} years", years=f"{v:2}") + ("  " + t("(own)") if k in own else "")
-           for k, v in data["years"].items()]
-        + ["  " + t("outbox files       {days} days after delivery", days=s.outbox_file_days),
-           "  " + t("outbox texts       {days} days after delivery", days=s.outbox_text_days),
-           "  " + t("signed links       {days} days", days=s.link_ttl_days)]), as_json)
+        [f"Retention at {data['organisation']}:"]
+        + [f"  {k:18} {v:2} years{'  (own)' if k in own else ''}" for k, v in data["years"].items()]
+        + [f"  outbox files       {s.outbox_file_days} days after delivery",
+           f"  outbox texts       {s.outbox_text_days} days after delivery",
+           f"  signed links       {s.link_ttl_days} days"]), as_json)
 
 
 @privacy_group.command("figures")
@@ -113,4 +108,4 @@ def privacy_figures(year: int | None, as_json: bool) -> None:
         rows = [{"organisation": f.organisation_id, "year": f.year, "metric": f.metric, "key": f.key,
                  "count": f.count} for f in session.scalars(query)]
     emit(rows, lambda: "\n".join(f"{r['year']}  {r['metric']:22} {r['key']:28} {r['count']}" for r in rows)
-         or t("No figures kept yet (nothing has been deleted)."), as_json)
+         or "No figures kept yet (nothing has been deleted).", as_json)

@@ -231,7 +231,7 @@ def test_the_purge_and_the_periods_from_the_command_line(tmp_path):
         conn.execute(text("UPDATE \"case\" SET closed_at = '2019-06-30 10:00:00'"))
     engine.dispose()
     preview = wegbegleiter(tmp_path, "privacy", "purge", "--dry-run")
-    assert preview.returncode == 0 and "Würde löschen:" in preview.stdout and "F-2020-0001" in preview.stdout
+    assert preview.returncode == 0 and "Would delete:" in preview.stdout and "F-2020-0001" in preview.stdout
     assert "case_data" in preview.stdout and "invite_code 1" in preview.stdout
     done = json.loads(wegbegleiter(tmp_path, "privacy", "purge", "--json").stdout)
     [case] = done["cases"]
@@ -242,7 +242,7 @@ def test_the_purge_and_the_periods_from_the_command_line(tmp_path):
     assert shown["years"]["child_protection"] == 8 and shown["own"] == {"child_protection": 8}
     wrong = wegbegleiter(tmp_path, "privacy", "retention", "--set", "child_protection=0")
     assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1 and "between 1 and 30" in wrong.stderr
-    assert "Noch keine Kennzahlen behalten" in wegbegleiter(tmp_path, "privacy", "figures").stdout
+    assert "No figures kept yet" in wegbegleiter(tmp_path, "privacy", "figures").stdout
 
 
 def test_retention_settings_are_checked_at_start_up():
