@@ -132,6 +132,8 @@ LEGEND = {
     "cases": N_("Cases worked on"),
     "meilensteingespraech": N_("Questionnaires for Meilensteingespräche"),
     "meeting": N_("Date of the talk"),
+    "hilfeplan": N_("Views before Hilfeplangespräche"),
+    "talk": N_("Day of the Hilfeplangespräch"),
     "invited": N_("Invited on"),
     "sent": N_("Sent on"),
     "answers": N_("Answers, by question"),
