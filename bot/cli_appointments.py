@@ -76,13 +76,16 @@ def as_dict(a: Appointment) -> dict[str, Any]:
 
 
 def line(a: dict[str, Any]) -> str:
-    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
-            f"{a['outcome']:<22} {a['case']}")
+    from bot.cli_language import t  # imported here: the import block above is shared with other jobs' changes
+
+    minutes = t("{minutes} min", minutes=a["minutes"])
+    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {minutes:>8}  "
+            f"{a['kind']:<20} {a['outcome']:<22} {a['case']}")
     if a["cancellation_time_unknown"]:
-        text += ("  [time of cancellation unknown: billed nothing until you give it with "
-                 f"`appointments outcome {a['id']} cancelled_by_family --at …`]")
+        text += "  " + t("[time of cancellation unknown: billed nothing until you give it with "
+                         "`appointments outcome {id} cancelled_by_family --at …`]", id=a["id"])
     elif a["cancelled_at"] and a["outcome"] == "cancelled_by_family":
-        text += f"  [cancelled {a['cancelled_at'][:16].replace('T', ' ')}]"
+        text += "  " + t("[cancelled {when}]", when=a["cancelled_at"][:16].replace("T", " "))
     return text
 
 
@@ -122,9 +125,11 @@ def add(case_ref: str, start: str, minutes: int, kind: str, staff_ids: tuple[int
         rows = _create(session, app, case, kind, start, minutes, staff_ids, member_ids, place, weeks)
         created = [as_dict(a) | {"overlaps_with": [o.id for o in appts.overlapping(
             session, case, a.starts_at, a.duration_minutes, exclude_id=a.id)]} for a in rows]
+        from bot.cli_language import t
+
         emit(created, lambda: "\n".join(line(a) + "".join(
-            f"\n      warning: overlaps with appointment #{other} of this case" for other in a["overlaps_with"])
-            for a in created), as_json)
+            "\n      " + t("warning: overlaps with appointment #{other} of this case", other=other)
+            for other in a["overlaps_with"]) for a in created), as_json)
 
 
 @appointments_group.command("list")
@@ -142,7 +147,9 @@ def list_(case_ref: str, month: str | None, as_json: bool) -> None:
             rows = list(session.scalars(select(Appointment).where(Appointment.case_id == case.id)
                                         .order_by(Appointment.starts_at)))
         data = [as_dict(a) for a in rows]
-        emit(data, lambda: "\n".join(line(a) for a in data) or "No appointments.", as_json)
+        from bot.cli_language import t
+
+        emit(data, lambda: "\n".join(line(a) for a in data) or t("No appointments."), as_json)
 
 
 @appointments_group.command("move")
@@ -254,12 +261,14 @@ def import_(csv_file: Path, as_json: bool) -> None:
 @fail_cleanly
 def reminders(case_ref: str, offsets: str | None, as_json: bool) -> None:
     """Show or set when the family of a case is reminded."""
+    from bot.cli_language import t
+
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref)
         if offsets is not None:
             set_offsets(session, case.id, [o.strip() for o in offsets.split(",") if o.strip()])
         current = offsets_for(session, case.id)
-        emit({"case": case.reference, "reminders": current}, ", ".join(current) or "No reminders.", as_json)
+        emit({"case": case.reference, "reminders": current}, ", ".join(current) or t("No reminders."), as_json)
 
 
 # --- budget ------------------------------------------------------------------------------------------------------
@@ -277,12 +286,15 @@ def budget_group() -> None:
 @fail_cleanly
 def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, as_json: bool) -> None:
     """Set the monthly budget from MONTH (or --from a day in it) on, until changed again."""
+    from bot.cli_language import t
+
     with unit_of_work() as (app, session):
         case = admin.find_case(session, case_ref)
         start: date = parse_date(valid_from) or Month.parse(month).first_day
         row = budget.set_budget(session, CLI, app.services.clock.now(), case, round(hours * 60), start)
         emit({"case": case.reference, "monthly_hours": hours, "valid_from": row.valid_from.isoformat()},
-             f"{case.reference}: {hours:g} h a month from {row.valid_from.isoformat()}.", as_json)
+             t("{reference}: {hours} h a month from {day}.", reference=case.reference, hours=f"{hours:g}",
+                day=row.valid_from.isoformat()), as_json)
 
 
 @budget_group.command("show")
@@ -293,11 +305,13 @@ def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, 
 @fail_cleanly
 def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) -> None:
     """Budget, used, billable, cancelled and remaining hours of a case in a month."""
+    from bot.cli_language import language as cli_language
+
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref)
         stmt = budget.case_statement(session, case, Month.parse(month))
         data = {"case": case.reference, **stmt.as_dict()}
-        tr = translator("de")
+        tr = translator(cli_language())
         if chart:
             chart.write_bytes(budget.chart_png(tr, case, stmt))
             data["chart"] = str(chart)
@@ -313,10 +327,12 @@ def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) ->
 @fail_cleanly
 def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
     """Confirm extra hours for the fallführende Fachkraft (as she told you by phone)."""
+    from bot.cli_language import t
+
     with unit_of_work() as (app, session):
         request = budget.approve_extra_hours(session, app.services, request_id, staff_id)
         emit({"id": request.id, "status": request.status, "minutes": request.minutes},
-             f"Request {request.id}: {request.status}.", as_json)
+             t("Request {id}: {status}.", id=request.id, status=request.status), as_json)
 
 
 # --- Nachweisblatt --------------------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ CLI_KEYWORDS = {"t": None, "tn": (1, 2)}
 def explained_errors() -> set[str]:
     """Every error class whose message is a template (storage.errors.Explained), by name: each is a keyword,
     so ``AdminError("no case {ref!r}", ref=…)`` is extracted wherever it is raised."""
+    import bot.runner  # noqa: F401  (NoChannel: imported by `run` only when it runs)
     from storage.errors import Explained
 
     found, todo = set(), [Explained]

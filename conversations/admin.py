@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
+from babel.core import UnknownLocaleError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,7 @@ def _check_language(language: str) -> None:
     """Any language babel knows may be stored; until it has a catalog, the person reads German."""
     try:
         Locale.parse(language)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):  # babel's UnknownLocaleError is neither
         raise AdminError("unknown language {language!r}; offered are {offered}", language=language,
                          offered=", ".join(available_languages())) from None
 

@@ -79,8 +79,9 @@ def queue(ctx: Context, _arg: str) -> None:
         elif c.status in rules.UNANSWERED and c.answer_due:
             due = _("answer by {date}").format(date=ctx.tr.date(c.answer_due, "medium"))
         else:
-            due = _("answered")
-        lines.append(f"{c.reference} · {procedure.about_text(ctx.tr, c)} · {status} · {due}{overdue_mark(ctx, c)}")
+            due = ""  # answered: the status says it, once
+        parts = [c.reference or "?", procedure.about_text(ctx.tr, c), status, due]
+        lines.append(" · ".join(p for p in parts if p) + overdue_mark(ctx, c))
     if len(found) > QUEUE_BUTTONS:
         lines.append(_("Buttons for the oldest {count}; the others with `wegbegleiter complaints list`.").format(
             count=QUEUE_BUTTONS))

@@ -125,6 +125,16 @@ def history(tr: Translator, complaint: Complaint) -> list[str]:
     return lines
 
 
+def own_words(tr: Translator, complaint: Complaint) -> list[str]:
+    """What the complainant wrote, as written, under its label (the officer reads the complaint, not only its
+    topic); an empty line after it. Nothing when they wrote nothing."""
+    lines: list[str] = []
+    for entry in complaint.entries:
+        if entry.kind == "account" and entry.text:
+            lines += [tr.gettext(ENTRY_LABELS["account"]) + ":", entry.text, ""]
+    return lines
+
+
 def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) -> list[Choice]:
     _ = tr.gettext
     ref = complaint.id
@@ -224,6 +234,7 @@ def submit(session: Session, services: Services, complaint: Complaint, now: date
 
     def render(tr: Translator) -> Reply:
         lines = [tr.gettext("A new complaint has arrived."), "", *summary(tr, session, complaint), "",
+                 *own_words(tr, complaint),
                  tr.gettext("Please take it up by {when}.").format(when=tr.when(complaint.take_up_due))]
         return Reply("\n".join(lines), officer_choices(tr, complaint))
 

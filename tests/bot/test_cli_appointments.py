@@ -133,7 +133,7 @@ def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
     first = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 10:00", "--json")[0]
     assert first["overlaps_with"] == []
     second = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 11:00", "--kind", "hilfeplangespraech")
-    assert f"warning: overlaps with appointment #{first['id']}" in second.output
+    assert f"Achtung: überschneidet sich mit Termin #{first['id']}" in second.output
     run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:00", "--kind", "meilensteingespraech")
     refused = run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:30", "--kind",
                   "meilensteingespraech", ok=False)
