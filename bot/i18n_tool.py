@@ -38,6 +38,7 @@ def _pybabel(*args: str) -> None:
 STAFF_ONLY = (
     "bot/cli", "bot/web/", "conversations/webconsole/", "conversations/budget.py", "conversations/escalations.py",
     "conversations/complaints/officer.py", "conversations/complaints/report.py",
+    "conversations/complaints/forwarding.py",
     "conversations/milestone/evaluation.py", "conversations/milestone/staff.py", "conversations/access/leaving.py",
 )
 

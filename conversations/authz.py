@@ -313,6 +313,13 @@ def may_rate_complaint(principal: Principal, complaint: Complaint) -> bool:
     return may_reply_to_complaint(principal, complaint)
 
 
+def may_forward_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Pass a complaint about the Jugendamt on to the Jugendamt's complaint office: a person who may handle
+    it, once, and only as the complainant agreed (with or without their name; not at all if they said no)."""
+    return (may_handle_complaint(principal, complaint) and complaint.category == "jugendamt"
+            and complaint.forward_consent in ("named", "anonymous") and complaint.forwarded_at is None)
+
+
 # --- the Meilensteingespräch -------------------------------------------------------------------------
 def leads_talk(staff: StaffMember | None, milestone: Milestone) -> bool:
     """The Gesprächsführer*in of this talk, still assigned to the case in that role."""

@@ -114,9 +114,18 @@ def policy(settings: Settings, org: Organisation | None) -> Policy:
     return Policy(
         take_up_working_days=int(own.get("take_up_working_days", settings.complaint_take_up_working_days)),
         answer_days=int(own.get("answer_days", settings.complaint_answer_days)),
-        ombudsstelle=str(own.get("ombudsstelle", settings.ombudsstelle)),
+        ombudsstelle=with_phone(str(own.get("ombudsstelle", settings.ombudsstelle)),
+                                str(own.get("ombudsstelle_phone", settings.ombudsstelle_phone))),
         calendar=calendar_of(org),
     )
+
+
+def with_phone(ombudsstelle: str, phone: str) -> str:
+    """The Ombudsstelle as named to families, with its phone number (☎ reads the same in every language),
+    unless its text has a number already (an organisation's own text may carry it)."""
+    if not phone.strip() or sum(ch.isdigit() for ch in ombudsstelle) >= 6:
+        return ombudsstelle
+    return f"{ombudsstelle}, ☎ {phone.strip()}"
 
 
 def add_days(start: datetime, days: int) -> datetime:
