@@ -371,3 +371,12 @@ def may_see_overview(principal: Principal) -> bool:
     """The Träger at a glance (open alerts, late complaints, budgets, undelivered messages): its Leitung."""
     staff = principal.active_staff
     return staff is not None and staff.has_role(Role.LEITUNG)
+
+
+def may_see_figures(principal: Principal) -> bool:
+    """The Träger's figures (only totals, small numbers hidden: conversations.report): its Leitung in the
+    console, the operator on the command line (`wegbegleiter report`)."""
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    return staff is not None and staff.has_role(Role.LEITUNG)

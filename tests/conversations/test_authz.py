@@ -76,6 +76,7 @@ answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   . 
 use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
 work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
 see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
+see_figures                       .   .   .   .   .   .   .   .   .   x   x   .   x
 use_command:termin                .   .   .   x   x   x   .   .   .   .   .   .   .
 press_action:appt_confirm         x   x   x   .   .   .   .   .   .   .   .   .   .
 """
@@ -210,6 +211,7 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "press_action:appt_confirm": lambda p: authz.may_press_action(p, REGISTRY.actions["appt_confirm"]),
         "use_console": authz.may_use_console,
         "work_complaints": authz.may_work_complaints,
+        "see_figures": authz.may_see_figures,
         "see_overview": authz.may_see_overview,
     }
     return World(principals, actions)
@@ -250,7 +252,7 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
                      "rate_complaint", "forward_complaint", "read_milestone_answers",
                      "record_evaluation:after_talk",
                      # no case to close: always the same
-                     "use_console", "work_complaints", "see_overview", "use_command:termin",
+                     "use_console", "work_complaints", "see_overview", "see_figures", "use_command:termin",
                      "press_action:appt_confirm"}
 
 
