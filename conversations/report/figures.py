@@ -336,8 +336,8 @@ def _confirmations(session: Session, appointments: Sequence[Appointment], case_i
     s.add("reminded_and_confirmed", Count(confirmed))
     s.add("reminded_confirmed_share", _share(confirmed, len(reminded)))
     months = {f"{d.year}-{d.month:02d}" for d in _months(period)}
-    proofs = [p for p in session.scalars(select(NachweisConfirmation).where(NachweisConfirmation.case_id.in_(case_ids)))
-              if p.month in months]
+    proofs = list(session.scalars(select(NachweisConfirmation).where(
+        NachweisConfirmation.case_id.in_(case_ids), NachweisConfirmation.month.in_(sorted(months)))))
     for status in ("confirmed", "disputed", "pending"):
         s.add("nachweis", Count(sum(p.status == status for p in proofs)), status)
     return s
@@ -350,9 +350,9 @@ def _months(period: Period) -> list[date]:
 
 def _escalations(session: Session, case_ids: set[int], period: Period, kind: str) -> Section:
     s = Section("escalations" if kind == "attendance" else "alerts")
-    rows = [e for e in session.scalars(select(Escalation).where(Escalation.kind == kind,
-                                                                Escalation.case_id.in_(case_ids)))
-            if period.contains(e.created_at)]
+    rows = list(session.scalars(select(Escalation).where(
+        Escalation.kind == kind, Escalation.case_id.in_(case_ids), Escalation.created_at >= period.start,
+        Escalation.created_at < period.end)))
     done = [e for e in rows if e.acknowledged_at is not None]
     hours = [h for e in done if (h := _elapsed(e.created_at, e.acknowledged_at, timedelta(hours=1))) is not None]
     s.add("raised", Count(len(rows)))
@@ -405,8 +405,8 @@ def _milestones(session: Session, case_ids: set[int], period: Period) -> Section
     from conversations.rules.milestone import GoalRating
 
     s = Section("milestones")
-    held = [m for m in session.scalars(select(Milestone).where(Milestone.case_id.in_(case_ids)))
-            if period.contains(m.appointment.starts_at)]
+    held = list(session.scalars(select(Milestone).join(Appointment, Appointment.id == Milestone.appointment_id).where(
+        Milestone.case_id.in_(case_ids), Appointment.starts_at >= period.start, Appointment.starts_at < period.end)))
     responses = list(session.scalars(select(MilestoneResponse).where(
         MilestoneResponse.milestone_id.in_([m.id for m in held]), MilestoneResponse.submitted_at.is_not(None))))
     family = [r for r in responses if r.member_id is not None]
