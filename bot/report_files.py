@@ -174,6 +174,8 @@ def value_text(figure: Figure) -> str:
     if shown is None:
         return "—"
     lang = language()
+    if shown == 0:
+        return "0"
     if isinstance(figure, Measure) and figure.unit == "share":
         return format_percent(shown, "#,##0 %", locale=lang)
     if isinstance(figure, Measure):
