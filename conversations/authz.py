@@ -320,6 +320,15 @@ def may_forward_complaint(principal: Principal, complaint: Complaint) -> bool:
             and complaint.forward_consent in ("named", "anonymous") and complaint.forwarded_at is None)
 
 
+def may_see_figures(principal: Principal) -> bool:
+    """The Träger's figures (only totals, small numbers hidden: conversations.report): its Leitung in the
+    console, the operator on the command line (`wegbegleiter report`)."""
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    return staff is not None and staff.has_role(Role.LEITUNG)
+
+
 # --- the Meilensteingespräch -------------------------------------------------------------------------
 def leads_talk(staff: StaffMember | None, milestone: Milestone) -> bool:
     """The Gesprächsführer*in of this talk, still assigned to the case in that role."""
@@ -369,14 +378,5 @@ def may_work_complaints(principal: Principal) -> bool:
 
 def may_see_overview(principal: Principal) -> bool:
     """The Träger at a glance (open alerts, late complaints, budgets, undelivered messages): its Leitung."""
-    staff = principal.active_staff
-    return staff is not None and staff.has_role(Role.LEITUNG)
-
-
-def may_see_figures(principal: Principal) -> bool:
-    """The Träger's figures (only totals, small numbers hidden: conversations.report): its Leitung in the
-    console, the operator on the command line (`wegbegleiter report`)."""
-    if principal.operator:
-        return True
     staff = principal.active_staff
     return staff is not None and staff.has_role(Role.LEITUNG)

@@ -68,6 +68,7 @@ reply_to_complaint                x   .   .   .   .   .   .   .   .   .   .   . 
 rate_complaint                    x   .   .   .   .   .   .   .   .   .   .   .   .
 forward_complaint                 .   .   .   .   .   .   .   .   x   x   .   .   .
 forward_complaint:no_consent      .   .   .   .   .   .   .   .   .   .   .   .   .
+see_figures                       .   .   .   .   .   .   .   .   .   x   x   .   x
 read_milestone_answers            .   .   .   x   .   .   .   x   .   .   .   .   x
 record_evaluation:after_talk      .   .   .   .   .   .   .   x   .   .   .   .   .
 record_evaluation:before_talk     .   .   .   .   .   .   .   .   .   .   .   .   .
@@ -76,7 +77,6 @@ answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   . 
 use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
 work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
 see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
-see_figures                       .   .   .   .   .   .   .   .   .   x   x   .   x
 use_command:termin                .   .   .   x   x   x   .   .   .   .   .   .   .
 press_action:appt_confirm         x   x   x   .   .   .   .   .   .   .   .   .   .
 """
@@ -151,10 +151,10 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
                              case_id=case.id, category="jugendamt", forward_consent="named", created_at=now)
     kept_here = Complaint(status="new", organisation_id=org.id, relay=ayse_chat, category="jugendamt",
                           anonymous=True, forward_consent="no", created_at=now)
+    session.add_all([to_jugendamt, kept_here])
     family_response = MilestoneResponse(milestone=ms, member_id=ayse.id, version="adult", invited_at=now)
     staff_response = MilestoneResponse(milestone=ms, staff_id=jana.id, version="staff", invited_at=now)
-    session.add_all([appointment, conf, request, escalation, alert, complaint, about_officer, draft, to_jugendamt,
-                     kept_here,
+    session.add_all([appointment, conf, request, escalation, alert, complaint, about_officer, draft,
                      family_response, staff_response])
     session.flush()
 
@@ -201,6 +201,7 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "rate_complaint": lambda p: authz.may_rate_complaint(p, complaint),
         "forward_complaint": lambda p: authz.may_forward_complaint(p, to_jugendamt),
         "forward_complaint:no_consent": lambda p: authz.may_forward_complaint(p, kept_here),
+        "see_figures": authz.may_see_figures,
         "read_milestone_answers": lambda p: authz.may_read_milestone_answers(p, ms),
         "record_evaluation:after_talk": lambda p: authz.may_record_evaluation(p, ms, after_talk),
         "record_evaluation:before_talk": lambda p: authz.may_record_evaluation(p, ms, before_talk),
@@ -211,7 +212,6 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "press_action:appt_confirm": lambda p: authz.may_press_action(p, REGISTRY.actions["appt_confirm"]),
         "use_console": authz.may_use_console,
         "work_complaints": authz.may_work_complaints,
-        "see_figures": authz.may_see_figures,
         "see_overview": authz.may_see_overview,
     }
     return World(principals, actions)
@@ -249,10 +249,10 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
     assert still == {"see_case", "see_hours", "acknowledge_escalation", "handle_alert", "close_escalation:attendance",
                      "close_escalation:alert", "raise_alert", "complain", "see_complaint",
                      "see_complaint:about_officer", "handle_complaint", "write_complaint", "reply_to_complaint",
-                     "rate_complaint", "forward_complaint", "read_milestone_answers",
-                     "record_evaluation:after_talk",
+                     "forward_complaint", "see_figures",  # issue 18: the report's and the Jugendamt complaint's
+                     "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
                      # no case to close: always the same
-                     "use_console", "work_complaints", "see_overview", "see_figures", "use_command:termin",
+                     "use_console", "work_complaints", "see_overview", "use_command:termin",
                      "press_action:appt_confirm"}
 
 
