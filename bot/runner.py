@@ -71,9 +71,6 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event | None = 
             channel.dispatcher = dispatcher  # the channel pokes delivery after a turn (replies go out at once)
         await channel.start()
         log.info("serving %s", channel.name)
-    if "Platzhalter" in app.settings.ombudsstelle_phone:
-        log.warning("OMBUDSSTELLE_PHONE is a placeholder (%s): families who complain are given it as the "
-                    "Ombudsstelle's number; set the real one", app.settings.ombudsstelle_phone)
     jobs = scheduler.start(app.services)
     links = await start_web(app)  # signed links in emails (acknowledge an escalation)
     delivery = asyncio.create_task(dispatcher.run(stop))

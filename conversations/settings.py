@@ -93,7 +93,7 @@ class Settings:
     ombudsstelle_phone: str = setting(
         "0000 000000 (Platzhalter)", "OMBUDSSTELLE_PHONE",
         "The Ombudsstelle's phone number, named with it. The default is a placeholder: set the real number "
-        "(or per organisation under complaints.ombudsstelle_phone); `wegbegleiter run` warns while it is unset.")
+        "(or per organisation under complaints.ombudsstelle_phone); the log warns once while it is the placeholder.")
     jugendamt_complaints: str = setting(
         "", "JUGENDAMT_COMPLAINTS",
         "How a family reaches the Jugendamt's own complaint office (name, phone, address), told to everyone "
