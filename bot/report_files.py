@@ -329,7 +329,7 @@ def pdf(report: Report) -> bytes:
         if doc.get_y() > doc.h - 60:
             doc.add_page()
         paragraph(doc, titles[section.key], size=13, bold=True, height=8)
-        doc.set_font("DejaVu", "", 10)
+        doc.set_font(doc.font_family, "", 10)  # the family new_pdf() chose (whichever fonts it ships)
         with doc.table(col_widths=(120, 50), text_align=("LEFT", "RIGHT"), first_row_as_headings=False,
                        line_height=6, borders_layout="HORIZONTAL_LINES") as table:
             previous = None
