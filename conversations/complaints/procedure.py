@@ -100,6 +100,10 @@ def summary(tr: Translator, session: Session, complaint: Complaint) -> list[str]
     if complaint.satisfaction:
         lines.append(_("Satisfied: {answer}").format(
             answer=_(SATISFACTION_LABELS[Satisfaction(complaint.satisfaction)])))
+    from conversations.complaints import forwarding  # the officers' side of a complaint about the Jugendamt
+
+    if (line := forwarding.summary_line(tr, complaint)) is not None:
+        lines.append(line)
     return lines
 
 
@@ -146,7 +150,9 @@ def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) 
     choices += [Choice(_("Ask a question"), f"act:complaint_ask:{ref}"),
                 Choice(_("Answer"), f"act:complaint_answer:{ref}"),
                 Choice(_("Close"), f"act:complaint_close:{ref}")]
-    return choices
+    from conversations.complaints import forwarding  # a complaint about the Jugendamt may be passed on
+
+    return choices + forwarding.choices(tr, complaint)
 
 
 def files_of(complaint: Complaint) -> list[Attachment]:
