@@ -136,6 +136,7 @@ def demo(name: str | None, no_chat: bool, as_json: bool) -> None:
     app = load_app(init=True)
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
+        demo_data.seed_month(session, app.services)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
         links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
         linked = [person for person in admin.people(session) if _terminal_chat(session, person) is not None]

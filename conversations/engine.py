@@ -21,7 +21,7 @@ from conversations.flows.base import CANCEL_CHOICE, WORDS, Frame
 from conversations.i18n import translator
 from conversations.messages import Choice, Incoming, Reply
 from conversations.outbox import enqueue
-from conversations.registry import REGISTRY
+from conversations.registry import REGISTRY, Command
 from storage.db import transaction
 from storage.models import ChatIdentity, ConversationState, ProcessedEvent
 
@@ -176,8 +176,9 @@ class Engine:
         if self._means_cancel(ctx, text):
             REGISTRY.commands[CANCEL].handler(ctx, "")  # "Abbrechen", "iptal", "Отмена": anywhere, any time
             return
-        if ctx.frame is None and ctx.person and " " not in text and REGISTRY.find_command(text):
-            self._command(ctx, text)  # a bare command word ("hilfe") where no question is open
+        named = self._named_command(ctx, text)
+        if named is not None:
+            named.handler(ctx, "")  # "hilfe", "Meine Termine": a menu entry by its words, where no words are asked
             return
         screened = self._screen(ctx)
         if not screened:
@@ -218,6 +219,21 @@ class Engine:
             self._ask_about_number(ctx, text)
         else:
             flow.handle(ctx, frame)
+
+    @staticmethod
+    def _named_command(ctx: Context, text: str) -> Command | None:
+        """A command word ("hilfe") or a menu entry's words ("Meine Termine") typed where the current step
+        asks for no words: the menu stays reachable by its words even after other replies came in between."""
+        frame = ctx.frame
+        if ctx.person is None or (frame is not None and REGISTRY.flows[frame.flow].typed_answer(ctx, frame)):
+            return None
+        allowed = [c for c in REGISTRY.commands.values() if ctx.allowed(c.audience, c.roles)]
+        if " " not in text.strip():
+            command = REGISTRY.find_command(text.strip())
+            if command in allowed:
+                return command
+        entry = choices.by_label([choices.Offer(ctx._(c.description), c.key) for c in allowed if c.in_menu], text)
+        return REGISTRY.commands[entry.payload] if entry else None
 
     @staticmethod
     def _means_cancel(ctx: Context, text: str) -> bool:
@@ -322,7 +338,11 @@ class Engine:
                 command=word[:40], help=REGISTRY.commands["help"].word(ctx.tr.lang)))
             return
         if not ctx.allowed(command.audience, command.roles):
-            if ctx.person is None:
+            if ctx.person is None and ctx.frame is not None and ctx.frame.flow == "onboarding" \
+                    and ctx.frame.step != "code":  # the code was right; only the language or consent is left
+                ctx.say(_("Almost there: please answer this question first, then this chat is linked."))
+                ctx.resume()
+            elif ctx.person is None:
                 ctx.say(_("Please link this chat first: send me the code from your invitation letter."))
             else:
                 ctx.say(_("This command is not available to you."))
