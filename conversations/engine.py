@@ -202,6 +202,8 @@ class Engine:
                           "for example in a complaint, I will ask for it."))
             ctx.resume()
             return
+        if (frame is None or not REGISTRY.flows[frame.flow].typed_answer(ctx, frame)) and self._answer_in_words(ctx):
+            return
         if frame is None:
             if screened:
                 return  # the help the screen gave is the answer: nothing after it that reads like a refusal
@@ -219,6 +221,28 @@ class Engine:
             self._ask_about_number(ctx, text)
         else:
             flow.handle(ctx, frame)
+
+    @staticmethod
+    def _answer_in_words(ctx: Context) -> bool:
+        """Text typed at a pushed question that asks for words ("A question about your complaint …: you can
+        answer here"): the answer, as if "Reply" had been pressed first. True if it was taken."""
+        if not (ctx.text or ctx.incoming.attachments):
+            return False
+        for offer in choices.offers(ctx.state.open_choices):
+            kind, _sep, rest = offer.payload.partition(":")
+            name, _sep, arg = rest.partition(":")
+            action = REGISTRY.actions.get(name) if kind == "act" else None
+            if action is None or not action.answered_in_words or not ctx.allowed(action.audience):
+                continue
+            depth, said = len(ctx.stack), len(ctx.replies)
+            action.handler(ctx, arg)
+            frame = ctx.frame
+            if len(ctx.stack) <= depth or frame is None or not REGISTRY.flows[frame.flow].typed_answer(ctx, frame):
+                return True  # refused (answered already, closed): what the action said is the reply
+            del ctx.replies[said:]  # its prompt ("Please write your reply"): the text is the reply already
+            REGISTRY.flows[frame.flow].handle(ctx, frame)
+            return True
+        return False
 
     @staticmethod
     def _named_command(ctx: Context, text: str) -> Command | None:
