@@ -178,6 +178,7 @@ def demo(name: str | None, no_chat: bool, as_json: bool) -> None:
         app, note = console_port(app)
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
+        demo_data.seed_month(session, app.services)
         demo_hilfeplan.hilfeplan_dates(session, app.services)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
         links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)

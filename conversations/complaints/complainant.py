@@ -387,5 +387,5 @@ REGISTRY.command(Command(
 ))
 # Also from a chat that is no longer linked: after the help ended the complaint keeps its chat's address,
 # and authz.may_reply_to_complaint / may_rate_complaint decide from it.
-REGISTRY.action(Action("complaint_reply", start_reply, Audience.ANYONE))
+REGISTRY.action(Action("complaint_reply", start_reply, Audience.ANYONE, answered_in_words=True))
 REGISTRY.action(Action("complaint_rating", rate, Audience.ANYONE))

@@ -290,7 +290,7 @@ def ask(session: Session, services: Services, complaint: Complaint, staff: Staff
     log(session, now, f"staff:{staff.id}", "complaint.question_asked", complaint)
     return tell_complainant(session, services, complaint, lambda tr: Reply(
         tr.gettext("A question about your complaint {reference}:").format(reference=complaint.reference)
-        + f"\n\n{text}\n\n" + tr.gettext("You can answer here in the chat: press “Reply”."),
+        + f"\n\n{text}\n\n" + tr.gettext("You can answer here in the chat: simply write your answer."),
         [Choice(tr.gettext("Reply"), f"act:complaint_reply:{complaint.id}")]), now, kind="complaint.question")
 
 

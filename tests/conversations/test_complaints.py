@@ -111,6 +111,27 @@ def test_olga_complains_anonymously_and_kerstin_works_it_to_the_end(bot, codes, 
     assert not [e for e in events if e.actor.startswith("member:") or e.case_id is not None]  # anonymous
 
 
+def test_the_complainant_answers_a_question_by_simply_writing(bot, codes, app):
+    """The question says "simply write your answer": typing it, without pressing "Antworten" first, is the
+    answer (not "I am a chat program"); a bare number is still an option of the question, not an answer."""
+    kerstin = bot.link("kerstin", codes["Kerstin"])
+    olga = bot.link("olga", codes["Olga"])
+    complain_anonymously_about_tobias(olga)
+    kerstin.receive()
+    kerstin.press("Übernehmen")
+    olga.receive()
+    kerstin.press("Rückfrage stellen")
+    kerstin.say("Seit wann ist das so?")
+    question = olga.receive()[0]
+    assert "Schreiben Sie einfach Ihre Antwort" in question
+    answered = olga.say("Seit Januar, immer dienstags.")
+    assert "weitergegeben" in answered[0] and not any("Chat-Programm" in text for text in answered)
+    relayed = kerstin.receive()[0]
+    assert "Antwort der beschwerdeführenden Person zu B-2027-0001" in relayed and "immer dienstags" in relayed
+    # The question was answered: further words are no second reply.
+    assert not [m for m in kerstin.receive() if "immer dienstags" in m]
+
+
 def test_a_named_complaint_in_the_middle_of_another_flow_comes_back_to_it(bot, codes, app):
     kerstin = bot.link("kerstin", codes["Kerstin"])
     ayse = bot.link("ayse", codes["Ayşe"])
