@@ -379,8 +379,8 @@ class TelegramChannel:
         try:
             await self._start()
         except InvalidToken as exc:
-            raise ChannelFailed(f"Telegram refused TELEGRAM_BOT_TOKEN ({exc}): check the token from @BotFather") \
-                from exc
+            # Not the exception's text: PTB puts the token itself into it.
+            raise ChannelFailed("Telegram refused TELEGRAM_BOT_TOKEN: check the token from @BotFather") from exc
         except BadRequest as exc:
             raise ChannelFailed(f"Telegram refused to start: {exc}") from exc
         except (NetworkError, OSError) as exc:  # TimedOut too
