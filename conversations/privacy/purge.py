@@ -46,6 +46,7 @@ from storage.models import (
     Escalation,
     FamilyMember,
     InviteAttempt,
+    LinkUse,
     MatrixChoiceMessage,
     Milestone,
     Organisation,
@@ -123,6 +124,8 @@ def tidy_outbox(session: Session, settings: Settings, now: datetime, counts: Cou
     counts["texts"] += session.execute(
         update(OutboxMessage).where(text_due, or_(OutboxMessage.text != "", OutboxMessage.subject.is_not(None)))
         .values(text="", subject=None, choices=[], last_error=None)).rowcount or 0
+    # Used signed links are remembered only while they could still be opened (bot.web.links).
+    session.execute(delete(LinkUse).where(LinkUse.used_at < now - timedelta(days=settings.link_ttl_days)))
 
 
 # --- complaints and audit events without a case ------------------------------------------------------
