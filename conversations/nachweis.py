@@ -14,7 +14,7 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
@@ -56,6 +56,9 @@ def confirmation(session: Session, case: Case, month: Month) -> NachweisConfirma
 # --- the documents ---------------------------------------------------------------------------------------------
 def _status_line(tr: Translator, conf: NachweisConfirmation | None) -> str:
     _ = tr.gettext
+    if conf is not None and conf.status == "pending" and conf.case.closed_at is not None:
+        return _("Not confirmed by the family: the help ended on {date}.").format(
+            date=tr.date(conf.case.closed_at.astimezone(BERLIN).date()))
     if conf is None or conf.status == "pending":
         return _("Not confirmed by the family yet.")
     who = conf.answered_by_member.display_name if conf.answered_by_member else "?"
@@ -165,7 +168,10 @@ def ask_families(session: Session, services: Services) -> int:
     this_month = Month.of(now)
     month = this_month.previous()
     asked = 0
-    for case in session.scalars(select(Case).where(Case.closed_at.is_(None))):
+    # A help that ended during last month still owes its proof for the days it ran (its family is no longer
+    # linked, so nobody is asked: the fallführende Fachkraft gets it at once, marked as unconfirmed).
+    ended_since = datetime.combine(month.first_day, datetime.min.time(), tzinfo=BERLIN)
+    for case in session.scalars(select(Case).where(or_(Case.closed_at.is_(None), Case.closed_at >= ended_since))):
         first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
         if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
             continue
@@ -175,6 +181,11 @@ def ask_families(session: Session, services: Services) -> int:
         conf = NachweisConfirmation(case_id=case.id, month=str(month), status="pending", asked_at=now)
         session.add(conf)
         session.flush()
+        if case.closed_at is not None:
+            audit(session, at=now, actor="system", action="nachweis.case_ended", object_type="nachweis_confirmation",
+                  object_id=conf.id, case_id=case.id, month=str(month))
+            send_to_fallfuehrend(session, services, conf)
+            continue
         audit(session, at=now, actor="system", action="nachweis.asked", object_type="nachweis_confirmation",
               object_id=conf.id, case_id=case.id, month=str(month))
 
@@ -261,6 +272,16 @@ class SomethingWrong(Flow):
                 now=ctx.now, kind="nachweis.disputed", not_before=routine_time(ctx.services, ctx.now))
         ctx.say(ctx._("Thank you. I have passed it on; your Fachkraft will talk it through with you."))
         ctx.finish()
+
+
+def case_closed(session: Session, services: Services, case: Case) -> int:
+    """The help ended: proofs the family was asked for and never answered go to the fallführende Fachkraft
+    now, marked as unconfirmed (the family's chats are unlinked, nobody can answer any more)."""
+    pending = session.scalars(select(NachweisConfirmation).where(
+        NachweisConfirmation.case_id == case.id, NachweisConfirmation.status == "pending")).all()
+    for conf in pending:
+        send_to_fallfuehrend(session, services, conf)
+    return len(pending)
 
 
 def scan(services: Services) -> None:
