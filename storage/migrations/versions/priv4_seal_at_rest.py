@@ -1,5 +1,6 @@
 """seal at rest what no query reads: an alert's facts (the matched danger phrase), the milestone
-evaluation's child-protection flag, file names, family members' last names and birth dates
+evaluation's child-protection flag, file names, family members' last names and birth dates, the places
+of appointments (often the family's home address)
 
 Existing rows are encrypted in place (the key is configured before migrations run). PostgreSQL gets
 text columns; SQLite keeps its declared types, which it does not enforce, so no table is rebuilt
@@ -45,6 +46,8 @@ COLUMNS: list[tuple[str, str, Callable[[Any], str], Any]] = [
     ("outbox_attachment", "filename", str, sa.String(200)),
     ("family_member", "last_name", str, sa.String(100)),
     ("family_member", "birth_date", _date, sa.Date()),
+    ("appointment", "place", str, sa.String(200)),
+    ("appointment_series", "place", str, sa.String(200)),
 ]
 
 
