@@ -238,3 +238,15 @@ def test_keys_rotate_with_the_key_in_the_environment_needs_the_new_one_there_too
     assert done.exit_code == 0 and "WEGBEGLEITER_SECRET_KEY" in done.stdout
     assert run_with_key(tmp_path, KEY_B, "case", "list").exit_code == 0
     assert run_with_key(tmp_path, KEY_A, "case", "list").exit_code == 1
+
+
+def test_the_readme_lists_every_encrypted_column_and_no_other():
+    """The data-protection officer's list of what is encrypted at rest stays true when a column is added."""
+    import re
+
+    from storage.keys import encrypted_columns
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("**Encrypted at rest**", 1)[1].split("**In clear, and why**", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+\.[a-z_0-9]+)`", section))
+    assert listed == {f"{table.name}.{column.name}" for table, column in encrypted_columns()}
