@@ -11,8 +11,9 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from bot import cli as base
 from bot import config
-from bot.cli import CLI, cli, emit, fail_cleanly, json_option, load_app, unit_of_work
+from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
 from bot.cli_language import t, tn
 from conversations import admin
 from conversations.clock import SystemClock
@@ -63,7 +64,7 @@ def privacy_group() -> None:
 @fail_cleanly
 def privacy_purge(dry_run: bool, as_json: bool) -> None:
     """Delete what is due now (the bot does this every hour by itself)."""
-    app = load_app()
+    app = base.load_app()  # looked up when called, like unit_of_work does
     report = purging.run(app.services, dry_run=dry_run)
     emit({"dry_run": dry_run, **report.as_dict()}, lambda: _purge_text(report, dry_run), as_json)
 

@@ -140,9 +140,8 @@ def test_keys_rotate_is_interrupted_then_finished_and_only_the_new_key_opens_any
     import pytest
 
     from bot.app import build
-    from storage import crypto, keys
-
     from conversations.messages import Attachment
+    from storage import crypto, keys
 
     ayse = bot.link("ayse", codes["Ayşe"], "Deutsch")
     ayse.say("/beschwerde")
