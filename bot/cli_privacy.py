@@ -154,7 +154,8 @@ def _new_key(settings: Settings) -> tuple[str, Path | None]:
 
 
 @keys_group.command("rotate")
-@click.option("--batch", default=500, show_default=True, help="Values re-encrypted per transaction.")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Values re-encrypted per transaction.")
 @json_option
 @fail_cleanly
 def keys_rotate(batch: int, as_json: bool) -> None:

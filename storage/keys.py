@@ -132,6 +132,8 @@ def rotate(engine: Engine, old_secret: str, new_secret: str, now: datetime, *, b
     with the same two keys (values already under the new key are left alone). At the end the check
     row names the new key alone.
     """
+    if batch < 1:  # a batch of none would "finish" with nothing re-encrypted
+        raise ValueError("batch must be at least 1")
     old, new = fernet_for(old_secret), fernet_for(new_secret)
     if old_secret == new_secret:
         raise WrongKey("the new key is the key in use; give another one")
