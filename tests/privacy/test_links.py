@@ -162,3 +162,32 @@ def test_the_purge_forgets_used_links_once_they_would_have_expired(served, mailb
     with app.sessions() as session:
         assert session.query(LinkUse).count() == 0
     assert http.post(link).status_code == 410  # expired now, and still not used twice
+
+
+def test_the_extra_hours_link_works_once_too(served, mailbox):
+    """The approve link (Frau Dr. Schulz confirms hours beyond the budget): the same rules as every link."""
+    from sqlalchemy import select
+
+    from conversations.clock import berlin
+    from storage.models import ExtraHoursRequest
+    from tests.bot.web.test_console_browser import plan_visit
+
+    app, base, http = served
+    plan_visit(app, berlin(2027, 3, 2, 10, 0), hours=19)
+    plan_visit(app, berlin(2027, 3, 9, 10, 0), hours=2)  # one hour beyond the 20 h of March
+    sender = ChannelSender(app.sessions, app.services.clock, EmailTransport(app.settings, app.services.clock))
+
+    async def drain() -> None:
+        while await sender.deliver_due():
+            pass
+
+    asyncio.run(drain())
+    [mail] = [m for m in mailbox.to(SCHULZ) if "/approve-hours/" in m.get_body(("plain",)).get_content()]
+    assert "F-2027-0001" in mail["Subject"] and "Yılmaz" not in mail["Subject"]
+    link = re.search(re.escape(base) + r"(/approve-hours/\S+)", mail.get_body(("plain",)).get_content()).group(1)  # type: ignore[union-attr]
+    assert http.post(link, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert http.post(link, headers={"Origin": base}).status_code == 200
+    with app.sessions() as session:
+        assert session.scalar(select(ExtraHoursRequest.status)) == "approved"
+    assert http.post(link, headers={"Origin": base}).status_code == 410
+    assert http.get(link.replace("sig=", "sig=A")).status_code == 403
