@@ -60,12 +60,25 @@ def privacy_group() -> None:
 
 @privacy_group.command("purge")
 @click.option("--dry-run", is_flag=True, help="Show what is due without deleting anything.")
+@click.option("--case", "case_ref", metavar="REFERENCE",
+              help="Only this closed case, and with --now what to delete before its period ends.")
+@click.option("--now", "early", multiple=True, type=click.Choice([k.value for k in purging.CASE_KINDS]),
+              help="With --case: delete this kind now (an erasure request where no duty to keep applies).")
 @json_option
 @fail_cleanly
-def privacy_purge(dry_run: bool, as_json: bool) -> None:
+def privacy_purge(dry_run: bool, case_ref: str | None, early: tuple[str, ...], as_json: bool) -> None:
     """Delete what is due now (the bot does this every hour by itself)."""
     app = base.load_app()  # looked up when called, like unit_of_work does
-    report = purging.run(app.services, dry_run=dry_run)
+    if early and not case_ref:
+        raise click.UsageError("--now needs --case")
+    if case_ref:
+        try:
+            report = purging.erase_now(app.services, case_ref, [Kind(k) for k in early], actor=CLI.label,
+                                       dry_run=dry_run)
+        except purging.EarlyErasure as exc:
+            raise click.ClickException(base.explain(exc)) from None
+    else:
+        report = purging.run(app.services, dry_run=dry_run)
     emit({"dry_run": dry_run, **report.as_dict()}, lambda: _purge_text(report, dry_run), as_json)
 
 
