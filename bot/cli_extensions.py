@@ -10,5 +10,6 @@ from bot import (
     cli_escalations,  # escalations and alerts: issue 6
     cli_milestone,  # goals, milestone: issue 8
     cli_privacy,  # retention, purge, keys: issue 15
+    cli_report,  # the Träger's figures: issue 18
     cli_terminal,  # demo and chat --as NAME: issue 19
 )

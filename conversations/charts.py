@@ -28,6 +28,7 @@ class Bar:
     label: str
     value: float
     colour: str = COLOURS["neutral"]  # a name in COLOURS or any matplotlib colour
+    text: str | None = None  # written beside the bar instead of value_text(value), e.g. "< 5" for a hidden count
 
 
 _fonts_registered = False
@@ -68,8 +69,9 @@ def bar_chart_png(title: str, bars: Sequence[Bar], value_text: Callable[[float],
         axes.barh(positions, values, color=[COLOURS.get(b.colour, b.colour) for b in bars], height=0.6)
         top = max([*values, limit[0] if limit else 0.0, 1.0])
         axes.set_xlim(0, top * 1.3)
-        for position, value in zip(positions, values, strict=True):
-            axes.text(value + top * 0.015, position, value_text(value), va="center", ha="left", fontsize=10)
+        for position, value, bar in zip(positions, values, bars, strict=True):
+            axes.text(value + top * 0.015, position, bar.text if bar.text is not None else value_text(value),
+                      va="center", ha="left", fontsize=10)
         axes.set_yticks(positions, labels)
         if rtl:
             axes.yaxis.tick_right()
