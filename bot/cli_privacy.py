@@ -172,13 +172,7 @@ def _new_key(settings: Settings) -> tuple[str, Path | None]:
 @json_option
 @fail_cleanly
 def keys_rotate(batch: int, as_json: bool) -> None:
-    """Re-encrypt everything under a new key (stop the bot first). Run it again to finish an interrupted rotation.
-
-    With the key in the data folder a new one is generated (or taken from WEGBEGLEITER_NEW_SECRET_KEY) and
-    replaces secret.key at the end; with WEGBEGLEITER_SECRET_KEY set, give the new one in
-    WEGBEGLEITER_NEW_SECRET_KEY and set it as WEGBEGLEITER_SECRET_KEY afterwards. Links in emails sent
-    before stop working.
-    """
+    """Re-encrypt everything under a new key (stop the bot first; run it again to finish an interrupted rotation). With the key in the data folder a new one is generated (or taken from WEGBEGLEITER_NEW_SECRET_KEY) and replaces secret.key; with WEGBEGLEITER_SECRET_KEY set, give the new one in WEGBEGLEITER_NEW_SECRET_KEY and set it as WEGBEGLEITER_SECRET_KEY afterwards. Links in emails sent before stop working."""  # noqa: E501  (one line: a msgid with line breaks does not survive the catalog merge)
     settings = config.load()
     url = settings.resolved_database_url
     if not database_exists(url):
