@@ -14,7 +14,7 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
@@ -168,10 +168,7 @@ def ask_families(session: Session, services: Services) -> int:
     this_month = Month.of(now)
     month = this_month.previous()
     asked = 0
-    # A help that ended during last month still owes its proof for the days it ran (its family is no longer
-    # linked, so nobody is asked: the fallführende Fachkraft gets it at once, marked as unconfirmed).
-    ended_since = datetime.combine(month.first_day, datetime.min.time(), tzinfo=BERLIN)
-    for case in session.scalars(select(Case).where(or_(Case.closed_at.is_(None), Case.closed_at >= ended_since))):
+    for case in session.scalars(select(Case).where(Case.closed_at.is_(None))):
         first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
         if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
             continue
@@ -181,11 +178,6 @@ def ask_families(session: Session, services: Services) -> int:
         conf = NachweisConfirmation(case_id=case.id, month=str(month), status="pending", asked_at=now)
         session.add(conf)
         session.flush()
-        if case.closed_at is not None:
-            audit(session, at=now, actor="system", action="nachweis.case_ended", object_type="nachweis_confirmation",
-                  object_id=conf.id, case_id=case.id, month=str(month))
-            send_to_fallfuehrend(session, services, conf)
-            continue
         audit(session, at=now, actor="system", action="nachweis.asked", object_type="nachweis_confirmation",
               object_id=conf.id, case_id=case.id, month=str(month))
 
@@ -274,6 +266,31 @@ class SomethingWrong(Flow):
         ctx.finish()
 
 
+def proofs_of_ended_helps(session: Session, services: Services) -> int:
+    """A help that ended during last month still owes its proof for the days it ran. Its family is no longer
+    linked, so nobody is asked: the fallführende Fachkraft gets it on the first working day, unconfirmed."""
+    now = services.clock.now()
+    quiet = QuietHours.parse(services.settings.quiet_hours)
+    this_month = Month.of(now)
+    month = this_month.previous()
+    ended_since = datetime.combine(month.first_day, datetime.min.time(), tzinfo=BERLIN)
+    sent = 0
+    for case in session.scalars(select(Case).where(Case.closed_at >= ended_since).order_by(Case.id)):
+        first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
+        if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
+            continue
+        if not to_confirm(session, case, month) or confirmation(session, case, month) is not None:
+            continue
+        conf = NachweisConfirmation(case_id=case.id, month=str(month), status="pending", asked_at=now)
+        session.add(conf)
+        session.flush()
+        audit(session, at=now, actor="system", action="nachweis.case_ended", object_type="nachweis_confirmation",
+              object_id=conf.id, case_id=case.id, month=str(month))
+        send_to_fallfuehrend(session, services, conf)
+        sent += 1
+    return sent
+
+
 def case_closed(session: Session, services: Services, case: Case) -> int:
     """The help ended: proofs the family was asked for and never answered go to the fallführende Fachkraft
     now, marked as unconfirmed (the family's chats are unlinked, nobody can answer any more)."""
@@ -287,6 +304,7 @@ def case_closed(session: Session, services: Services, case: Case) -> int:
 def scan(services: Services) -> None:
     with transaction(services.sessions) as session:
         ask_families(session, services)
+        proofs_of_ended_helps(session, services)
 
 
 def for_cli(session: Session, case: Case, month: Month, language: str = "de") -> list[Attachment]:
