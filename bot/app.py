@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine as DbEngine
 
+from bot import logs
 from bot.config import key_file, secret_key
 from conversations import address
 from conversations.clock import Clock, SystemClock
@@ -28,7 +29,7 @@ from storage.db import (
 )
 from storage.private_files import create_private
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = logs.TEXT_FORMAT
 
 
 @contextmanager
@@ -52,11 +53,20 @@ def logging_to_file(settings: Settings) -> Iterator[Path]:
 
 
 @dataclass
+class RunStatus:
+    """What `/readyz` and `/metrics` report about the running service (set by :func:`bot.runner.serve`)."""
+
+    channels: list = field(default_factory=list)  # type: ignore[type-arg]  (each may say ``connected``)
+    starting: bool = False  # channels are still connecting (start-up waits for an unreachable network)
+
+
+@dataclass
 class App:
     settings: Settings
     db: DbEngine
     services: Services
     engine: Engine
+    status: RunStatus = field(default_factory=RunStatus)
 
     @property
     def sessions(self):  # type: ignore[no-untyped-def]
@@ -65,10 +75,7 @@ class App:
 
 def build(settings: Settings, clock: Clock | None = None, *, init: bool = False) -> App:
     """Connect to the database (migrating it with ``init``), refusing an unmigrated one."""
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    for noisy in ("httpx", "fontTools", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     url = settings.resolved_database_url
     if not init and not database_exists(url):  # a read-only command leaves no file (and no key) behind
         raise DatabaseNotReady(NOT_READY)

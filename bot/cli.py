@@ -112,12 +112,13 @@ def init(as_json: bool) -> None:
 @fail_cleanly
 def run() -> None:
     """Serve the configured chat networks (Telegram, Matrix), the outbox and the scheduler."""
-    from bot.runner import NoChannel, configured_channels, serve
+    from bot.channels.base import ChannelFailed
+    from bot.runner import NoChannel, configured_channels, serve, wait_for_database
 
-    app = load_app()
+    app = wait_for_database(load_app)  # a service may start before its database: wait, do not exit
     try:
         asyncio.run(serve(app, configured_channels(app)))
-    except NoChannel as exc:
+    except (NoChannel, ChannelFailed) as exc:
         raise click.ClickException(explain(exc)) from None
 
 

@@ -8,6 +8,7 @@ from bot import (
     cli_complaints,  # complaints: issue 9
     cli_console,  # the staff console (web): issue 17
     cli_escalations,  # escalations and alerts: issue 6
+    cli_hilfeplan,  # the Hilfeplan calendar: issue 18
     cli_milestone,  # goals, milestone: issue 8
     cli_privacy,  # retention, purge, keys: issue 15
     cli_report,  # the Träger's figures: issue 18

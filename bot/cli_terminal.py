@@ -132,10 +132,12 @@ def demo(name: str | None, no_chat: bool, as_json: bool) -> None:
     """Set up the demo (Brücke e.V., the Yılmaz family, staff) and chat in the terminal; again: the same
     people, new codes for those not linked yet."""
     from bot import demo as demo_data
+    from bot import demo_hilfeplan
 
     app = load_app(init=True)
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
+        demo_hilfeplan.hilfeplan_dates(session, app.services)
         codes = demo_data.fresh_invites(session, app.services.clock, app.settings.invite_ttl_days)
         links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
         linked = [person for person in admin.people(session) if _terminal_chat(session, person) is not None]

@@ -29,6 +29,7 @@ class ConfigError(Explained):
 
 ENVIRONMENT, DEFAULT = "environment", "default"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 CLI_LANGUAGES = ("de", "en")
 
 
@@ -172,6 +173,9 @@ def validate(settings: Settings) -> None:
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError("LOG_LEVEL must be one of {levels} (got {value!r})", levels=", ".join(LOG_LEVELS),
                           value=settings.log_level)
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT must be one of {formats} (got {value!r})", formats=", ".join(LOG_FORMATS),
+                          value=settings.log_format)
     if settings.cli_language not in CLI_LANGUAGES:
         raise ConfigError("WEGBEGLEITER_CLI_LANGUAGE must be one of {languages} (got {value!r})",
                           languages=", ".join(CLI_LANGUAGES), value=settings.cli_language)

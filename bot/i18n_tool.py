@@ -38,7 +38,8 @@ def _pybabel(*args: str) -> None:
 STAFF_ONLY = (
     "bot/cli", "bot/web/", "conversations/webconsole/", "conversations/budget.py", "conversations/escalations.py",
     "conversations/complaints/officer.py", "conversations/complaints/report.py",
-    "conversations/milestone/evaluation.py", "conversations/milestone/staff.py", "conversations/access/leaving.py",
+    "conversations/milestone/evaluation.py", "conversations/milestone/staff.py", "conversations/milestone/briefing.py", "conversations/access/leaving.py",
+    "conversations/hilfeplan/core.py", "conversations/hilfeplan/jobs.py", "conversations/hilfeplan/chat.py",
 )
 
 # The polite address, per language: what a young person's du-form must not contain (placeholders aside).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -18,10 +19,16 @@ log = logging.getLogger(__name__)
 
 
 def run_task(task: PeriodicTask, services: Services) -> None:
+    from bot.metrics import observe_scan
+
+    started, failed = time.perf_counter(), False
     try:
         task.run(services)
     except Exception:  # one failing scan must not stop the others; it runs again next time
+        failed = True
         log.exception("periodic task %s failed", task.name)
+    finally:
+        observe_scan(task.name, time.perf_counter() - started, failed=failed)
 
 
 def run_all(services: Services) -> None:

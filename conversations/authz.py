@@ -57,6 +57,7 @@ from storage.models import (
     StaffMember,
 )
 from storage.models.complaints import Complaint
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk
 
 # Complaint statuses as stored (conversations.complaints.rules.Status; not imported: that package
 # registers chat flows that ask here).
@@ -364,3 +365,26 @@ def may_see_overview(principal: Principal) -> bool:
     """The Träger at a glance (open alerts, late complaints, budgets, undelivered messages): its Leitung."""
     staff = principal.active_staff
     return staff is not None and staff.has_role(Role.LEITUNG)
+
+
+# --- the Hilfeplan calendar (issue 18) -------------------------------------------------------------------
+def may_see_deadlines(principal: Principal, case: Case) -> bool:
+    """The Hilfeplan's dates and deadlines: the team, the fallführende Fachkraft, the Leitung, the operator."""
+    return may_see_hours(principal, case)
+
+
+def may_mark_deadline_done(principal: Principal, item: HilfeplanItem) -> bool:
+    """Mark a deadline done (the Entwicklungsbericht sent, the Kostenzusage received): the Fachkräfte of the
+    team and the Leitung of the Träger, or the operator, while the help runs."""
+    case = item.case
+    if not is_open(case):
+        return False
+    return principal.operator or on_team(principal, case) or leads(principal.active_staff, case)
+
+
+def may_give_hilfeplan_view(principal: Principal, talk: HilfeplanTalk, now: datetime) -> bool:
+    """A family member's view before a planned Hilfeplangespräch: the case's own family, while the help runs,
+    until the talk begins."""
+    appointment = talk.appointment
+    return (in_family(principal.member, talk.case) and is_open(talk.case) and appointment is not None
+            and appointment.outcome == Outcome.PLANNED and now < appointment.starts_at)

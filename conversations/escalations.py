@@ -95,9 +95,15 @@ def tell(
     email: bool | None = None,
     urgent: bool = False,
     not_before: datetime | None = None,
+    must_reach: bool = False,
 ) -> list[OutboxMessage]:
-    """Notify each person once for this purpose and record who was told, when, and by which way."""
+    """Notify each person once for this purpose and record who was told, when, and by which way.
+
+    ``must_reach``: the escalation itself (not a note about it). If it reaches nobody (no chat, no email
+    among all of ``people``), that is an ERROR line for the operator: someone must act on it by hand.
+    """
     written: list[OutboxMessage] = []
+    people = list(people)
     # One message per person, even if they hold two roles; nobody who has left the Träger.
     for person in dict.fromkeys(p for p in people if p.active):
         messages = notify(session, person, render, now=now, kind=f"escalation.{purpose}",
@@ -110,6 +116,11 @@ def tell(
             log.warning("escalation %s: %s (staff %s) has no chat and no email", escalation.id, person.name,
                         person.id)
         written += messages
+    if must_reach and not written:
+        log.error("escalation %s (%s, case %s) reached nobody: none of %s has a chat or an email address",
+                  escalation.id, escalation.kind, escalation.case.reference if escalation.case else "?",
+                  ", ".join(f"{p.name} (staff {p.id})" for p in people) or "nobody responsible",
+                  extra={"fields": {"escalation": escalation.id, "kind": escalation.kind, "purpose": purpose}})
     return written
 
 
@@ -219,6 +230,9 @@ def notify_attendance(session: Session, escalation: Escalation, *, now: datetime
     recipients = admin.team(case, Role.FALLFUEHREND)
     sent = tell(session, escalation, recipients, "notify", attendance_message(escalation), now=now,
                 subject=attendance_subject(escalation), email=True, not_before=send_at)
+    if not sent:
+        log.error("escalation %s (attendance, case %s): no fallführende Fachkraft can be reached; telling "
+                  "the Leitung", escalation.id, case.reference)
     team = admin.team(case)
     names = ", ".join(p.name for p in recipients)
 
@@ -240,7 +254,7 @@ def notify_attendance(session: Session, escalation: Escalation, *, now: datetime
     tell(session, escalation, team, "team", team_info, now=now, not_before=send_at)
     if not sent:
         tell(session, escalation, leitung(session, case.organisation), "leitung", team_info, now=now,
-             not_before=send_at, subject=attendance_subject(escalation))
+             not_before=send_at, subject=attendance_subject(escalation), must_reach=True)
 
 
 def remind_attendance(session: Session, escalation: Escalation, now: datetime) -> None:
@@ -261,7 +275,7 @@ def remind_attendance(session: Session, escalation: Escalation, now: datetime) -
         return Reply("\n".join([text, *_streak_lines(tr, escalation)]), [ack_choice(tr, escalation)])
 
     tell(session, escalation, leitung(session, case.organisation), "leitung", to_leitung, now=now,
-         subject=attendance_subject(escalation))
+         subject=attendance_subject(escalation), must_reach=True)
 
 
 # What happens when an escalation of a kind is still open at its ``due_at`` (once per escalation).

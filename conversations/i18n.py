@@ -343,6 +343,7 @@ COMMAND_WORDS: dict[str, dict[str, str]] = {
     "agenda": {"tr": "ajanda", "ar": "جدول_المواعيد", "uk": "розклад", "ru": "расписание"},
     "open_escalations": {"tr": "açık", "ar": "المفتوح", "uk": "відкрите", "ru": "открытое"},
     "web": {"tr": "web", "ar": "الويب", "uk": "веб", "ru": "веб"},
+    "deadlines": {"tr": "süreler", "ar": "المواعيد_النهائية", "uk": "терміни", "ru": "сроки"},
 }
 TELEGRAM_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _DOTLESS = str.maketrans({"ı": "i", "ß": "ss"})

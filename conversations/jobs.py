@@ -14,3 +14,4 @@ from conversations import milestone  # Meilensteingespräch, issue 8
 from conversations import child_protection, escalations  # issue 6
 from conversations import privacy  # retention and deletion on schedule, issue 15
 from conversations import webconsole  # the staff console's sign-in links, issue 17
+from conversations import hilfeplan  # the Hilfeplan calendar, issue 18

@@ -28,6 +28,9 @@ class Settings:
     config_file: str = setting("", "WEGBEGLEITER_CONFIG",
                                "Optional TOML file with these settings (lower-case names). Default: `wegbegleiter.toml` if present.")
     log_level: str = setting("INFO", "LOG_LEVEL", "Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: str = setting("text", "LOG_FORMAT",
+                              "`text` (one readable line per event) or `json` (one JSON object per line, for log "
+                              "collectors).")
     cli_language: str = setting("de", "WEGBEGLEITER_CLI_LANGUAGE",
                                 "Language of the command line (output, errors, help): `de` or `en`.")
     # People and conversation
@@ -48,6 +51,9 @@ class Settings:
                                    "Address of the bot's small web endpoint, used in signed links in emails.")
     http_listen: str = setting("127.0.0.1:8080", "HTTP_LISTEN",
                                "Where the web endpoint (staff console, signed links from emails) listens.")
+    metrics_token: str = setting("", "METRICS_TOKEN",
+                                 "If set, `/metrics` on HTTP_LISTEN wants `Authorization: Bearer <token>`. Empty: "
+                                 "open (keep `/metrics` off the public side of the reverse proxy).", secret=True)
     console_idle_minutes: int = setting(30, "CONSOLE_IDLE_MINUTES",
                                         "Minutes without a click after which a console session ends.")
     # Telegram

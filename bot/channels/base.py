@@ -70,3 +70,11 @@ class Transport(Protocol):
     async def send(self, message: OutgoingMessage) -> str | None:
         """Deliver one message; return the network's id for it, or raise a :class:`DeliveryError`."""
         ...
+
+
+class Unreachable(Exception):
+    """A channel's network (or its server) does not answer at start-up: the runner tries again later."""
+
+
+class ChannelFailed(Exception):
+    """A channel cannot start for a reason waiting does not cure (a wrong token or password): one line, exit."""

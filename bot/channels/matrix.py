@@ -44,17 +44,20 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     JoinError,
+    KeysQueryError,
     KeysUploadError,
     KeysUploadResponse,
     LocalProtocolError,
     LoginError,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RoomEncryptedMedia,
     RoomMemberEvent,
     RoomMessageMedia,
     RoomMessageNotice,
+    RoomMessagesError,
     RoomMessageText,
     RoomSendError,
     SendRetryError,
@@ -70,12 +73,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.app import App
 from bot.channels.base import (
+    ChannelFailed,
     Limits,
     OutgoingMessage,
     PermanentFailure,
     RecipientGone,
     RetryLater,
     TemporaryFailure,
+    Unreachable,
 )
 from bot.channels.console import render
 from bot.config import secret_key
@@ -93,6 +98,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "matrix"
 SYNC_TIMEOUT_MS = 30_000
+FIRST_SYNC_WAIT = 10.0  # seconds a delivery waits for the rooms after a start before it is tried again
 CHOICES_KEPT = timedelta(days=60)
 MAX_DOWNLOAD = 25 * 1024 * 1024  # bigger files are not fetched (a voice note is far smaller)
 KEYCAPS = {f"{n}\ufe0f\u20e3": n for n in range(1, 10)} | {f"{n}\u20e3": n for n in range(1, 10)} | {"🔟": 10}
@@ -143,11 +149,26 @@ class MatrixTransport:
     def __init__(self, client: AsyncClient, remember_choices: Callable[[str, str, int, list[str]], None]) -> None:
         self.client = client
         self.remember_choices = remember_choices
+        self.closed = False  # the channel stopped: its HTTP session is closed and must not be opened again
+        # Cleared by the channel at start until its first sync told nio the rooms (before it, every room
+        # is unknown and would look left); a transport on a client synced by someone else is ready.
+        self.ready = asyncio.Event()
+        self.ready.set()
+        self._querying = asyncio.Lock()
 
     async def send(self, message: OutgoingMessage) -> str | None:
+        if self.closed:
+            raise TemporaryFailure("the Matrix channel is stopping; sent after the restart")
+        if not self.ready.is_set():  # a room unknown now is not a room we left: wait for the first sync
+            try:
+                await asyncio.wait_for(self.ready.wait(), FIRST_SYNC_WAIT)
+            except TimeoutError:
+                raise RetryLater(FIRST_SYNC_WAIT, "waiting for the first sync") from None
         room = self.client.rooms.get(message.address)
         if room is None:
             raise RecipientGone(f"not in room {message.address}")
+        if room.encrypted:
+            await self._know_devices(room)
         event_id = None
         if message.text or message.choices:
             event_id = await self._send(room.room_id, {"msgtype": "m.text", "body": render(message)},
@@ -160,6 +181,28 @@ class MatrixTransport:
             file_event = await self._send(room.room_id, content, f"wb{message.id}.{number}")
             event_id = event_id or file_event
         return event_id
+
+    async def _know_devices(self, room: MatrixRoom) -> None:
+        """Fetch the device keys of members the bot has not asked about yet (a new room's member, someone
+        whose devices changed), before the room key is shared: otherwise the message is encrypted for none
+        of their devices and their app shows "unable to decrypt" (a new chat's greeting, above all)."""
+        olm = self.client.olm
+        if olm is None:
+            return
+        unknown = {user for user in room.users if user not in olm.tracked_users} | (
+            olm.users_for_key_query & set(room.users))
+        if not unknown:
+            return
+        async with self._querying:
+            olm.users_for_key_query.update(unknown - olm.tracked_users)
+            if not self.client.should_query_keys:
+                return  # asked meanwhile by the sync loop
+            try:
+                answer = await self.client.keys_query()
+            except (ClientError, TimeoutError) as exc:
+                raise TemporaryFailure(f"keys query: {exc!r}") from exc
+            if isinstance(answer, KeysQueryError):
+                raise TemporaryFailure(f"keys query: {answer.message}")
 
     async def _upload(self, attachment: Attachment, *, encrypted: bool) -> dict[str, Any]:
         try:
@@ -231,23 +274,44 @@ class MatrixChannel:
         self._refused: set[str] = set()
         self._waiting_for_keys: dict[str, list[tuple[str, MegolmEvent]]] = {}  # session id → events
         self.synced = asyncio.Event()  # set after every completed sync (tests wait on it)
+        self.sync_ok = False  # the last sync succeeded
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        await self._login()
-        if self.client.should_upload_keys:
-            await self.client.keys_upload()
-        await self._publish_fallback_key()
+        """Log in and start syncing; :class:`Unreachable` while the homeserver does not answer."""
+        try:
+            await self._login()
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            await self._publish_fallback_key()
+        except (ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(f"Matrix homeserver {self.app.settings.matrix_homeserver}: {exc!r}") from exc
         self._stopping.clear()
+        self.transport.closed = False
+        self.transport.ready.clear()
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
 
+    @property
+    def connected(self) -> bool:
+        """The last sync succeeded (for /readyz)."""
+        return self._task is not None and not self._task.done() and self.sync_ok
+
+    def describe(self) -> dict[str, str]:
+        """For the start line: as whom, on which device."""
+        return {"user": self.user_id, "device": str(self.client.device_id or "?")}
+
     async def stop(self) -> None:
+        """Stop syncing, deliver what the last turns wrote, then close the HTTP session for good."""
         self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self.dispatcher is not None and CHANNEL in self.dispatcher.senders:
+            with contextlib.suppress(Exception):  # best effort: what is left goes out after the restart
+                await asyncio.wait_for(self.dispatcher.senders[CHANNEL].deliver_due(), 10)
+        self.transport.closed = True  # a late delivery round must not open a new session nobody closes
         await self.client.close()
 
     async def _login(self) -> None:
@@ -260,7 +324,7 @@ class MatrixChannel:
             who = await self.client.whoami()
             if isinstance(who, WhoamiError):
                 if settings.matrix_access_token or not settings.matrix_password:
-                    raise RuntimeError(f"Matrix login with the access token failed: {who.message}")
+                    raise self._login_refused("login with MATRIX_ACCESS_TOKEN", who)
                 token = None  # the saved token was logged out: log in with the password again
             else:
                 device = device or who.device_id
@@ -269,9 +333,17 @@ class MatrixChannel:
         else:
             answer = await self.client.login(settings.matrix_password, device_name="Wegbegleiter")
             if isinstance(answer, LoginError):
-                raise RuntimeError(f"Matrix login failed: {answer.message}")
+                raise self._login_refused("login with MATRIX_PASSWORD", answer)
         await asyncio.to_thread(self._save_account, self.client.device_id,
                                 None if settings.matrix_access_token else self.client.access_token)
+
+    def _login_refused(self, what: str, answer: LoginError | WhoamiError) -> Exception:
+        """A refusal waiting cures (the homeserver or its proxy in trouble: 5xx) or one it does not."""
+        status = getattr(getattr(answer, "transport_response", None), "status", None)
+        detail = f"{answer.status_code or status}: {answer.message}"
+        if status is None or status >= 500 or status == 429:
+            return Unreachable(f"Matrix homeserver, {what}: {detail}")
+        return ChannelFailed(f"Matrix {what} refused for {self.user_id} ({detail})")
 
     # --- the database -----------------------------------------------------------------------------
     def _load_account(self) -> MatrixAccount | None:
@@ -332,21 +404,24 @@ class MatrixChannel:
                 raise
             except Exception as exc:  # the homeserver is away: keep trying, never give up
                 failures += 1
+                self.sync_ok = False
                 log.warning("Matrix sync failed (%r); trying again", exc)
                 await asyncio.sleep(min(60.0, 0.5 * 2 ** min(failures, 7)))
                 continue
             # nio has taken this sync in (keys, decryption): from here on it is handled, never fetched again.
+            self.transport.ready.set()  # nio knows the rooms now: delivery may tell a left room from a new one
             try:
                 await self._keep_keys()
             except Exception:
                 log.warning("Matrix key upkeep failed; again after the next sync", exc_info=True)
             # The very first sync of a new installation shows old history: nobody waits for an answer to it.
             try:
-                await self._handle(answer, history=first and fresh)
+                await self._handle(answer, history=first and fresh, since=since)
             except Exception:  # e.g. joining an invite failed: it comes again with the next full sync
                 log.exception("handling a Matrix sync failed")
             await self._until_stored(self._save_token, answer.next_batch)
             since, first, failures = answer.next_batch, False, 0
+            self.sync_ok = True
             self.synced.set()
             self.synced.clear()
 
@@ -388,21 +463,40 @@ class MatrixChannel:
             await client.keys_claim(client.get_users_for_key_claiming())
         await client.send_to_device_messages()
 
-    async def _handle(self, answer: SyncResponse, *, history: bool) -> None:
+    async def _handle(self, answer: SyncResponse, *, history: bool, since: str | None = None) -> None:
         for room_id in answer.rooms.invite:
             await self._on_invite(room_id)
         for room_id in answer.rooms.leave:
             self.client.rooms.pop(room_id, None)  # nio keeps left rooms; delivery must see them gone
         for room_id, info in answer.rooms.join.items():
-            if info.timeline.limited and not history:
-                log.warning("more than %s events in %s since the last sync: older ones are not answered",
-                            len(info.timeline.events), room_id)
+            if info.timeline.limited and not history and since:
+                await self._warn_if_skipped(room_id, info.timeline.prev_batch, since)
         rooms = [self._handle_room(room_id, info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
         await asyncio.gather(*rooms)
         if self.dispatcher is not None:
             self.dispatcher.poke()
+
+    async def _warn_if_skipped(self, room_id: str, prev_batch: str | None, since: str) -> None:
+        """A "limited" timeline left events out: ask the homeserver which (between the last sync and this
+        one's first event) and warn only if a person wrote something there. A newly joined room is limited
+        too, but what came before the bot joined (the room's creation) was never meant for it."""
+        written = ("m.room.message", "m.room.encrypted", "m.reaction", "m.sticker")
+        try:
+            answer = await self.client.room_messages(
+                room_id, start=prev_batch or "", end=since, direction=MessageDirection.back, limit=100,
+                message_filter={"types": list(written), "not_senders": [self.user_id]})
+        except Exception as exc:  # the warning is about a gap we cannot see: say so, once
+            log.warning("events in %s since the last sync may have been left out (%r)", room_id, exc)
+            return
+        if isinstance(answer, RoomMessagesError):
+            log.warning("events in %s since the last sync may have been left out (%s)", room_id, answer.message)
+            return
+        skipped = [event for event in answer.chunk if getattr(event, "sender", None) != self.user_id]
+        if skipped:
+            log.warning("%s%s events in %s since the last sync were left out: they are not answered",
+                        len(skipped), "+" if len(answer.chunk) >= 100 else "", room_id)
 
     async def _handle_room(self, room_id: str, events: list[Any], history: bool) -> None:
         """One room's events in order (a turn waits for the one before it)."""

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import secrets
+import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,19 +42,31 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot import runner
 from bot.app import App
+from bot.channels import telegram_logging
 from bot.channels.base import (
+    ChannelFailed,
     Limits,
     OutgoingMessage,
     PermanentFailure,
     RecipientGone,
     RetryLater,
     TemporaryFailure,
+    Unreachable,
 )
+from bot.channels.telegram_logging import brief
 from conversations import authz
 from conversations.address import translator_for
 from conversations.authz import Principal
@@ -78,6 +91,8 @@ MAX_DOWNLOAD = 10 * 1024 * 1024  # files people send us; Telegram's Bot API serv
 PHOTO_TYPES = ("image/png", "image/jpeg")  # sent as a photo (shown inline); everything else as a document
 TURN_CONCURRENCY = 8  # chats handled side by side (the engine runs in worker threads)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+FAILING_FOR = 45.0  # seconds after a failed poll during which the channel counts as not connected
+telegram_logging.install()  # a 502 page from a proxy: one WARNING line, not a traceback
 COMMAND_WORD = re.compile(r"[a-z0-9_]{1,32}")
 TELEGRAM_LANGUAGE = re.compile(r"[a-z]{2}")  # language_code of setMyCommands: ISO 639-1
 CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgotten
@@ -254,7 +269,7 @@ class TelegramTransport:
                 raise RecipientGone(str(exc)) from exc
             raise PermanentFailure(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:  # maybe delivered: the outbox sends again rather than lose it
-            raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
+            raise TemporaryFailure(brief(exc)) from exc
         except TelegramError as exc:
             raise TemporaryFailure(str(exc)) from exc
         finally:
@@ -352,15 +367,43 @@ class TelegramChannel:
         self.turns = ChatQueues(self._handle)
         self.refused_groups: set[int] = set()
         self.username = self.settings.telegram_bot_username
+        self.poll_failed_at: float | None = None  # monotonic time of the last failed poll
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.application.initialize()
+        """Connect; :class:`Unreachable` while the Bot API does not answer (the runner tries again)."""
+        try:
+            await self._start()
+        except InvalidToken as exc:
+            raise ChannelFailed(f"Telegram refused TELEGRAM_BOT_TOKEN ({exc}): check the token from @BotFather") \
+                from exc
+        except BadRequest as exc:
+            raise ChannelFailed(f"Telegram refused to start: {exc}") from exc
+        except (NetworkError, OSError) as exc:  # TimedOut too
+            raise Unreachable(f"Telegram Bot API: {brief(exc)}") from exc
+
+    @property
+    def connected(self) -> bool:
+        """Started, and no poll failed lately (for /readyz)."""
+        if not self.application.running:
+            return False
+        failed = self.poll_failed_at
+        return failed is None or time.monotonic() - failed > FAILING_FOR
+
+    def describe(self) -> dict[str, str]:
+        """For the start line: which bot, and how updates arrive."""
+        return {"bot": f"@{self.username}", "mode": "webhook" if self.settings.telegram_webhook_url else "polling"}
+
+    async def _start(self) -> None:
+        await self.application.initialize()  # getMe: the token, and whether the Bot API answers at all
         self.username = self.application.bot.username or self.username
         await self.set_general_menus()
-        await self.application.start()
+        if not self.application.running:
+            await self.application.start()
         updater = self.application.updater
         assert updater is not None
+        if updater.running:
+            return
         if self.settings.telegram_webhook_url:
             host, _sep, port = self.settings.telegram_webhook_listen.rpartition(":")
             await updater.start_webhook(
@@ -372,10 +415,10 @@ class TelegramChannel:
             await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
                                         error_callback=self._polling_failed)
 
-    @staticmethod
-    def _polling_failed(exc: TelegramError) -> None:
-        # PTB retries by itself; one line per failure instead of its traceback.
-        log.warning("polling Telegram failed, trying again: %s", exc)
+    def _polling_failed(self, exc: TelegramError) -> None:
+        # PTB retries by itself; one line per failure instead of its traceback (a proxy's 502 page left out).
+        self.poll_failed_at = time.monotonic()
+        log.warning("polling Telegram failed, trying again: %s", brief(exc))
 
     def _due_or_sending(self) -> bool:
         from storage.models import OutboxMessage, OutboxStatus

@@ -1,4 +1,5 @@
-"""The bot's web surface on HTTP_LISTEN: the staff console and the signed links from emails.
+"""The bot's web surface on HTTP_LISTEN: the staff console, the signed links from emails, and the
+operations endpoints (``/healthz``, ``/readyz``, ``/metrics``: :mod:`bot.web.ops`).
 
 One aiohttp application; each part adds its routes in its own module (``console``, ``links``, ...), and
 :func:`make_app` puts them together. Routes stay thin: they call the same functions as the chat.
@@ -11,7 +12,7 @@ import logging
 from aiohttp import web
 
 from bot.app import App
-from bot.web import console, links
+from bot.web import console, links, ops
 from bot.web.links import link_for, page
 
 __all__ = ["link_for", "make_app", "page", "start"]
@@ -23,6 +24,7 @@ def make_app(app: App) -> web.Application:
     application = web.Application()
     console.add_routes(application, app)
     links.add_routes(application, app)
+    ops.add_routes(application, app)  # /healthz, /readyz, /metrics
     return application
 
 

@@ -134,13 +134,13 @@ def raise_alert(session: Session, services: Services, member: FamilyMember, *, k
     audit(session, at=now, actor=f"member:{member.id}", action="child_protection.alert", object_type="escalation",
           object_id=alert.id, case_id=case.id, source=alert.facts["source"])
     tell(session, alert, alerted(session, alert), "alert", alert_message(alert), now=now,
-         subject=alert_subject(alert), email=True, urgent=True)
+         subject=alert_subject(alert), email=True, urgent=True, must_reach=True)  # the Fachkräfte and the Leitung
     return alert
 
 
 def remind_open_alert(session: Session, alert: Escalation, now: datetime) -> None:
     tell(session, alert, alerted(session, alert), "reminder", alert_message(alert, reminder=True), now=now,
-         subject=alert_subject(alert), email=True, urgent=True)
+         subject=alert_subject(alert), email=True, urgent=True, must_reach=True)
 
 
 def screen(ctx: Context) -> None:

@@ -44,6 +44,9 @@ def summary_pdf(tr: Translator, summary: Summary) -> bytes:
     pdf = new_pdf()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, summary.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.ln(2)
+    pdf.multi_cell(0, 5, summary.briefing, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     pdf.ln(2)
     pdf.multi_cell(0, 5, _("Answers sent by: {names}").format(names=", ".join(summary.answered) or "—"),

@@ -52,6 +52,14 @@ def applicable(qs: list[Question], answers: dict[str, dict]) -> list[Question]: 
             rating = answers.get("goal:" + q.key.split(":", 1)[1], {})
             if rating.get("skipped") or rating.get("text") or rating.get("media") or not rating.get("choice"):
                 continue  # skipped, or the reason is already given in their own words
+        if q.topic == "fits":
+            rating = answers.get("goal:" + q.key.split(":", 1)[1], {})
+            if rating.get("skipped") or not rating:
+                continue  # a goal they passed over is not asked about again
+        if q.topic == "own_how":
+            own = answers.get("own", {})
+            if own.get("skipped") or not (own.get("text") or own.get("media")):
+                continue  # nothing taken on named: nothing to say how it went
         if q.topic == "complaint_consent":
             complaint = answers.get("complaint", {})
             if complaint.get("skipped") or not (complaint.get("text") or complaint.get("media")):
@@ -271,7 +279,8 @@ class Questionnaire(Flow):
         ctx.audit("milestone.answered", "milestone_response", response.id, case_id=response.milestone.case_id,
                   question=key)
         following = self._next(response, ctx.tr, key)
-        if frame.data.get("back_to_summary") and not following.startswith(("why:", "complaint_consent")):
+        if frame.data.get("back_to_summary") and not following.startswith(("why:", "fits:", "own_how",
+                                                                            "complaint_consent")):
             frame.data.pop("back_to_summary")  # a corrected answer (and its "why") leads back to the overview
             following = "summary"
         self.goto(ctx, frame, following)

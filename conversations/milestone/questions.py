@@ -1,6 +1,8 @@
 """The questionnaire's questions, in three versions: adults (Sie), young people (du, simpler), Fachkräfte.
 
-Topics follow seed 000: each Hilfeplan goal (reached · partly · not yet · don't know, then why), the home
+Topics follow seed 000: a) the Eigenverantwortungsblätter (what the family took on itself since the last
+review, and how it went), each Hilfeplan goal (reached · partly · not yet · don't know, then why, then "is
+this goal still right for you?"), the home
 visits, contact with the children, how each child is doing, the cooperation, wishes, a complaint (passed to
 the complaint office only with consent), and anything else; the Fachkräfte also get h) "what would you
 like to be different or better". Every question can be skipped; free text and voice notes fit everywhere.
@@ -77,6 +79,7 @@ WELLBEING = {
 }
 WELLBEING[Version.STAFF] = WELLBEING[Version.ADULT]
 CONSENT = [("yes", N_("Yes, pass it on")), ("no", N_("No, only for the talk"))]
+STILL_RIGHT = [("fits", N_("Yes, still right")), ("change", N_("It should change")), ("no_longer", N_("No longer right"))]
 
 # Every label a stored answer value may have, for the summaries (German/English readers alike).
 VALUE_LABELS: dict[str, str] = {
@@ -85,6 +88,7 @@ VALUE_LABELS: dict[str, str] = {
     **{v: lbl for v, lbl in CONTACT[Version.ADULT]},
     **{v: lbl for v, lbl in WELLBEING[Version.ADULT]},
     **{v: lbl for v, lbl in CONSENT},
+    **{v: lbl for v, lbl in STILL_RIGHT},
 }
 
 
@@ -105,6 +109,19 @@ def questions(facts: Facts) -> list[Question]:
     v = facts.version
     youth, staff = v == Version.YOUTH, v == Version.STAFF
     result: list[Question] = []
+    # a) Eigenverantwortungsblätter: what the family took on itself since the last review, and how it went
+    if youth:
+        own = lambda tr: tr.gettext("What have you taken care of yourself since the last meeting? "  # noqa: E731
+                                    "Write it or send a voice message.")
+    elif staff:
+        own = lambda tr: tr.gettext("What did the family take on itself since the last review "  # noqa: E731
+                                    "(Eigenverantwortungsblätter)?")
+    else:
+        own = lambda tr: tr.gettext("Since the last review: what have you taken on yourselves (the "  # noqa: E731
+                                    "Eigenverantwortungsblätter)? Please tell me in your own words.")
+    result.append(Question("own", "own", own, short=lambda tr: tr.gettext("What the family took on itself")))
+    result.append(Question("own_how", "own_how", lambda tr: tr.gettext("And how did it go?"), WELLBEING[v],
+                           short=lambda tr: tr.gettext("How it went")))
     total = len(facts.goals)
     for number, (goal_id, level, text) in enumerate(facts.goals, start=1):
         def goal_text(tr: Translator, n: int = number, level: str = level, text: str = text) -> str:
@@ -123,6 +140,11 @@ def questions(facts: Facts) -> list[Question]:
             (lambda tr: tr.gettext("Why do you think so? Write it or send a voice message.")) if youth else
             (lambda tr: tr.gettext("Why? Please tell me in your own words. You can write or send a voice message.")),
             short=lambda tr, text=text: tr.gettext("Why: {goal}").format(goal=text[:60])))
+        still = ((lambda tr: tr.gettext("Does this goal still fit for you?")) if youth else
+                 (lambda tr: tr.gettext("Is this goal still right?")) if staff else
+                 (lambda tr: tr.gettext("Is this goal still right for you?")))
+        result.append(Question(f"fits:{goal_id}", "fits", still, STILL_RIGHT, free_text=True,
+                               short=lambda tr, text=text: tr.gettext("Still right: {goal}").format(goal=text[:60])))
 
     team = lambda tr: team_names(tr, facts.team)  # noqa: E731
     if youth:

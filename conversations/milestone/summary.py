@@ -11,6 +11,7 @@ from typing import Any
 
 from conversations.i18n import Translator
 from conversations.milestone import core
+from conversations.milestone.briefing import briefing
 from conversations.milestone.questions import quote, value_label
 from conversations.rules.milestone import views_differ
 from storage.models import Milestone, MilestoneResponse
@@ -35,6 +36,7 @@ class Section:
 @dataclass
 class Summary:
     title: str
+    briefing: str
     answered: list[str]
     missing: list[str]
     sections: list[Section]
@@ -79,10 +81,18 @@ def build(tr: Translator, ms: Milestone) -> Summary:
         return result
 
     session_goals = core.goals(core.session_of(ms), ms.case_id)
+    goal_rows = []
+    for g in session_goals:
+        goal_rows.append(row(f"{core.level_label(tr, g.level)}: {g.text}", f"goal:{g.id}", "goal", f"why:{g.id}"))
+        still = row(_("Still the right goal?"), f"fits:{g.id}", "fits")
+        if still.family or still.staff:
+            goal_rows.append(still)
+    goals_section = Section(_("Goals of the Hilfeplan"), goal_rows)
     sections = [
-        Section(_("Goals of the Hilfeplan"), [
-            row(f"{core.level_label(tr, g.level)}: {g.text}", f"goal:{g.id}", "goal", f"why:{g.id}")
-            for g in session_goals]),
+        Section(_("Eigenverantwortungsblätter: what the family took on itself"), [
+            row(_("What the family took on itself"), "own", "own", compare=False),
+            row(_("How it went"), "own_how", "own_how")]),
+        goals_section,
         Section(_("Home visits and contact"), [row(_("Home visits"), "visits", "visits"),
                                                row(_("Contact with the children"), "contact", "contact")]),
         Section(_("How the children are doing"), [row(c.first_name, f"child:{c.id}", "child")
@@ -97,10 +107,11 @@ def build(tr: Translator, ms: Milestone) -> Summary:
         ]),
     ]
     for section in sections:
-        section.rows = [r for r in section.rows if r.family or r.staff or section is sections[0]]
+        section.rows = [r for r in section.rows if r.family or r.staff or section is goals_section]
     invited = ms.responses
     return Summary(
         title=_("Meilensteingespräch {case} – {date}").format(case=ms.case.title, date=tr.when(ms.appointment.starts_at)),
+        briefing=briefing(tr),
         answered=[core.respondent_name(r) for r in sent],
         missing=[core.respondent_name(r) for r in invited if r.submitted_at is None],
         sections=[s for s in sections if s.rows],
@@ -121,7 +132,7 @@ def _complaints(tr: Translator, family: list[MilestoneResponse], parsed: dict[in
 
 def as_text(tr: Translator, summary: Summary) -> str:
     _ = tr.gettext
-    lines = [summary.title, "",
+    lines = [summary.title, "", summary.briefing, "",
              _("Answers sent by: {names}").format(names=", ".join(summary.answered) or "—")]
     if summary.missing:
         lines.append(_("Not sent: {names}").format(names=", ".join(summary.missing)))

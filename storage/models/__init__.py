@@ -33,6 +33,7 @@ from storage.models.core import (
     StaffRole,
 )
 from storage.models.escalations import Escalation, EscalationNotice  # noqa: F401  (issue 6)
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk, HilfeplanView  # noqa: F401  (issue 18)
 from storage.models.matrix import MatrixAccount, MatrixChoiceMessage  # noqa: F401  (issue 4)
 from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, issue 8)
     CaseGoal,

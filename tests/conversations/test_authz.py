@@ -36,6 +36,7 @@ from storage.models import (
     Role,
 )
 from storage.models.complaints import Complaint
+from storage.models.hilfeplan import HilfeplanItem, HilfeplanTalk
 
 OPS = Actor("test")
 TALK = berlin(2027, 4, 14, 10, 0)
@@ -74,6 +75,10 @@ answer_questionnaire:fachkraft    .   .   .   x   .   .   .   .   .   .   .   . 
 use_console                       .   .   .   x   x   x   x   x   x   x   x   .   .
 work_complaints                   .   .   .   .   .   .   .   .   x   x   x   .   .
 see_overview                      .   .   .   .   .   .   .   .   .   x   x   .   .
+see_deadlines                     .   .   .   x   .   .   x   .   .   x   .   .   x
+mark_deadline_done                .   .   .   x   .   .   .   .   .   x   .   .   x
+use_command:fristen               .   .   .   x   x   x   .   .   .   x   x   .   .
+give_hilfeplan_view               x   x   .   .   .   .   .   .   .   .   .   .   .
 use_command:termin                .   .   .   x   x   x   .   .   .   .   .   .   .
 press_action:appt_confirm         x   x   x   .   .   .   .   .   .   .   .   .   .
 """
@@ -146,8 +151,12 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
     draft = Complaint(status="draft", organisation_id=org.id, relay=ayse_chat, category="other", created_at=now)
     family_response = MilestoneResponse(milestone=ms, member_id=ayse.id, version="adult", invited_at=now)
     staff_response = MilestoneResponse(milestone=ms, staff_id=jana.id, version="staff", invited_at=now)
+    deadline = HilfeplanItem(case=case, key="entwicklungsbericht:1", kind="entwicklungsbericht", owner="traeger",
+                             due_on=TALK.date(), created_at=now)
+    talk = HilfeplanTalk(case=case, kind="fortschreibung", day=(now + timedelta(days=1)).date(),
+                         appointment=appointment, participants="", crisis=False, created_at=now, created_by="test")
     session.add_all([appointment, conf, request, escalation, alert, complaint, about_officer, draft,
-                     family_response, staff_response])
+                     family_response, staff_response, deadline, talk])
     session.flush()
 
     def chat_of(name: str) -> tuple[str, str]:
@@ -202,6 +211,10 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "use_console": authz.may_use_console,
         "work_complaints": authz.may_work_complaints,
         "see_overview": authz.may_see_overview,
+        "see_deadlines": lambda p: authz.may_see_deadlines(p, case),
+        "mark_deadline_done": lambda p: authz.may_mark_deadline_done(p, deadline),
+        "use_command:fristen": lambda p: authz.may_use_command(p, REGISTRY.commands["deadlines"]),
+        "give_hilfeplan_view": lambda p: authz.may_give_hilfeplan_view(p, talk, now),
     }
     return World(principals, actions)
 
@@ -241,7 +254,7 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
                      "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
                      # no case to close: always the same
                      "use_console", "work_complaints", "see_overview", "use_command:termin",
-                     "press_action:appt_confirm"}
+                     "press_action:appt_confirm", "see_deadlines", "use_command:fristen"}
 
 
 # --- the holes, tried as a person with a forged payload would, through the engine and the outbox ------------

@@ -93,9 +93,16 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     intro = ayse.press("Fragebogen öffnen")[0]
     assert "Sabine Roth" in intro and "Jana Weber und Tobias Klein" in intro and "freiwillig" in intro
     assert "Andere Familienmitglieder sehen Ihre Antworten nicht" in intro
-    assert "Richtungsziel 1 von 2: „Emre geht jeden Tag zur Schule“" in ayse.press("Start")[0]
+    # a) the Eigenverantwortungsblätter first: what the family took on itself, and how it went
+    assert "Was haben Sie selbst übernommen (die Eigenverantwortungsblätter)?" in ayse.press("Start")[0]
+    assert "Und wie ist es gelaufen?" in ayse.say("Ich bringe Leyla jeden Morgen selbst zur Schule")[0]
+    assert "Richtungsziel 1 von 2: „Emre geht jeden Tag zur Schule“" in ayse.press("Teils gut")[0]
     assert "Warum?" in ayse.press("Teilweise")[0]
-    assert "Vereinbarung 2 von 2" in ayse.say("Er geht öfter, aber noch nicht jeden Tag")[0]
+    # b) per goal, besides reached / partly / not yet: is it still the right goal?
+    assert "Ist dieses Ziel für Sie noch richtig?" in ayse.say("Er geht öfter, aber noch nicht jeden Tag")[0]
+    assert [c.label for c in ayse.last.choices][:3] == ["Ja, noch richtig", "Es sollte geändert werden",
+                                                        "Passt nicht mehr"]
+    assert "Vereinbarung 2 von 2" in ayse.press("Es sollte geändert werden")[0]
     assert "besuchen Ihre Fachkräfte Sie zu Hause" in ayse.press("Überspringen")[0]
     voice = Attachment("voice.ogg", "audio/ogg", b"OggS-voice-note")
     answer = ayse.say(attachments=(voice,))
@@ -119,6 +126,9 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
 
     assert "• Ziel: Emre geht jeden Tag zur Schule: Teilweise\n• Warum: Emre geht jeden Tag zur Schule: „Er geht öfter" in overview
     assert "Ziel: Ayşe sagt ab, wenn ein Termin nicht passt: übersprungen" in overview
+    assert "• Was die Familie selbst übernommen hat: „Ich bringe Leyla jeden Morgen selbst zur Schule“" in overview
+    assert "• Wie es gelaufen ist: Teils gut" in overview
+    assert "• Noch richtig: Emre geht jeden Tag zur Schule: Es sollte geändert werden" in overview
     assert "Hausbesuche: Sprachnachricht oder Datei (1)" in overview
     assert "Zusammenarbeit: 🙂 (4/5)" in overview
 
@@ -146,11 +156,16 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
 
     # Jana (Fachkraft) gives her view, including h).
     jana.press("Fragebogen öffnen")
-    jana.press("Start")
+    assert "Was hat die Familie seit dem letzten Meilensteingespräch selbst übernommen" in jana.press("Start")[0]
+    jana.say("Ayşe bringt Leyla selbst zur Schule")
+    jana.press("Gut")  # how it went
     jana.press("Noch nicht")
     jana.say("Emre fehlt oft montags")
+    assert "Ist dieses Ziel noch richtig?" in jana.last.text
+    jana.press("Ja, noch richtig")
     jana.press("Erreicht")
     jana.press("Überspringen")  # why
+    jana.press("Überspringen")  # still right?
     jana.press("Passend")
     jana.press("Zu wenig")  # contact with the children
     jana.press("Nicht gut")  # Emre
@@ -169,7 +184,13 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     scan(restarted.app.services)
     got = sabine.receive()
     summary = got[0]
+    assert "Lassen Sie die Familie zuerst sprechen." in summary  # the briefing: side by side, the family first
     assert "⚠ Richtungsziel: Emre geht jeden Tag zur Schule" in summary  # family: partly, Fachkräfte: not yet
+    assert "*Eigenverantwortungsblätter: was die Familie selbst übernommen hat*" in summary
+    assert "Familie: Ayşe: „Ich bringe Leyla jeden Morgen selbst zur Schule“" in summary
+    assert "⚠ Wie es gelaufen ist\n   Familie: Ayşe: Teils gut\n   Fachkräfte: Jana: Gut" in summary
+    assert "⚠ Noch das richtige Ziel?\n   Familie: Ayşe: Es sollte geändert werden\n   " \
+           "Fachkräfte: Jana: Ja, noch richtig" in summary
     assert "Familie: Ayşe: Teilweise – „Er geht öfter, aber noch nicht jeden Tag“" in summary
     assert "Fachkräfte: Jana: Noch nicht – „Emre fehlt oft montags“" in summary
     assert "Einmal kam niemand" in summary and "an die Beschwerdestelle weitergegeben" in summary
@@ -179,6 +200,8 @@ def test_invitation_partial_answers_restart_resume_summary_send(app, settings, c
     pdf = next(a for a in message.attachments if a.mime_type == "application/pdf")
     pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "Familie Yılmaz" in pdf_text and "Thema Familie Fachkräfte" in pdf_text
+    assert "Seite an Seite" in pdf_text and "Lassen Sie die Familie zuerst sprechen." in pdf_text
+    assert "Noch das richtige Ziel? Ayşe: Es sollte geändert werden Jana: Ja, noch richtig" in pdf_text
     assert "Ayşe: Teilweise – „Er geht öfter" in pdf_text and "Jana: Noch nicht – „Emre fehlt oft montags“" in pdf_text
     assert "! Emre Ayşe: Teils gut Jana: Nicht gut" in pdf_text  # the difference is marked
     assert any(a.mime_type == "audio/ogg" for a in message.attachments)  # Ayşe's voice note
@@ -200,7 +223,8 @@ def test_one_reminder_outside_quiet_hours_and_no_nagging(app, clock, codes, plan
     emre.receive()
     intro = emre.press("Fragebogen öffnen")[0]
     assert "Deine Eltern sehen sie nicht" in intro and "Du musst nicht antworten" in intro
-    assert "Hat das geklappt, was meinst du?" in emre.press("Start")[0]
+    assert "Um was hast du dich seit dem letzten Treffen selbst gekümmert?" in emre.press("Start")[0]
+    assert "Hat das geklappt, was meinst du?" in emre.press("Überspringen")[0]
     emre.press("Ja")
     emre.receive()
 
@@ -300,10 +324,14 @@ def test_the_questionnaire_reads_well_in_english(app, clock, codes, planned, bot
     assert "Your view matters" in murat.receive()[-1]
     intro = murat.press("Open the questionnaire")[0]
     assert "Who reads your answers: Sabine Roth" in intro and "Answering is voluntary" in intro
-    assert "Long-term goal (Richtungsziel) 1 of 2" in murat.press("Start")[0]
+    assert "what have you taken on yourselves (the Eigenverantwortungsblätter)?" in murat.press("Start")[0]
+    assert "Long-term goal (Richtungsziel) 1 of 2" in murat.press("Skip")[0]
     assert "Why?" in murat.press("Reached")[0]
     labels = [c.label for c in murat.last.choices]
     assert labels == ["Skip"]
+    murat.press("Skip")
+    assert "Is this goal still right for you?" in murat.last.text
+    assert [c.label for c in murat.last.choices] == ["Yes, still right", "It should change", "No longer right", "Skip"]
     murat.press("Skip")
     assert "I don't know" in [c.label for c in murat.last.choices]
 
@@ -368,11 +396,12 @@ def test_a_worrying_answer_at_night_gets_help_and_the_questionnaire_goes_on(app,
     emre.receive()
     emre.press("Fragebogen öffnen")
     emre.press("Start")
+    emre.press("Überspringen")
     emre.press("Noch nicht")
     clock.set(berlin(2027, 4, 4, 23, 10))
     answer = emre.say("ich halt das zuhause nicht mehr aus")
     assert any("116 111" in t for t in answer)  # help at once (the child-protection screen)
-    assert "Ziel 2 von 2" in answer[-1]  # and his questionnaire continues
+    assert "Passt dieses Ziel noch für dich?" in answer[-1]  # and his questionnaire continues
     emre.say("/meine_daten")
     data = next(m for m in emre.seen if m.attachments and m.attachments[0].filename == "meine-daten.json")
     assert "ich halt das zuhause" in data.attachments[0].data.decode()  # his own answers, for him
@@ -385,6 +414,7 @@ def test_a_cancelled_talk_closes_the_questionnaires(app, clock, codes, planned, 
     ayse.receive()
     ayse.press("Fragebogen öffnen")
     ayse.press("Start")
+    ayse.press("Überspringen")
     with app.sessions.begin() as session:
         core.milestone(session, planned).appointment.outcome = "cancelled_by_provider"
     assert "abgeschlossen" in ayse.press("Teilweise")[0]

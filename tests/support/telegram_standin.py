@@ -28,6 +28,8 @@ from aiohttp import web
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Wegbegleiter", "username": "WegbegleiterBot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+PROXY_PAGE = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n<center><h1>{status} Bad "
+              "Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 JSON_FIELDS = ("reply_markup", "commands", "scope", "allowed_updates", "reply_parameters", "link_preview_options",
                "entities", "caption_entities")
 
@@ -39,6 +41,7 @@ class Failure:
     retry_after: int = 1
     hang: float = 0.0
     description: str = ""
+    html: bool = False  # answer with a proxy's HTML error page instead of the Bot API's JSON
 
 
 @dataclass
@@ -187,9 +190,10 @@ class BotApiStandIn:
 
     # --- failures and limits ------------------------------------------------------------------
     def fail_next(self, method: str, status: int, *, retry_after: int = 1, hang: float = 0.0,
-                  description: str = "") -> None:
+                  description: str = "", html: bool = False) -> None:
+        """The next call of ``method`` fails; ``html``: as a reverse proxy does, with an HTML page."""
         with self.lock:
-            self.failures.append(Failure(method, status, retry_after, hang, description))
+            self.failures.append(Failure(method, status, retry_after, hang, description, html))
 
     def block(self, chat_id: int) -> None:
         with self.lock:
@@ -320,6 +324,9 @@ class BotApiStandIn:
         if failure is not None:
             if failure.hang:
                 await asyncio.sleep(failure.hang)  # the client gives up first (TimedOut)
+            if failure.status and failure.html:
+                return web.Response(status=failure.status, content_type="text/html", text=PROXY_PAGE.format(
+                    status=failure.status))
             if failure.status:
                 return self._error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_m_{method}", None)

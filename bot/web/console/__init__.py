@@ -39,7 +39,7 @@ class Area:
 
 
 AREAS: list[Area] = []  # each area module appends its own
-ORDER = ("/overview", "/cases", "/complaints", "/milestones", "/jugendamt")  # the navigation, left to right
+ORDER = ("/overview", "/cases", "/deadlines", "/complaints", "/milestones", "/jugendamt")  # the navigation, left to right
 
 
 @layout_data
@@ -64,9 +64,17 @@ def add_routes(application: web.Application, app: App) -> None:
     application.router.add_static("/static", HERE / "static", append_version=False)
     signin.add_routes(application)
     application.router.add_get("/", route(home))
-    for area in (overview, cases, complaints, milestones, jugendamt, escalations):
+    for area in (overview, cases, deadlines, complaints, milestones, jugendamt, escalations):
         area.add_routes(application)
 
 
 # Each area adds its entry to AREAS as it is imported.
-from bot.web.console import cases, complaints, escalations, jugendamt, milestones, overview  # noqa: E402
+from bot.web.console import (  # noqa: E402
+    cases,
+    complaints,
+    deadlines,
+    escalations,
+    jugendamt,
+    milestones,
+    overview,
+)
