@@ -219,7 +219,7 @@ def ask_approval(session: Session, services: Services, request: ExtraHoursReques
 
     notify(session, person, render, now=now, kind="budget.approval", email=True, dedupe_key=dedupe_key,
            not_before=routine_time(services, now),
-           subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.title))
+           subject=lambda tr: tr.gettext("Extra hours to confirm: {case}").format(case=case.reference))
 
 
 def pending_requests(session: Session, case: Case) -> list[ExtraHoursRequest]:
@@ -378,7 +378,7 @@ def on_outcome(session: Session, services: Services, appointment: Appointment) -
                 month=tr.month(month.first_day), used=hours_text(tr, stmt.used_minutes),
                 budget=hours_text(tr, stmt.allowed_minutes))),
             now=now, kind="budget.crisis", email=True, dedupe_key=f"crisis-report:{appointment.id}",
-            subject=lambda tr: tr.gettext("Crisis intervention beyond the budget: {case}").format(case=case.title))
+            subject=lambda tr: tr.gettext("Crisis intervention beyond the budget: {case}").format(case=case.reference))
 
 
 def warned_thresholds(session: Session, month: Month) -> dict[int, int]:

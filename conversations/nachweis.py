@@ -52,6 +52,9 @@ def confirmation(session: Session, case: Case, month: Month) -> NachweisConfirma
 # --- the documents ---------------------------------------------------------------------------------------------
 def _status_line(tr: Translator, conf: NachweisConfirmation | None) -> str:
     _ = tr.gettext
+    if conf is not None and conf.status == "pending" and conf.case.closed_at is not None:
+        return _("Not confirmed by the family: the help ended on {date}.").format(
+            date=tr.date(conf.case.closed_at.astimezone(BERLIN).date()))
     if conf is None or conf.status == "pending":
         return _("Not confirmed by the family yet.")
     who = conf.answered_by_member.display_name if conf.answered_by_member else "?"
@@ -199,9 +202,45 @@ class SomethingWrong(Flow):
         ctx.finish()
 
 
+def proofs_of_ended_helps(session: Session, services: Services) -> int:
+    """A help that ended during last month still owes its proof for the days it ran. Its family is no longer
+    linked, so nobody is asked: the fallführende Fachkraft gets it on the first working day, unconfirmed."""
+    now = services.clock.now()
+    quiet = QuietHours.parse(services.settings.quiet_hours)
+    this_month = Month.of(now)
+    month = this_month.previous()
+    ended_since = datetime.combine(month.first_day, datetime.min.time(), tzinfo=BERLIN)
+    sent = 0
+    for case in session.scalars(select(Case).where(Case.closed_at >= ended_since).order_by(Case.id)):
+        first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
+        if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
+            continue
+        if not to_confirm(session, case, month) or confirmation(session, case, month) is not None:
+            continue
+        conf = NachweisConfirmation(case_id=case.id, month=str(month), status="pending", asked_at=now)
+        session.add(conf)
+        session.flush()
+        audit(session, at=now, actor="system", action="nachweis.case_ended", object_type="nachweis_confirmation",
+              object_id=conf.id, case_id=case.id, month=str(month))
+        send_to_fallfuehrend(session, services, conf)
+        sent += 1
+    return sent
+
+
+def case_closed(session: Session, services: Services, case: Case) -> int:
+    """The help ended: proofs the family was asked for and never answered go to the fallführende Fachkraft
+    now, marked as unconfirmed (the family's chats are unlinked, nobody can answer any more)."""
+    pending = session.scalars(select(NachweisConfirmation).where(
+        NachweisConfirmation.case_id == case.id, NachweisConfirmation.status == "pending")).all()
+    for conf in pending:
+        send_to_fallfuehrend(session, services, conf)
+    return len(pending)
+
+
 def scan(services: Services) -> None:
     with transaction(services.sessions) as session:
         ask_families(session, services)
+        proofs_of_ended_helps(session, services)
 
 
 def for_cli(session: Session, case: Case, month: Month, now: datetime, language: str = "de") -> list[Attachment]:
