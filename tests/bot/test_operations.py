@@ -99,8 +99,8 @@ async def test_health_readiness_and_metrics_of_a_running_bot(app, standin, codes
         standin.say(AYSE, codes["Ayşe"])  # linking: a greeting and the language question
         await standin.wait_messages(AYSE, 2)
         async def delivered() -> bool:
+            # A delivery counts when the Bot API answered; its outbox row is marked sent a moment later.
             text = (await http.get("/metrics")).text
-            # (a send is counted when the network answered, a moment before the outbox marks it sent)
             return metric(text, "wegbegleiter_deliveries_total", channel="telegram", result="sent") >= \
                 metric(before, "wegbegleiter_deliveries_total", channel="telegram", result="sent") + 2 \
                 and metric(text, "wegbegleiter_outbox_depth", channel="telegram") == 0
