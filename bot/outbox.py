@@ -1,10 +1,15 @@
 """Delivering the outbox: per channel, paced, retried, in order within each chat, exactly once marked.
 
-A message is claimed (status ``sending`` with a lease) before it is handed to the network, so a second
-instance does not take it too. If the process dies while a message is out, the lease runs out and it
-is sent again: a possible duplicate is better than a lost reminder (and Matrix and email de-duplicate
-by the message's id). Within a chat the oldest undelivered message goes first; a message waiting for a
-retry holds back the ones after it, a message waiting for the end of quiet hours does not.
+A message is claimed (status ``sending`` with a lease and the claiming instance's id) before it is
+handed to the network; on PostgreSQL the claim skips rows another instance is claiming at that moment
+(``FOR UPDATE SKIP LOCKED``), so instances neither wait for each other nor take a message twice. If the
+process dies while a message is out, its claims are taken back as soon as that is known: at the next
+start, or by another running instance within seconds (each instance holds an advisory lock on its
+own id while it lives, :mod:`storage.locks`); the lease is the last resort. A possible duplicate is
+better than a lost reminder (and Matrix and email de-duplicate by the message's id). Within a chat the
+oldest undelivered message goes first; a message waiting for a retry holds back the ones after it, a
+message waiting for the end of quiet hours does not. A failed send is retried within seconds first,
+then less and less often.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, distinct, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.channels.base import (
@@ -29,17 +34,49 @@ from bot.ratelimit import TokenBucket
 from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
 from conversations.outbox import remember_open_question
+from storage import locks
 from storage.models import ChatIdentity, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
-MAX_BACKOFF = 600.0
+# Seconds to wait after the 1st, 2nd, ... failed attempt: a glitch costs the chat a second, not minutes;
+# an outage is tried for about 20 minutes before the message counts as failed.
+RETRY_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+MAX_BACKOFF = RETRY_AFTER[-1]
+SWEEP_EVERY = 5.0  # seconds between looks for claims of instances that died (one small query)
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(MAX_BACKOFF, 2.0 ** attempts))
+    return timedelta(seconds=RETRY_AFTER[min(max(attempts, 1), len(RETRY_AFTER)) - 1])
+
+
+def release_dead_claims(sessions: sessionmaker[Session], now: datetime) -> int:
+    """Messages claimed by an instance that no longer runs go back to the queue now (not after the lease).
+
+    SQLite serves one instance, so there every claim but this process's own is a dead one's. On PostgreSQL
+    an instance is alive while it holds its advisory lock. Claims without an owner (written before owners
+    were recorded) wait for their lease."""
+    with sessions.begin() as session:
+        bind = session.get_bind()
+        if locks.is_postgres(session):
+            locks.announce_instance(bind, check=True)  # (again, if its connection was lost)
+        owners = session.scalars(select(distinct(OutboxMessage.claimed_by)).where(
+            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by != locks.INSTANCE_ID)).all()
+        released = 0
+        for owner in owners:
+            if locks.is_postgres(session) and locks.instance_alive(session.connection(), owner):
+                continue
+            released += session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by == owner)
+                .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now)  # due at once
+            ).rowcount  # type: ignore[attr-defined]
+        if released:
+            log.info("took back %s outbox messages claimed by instances that stopped", released)
+        return released
 
 
 class ChannelSender:
@@ -63,12 +100,14 @@ class ChannelSender:
         now = self.clock.now()
         channel = self.transport.channel
         with self.sessions.begin() as session:
+            if locks.is_postgres(session):
+                locks.announce_instance(session.get_bind())  # before the first claim: others see us alive
             # A stale lease means the process died mid-send: hand the message out again.
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
                        OutboxMessage.next_attempt_at < now)
-                .values(status=OutboxStatus.PENDING)
+                .values(status=OutboxStatus.PENDING, claimed_by=None)
             )
             in_line = and_(
                 OutboxMessage.channel == channel,
@@ -87,6 +126,7 @@ class ChannelSender:
                        OutboxMessage.next_attempt_at <= now)
                 .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True, of=OutboxMessage)  # PostgreSQL: another instance's claim
             ).all()
             claimed: list[OutgoingMessage] = []
             for row in rows:
@@ -95,7 +135,8 @@ class ChannelSender:
                 taken = session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.PENDING)
-                    .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE)
+                    .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE,
+                            claimed_by=locks.INSTANCE_ID)
                 ).rowcount  # type: ignore[attr-defined]
                 if taken:
                     claimed.append(self._outgoing(row))
@@ -125,8 +166,8 @@ class ChannelSender:
     async def deliver_due(self, limit: int = 500) -> int:
         """Send what is due now; returns how many messages were handed to the network."""
         loop = asyncio.get_running_loop()
-        if loop.time() < self.paused_until:
-            return 0
+        if loop.time() < self.paused_until or not getattr(self.transport, "active", True):
+            return 0  # (Matrix: another instance syncs and sends)
         if self.overall is not None:
             # A paced channel claims a few seconds' worth: a big claim only holds messages in
             # "sending" while pacing lets them out, and the next claim waits for all of them.
@@ -163,6 +204,7 @@ class ChannelSender:
             row = session.get(OutboxMessage, message.id)
             assert row is not None
             row.status = status
+            row.claimed_by = None
             row.attempts += 1
             row.external_id = external_id
             row.last_error = error
@@ -181,6 +223,7 @@ class ChannelSender:
             row = session.get(OutboxMessage, message.id)
             assert row is not None
             row.last_error = error
+            row.claimed_by = None
             if counts:
                 row.attempts += 1
             if counts and row.attempts >= MAX_ATTEMPTS:
@@ -218,8 +261,14 @@ class Dispatcher:
         self.wakeup.set()
 
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
+        loop = asyncio.get_running_loop()
+        swept = -SWEEP_EVERY
         while not stop.is_set():
             try:
+                if loop.time() - swept >= SWEEP_EVERY and self.senders:
+                    swept = loop.time()
+                    sender = next(iter(self.senders.values()))
+                    await asyncio.to_thread(release_dead_claims, sender.sessions, sender.clock.now())
                 sent = await self.deliver_due()
             except Exception:
                 log.exception("outbox delivery round failed; trying again")

@@ -1,7 +1,10 @@
 """Periodic work: APScheduler triggers the scans that jobs registered (due reminders, deadlines, ...).
 
 The work itself is stored as rows with unique keys, so a scan that runs twice, late, or on two
-instances creates nothing twice. Tests call :func:`run_all` with the injectable clock instead.
+instances creates nothing twice. With several instances on one PostgreSQL a scan runs in one of them at
+a time (an advisory lock per task; an instance that finds it taken skips that round), so they neither
+wait for each other's rows nor trip over each other's unique keys. Tests call :func:`run_all` with the
+injectable clock instead.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from conversations.context import Services
 from conversations.registry import REGISTRY, PeriodicTask
+from storage.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,11 @@ def run_task(task: PeriodicTask, services: Services) -> None:
 
     started, failed = time.perf_counter(), False
     try:
-        task.run(services)
+        with exclusive(services.sessions.kw["bind"], task.name) as ours:
+            if ours:
+                task.run(services)
+            else:
+                log.debug("periodic task %s runs in another instance right now", task.name)
     except Exception:  # one failing scan must not stop the others; it runs again next time
         failed = True
         log.exception("periodic task %s failed", task.name)

@@ -3,7 +3,8 @@
 A turn: record the event id (a redelivered event stops here), load the chat's state, route the input
 (choice, command, current flow, or the menu), then write the replies to the outbox and store the new
 state, all in the same transaction. A crash before the commit changes nothing and sends nothing;
-after it, the outbox has everything to deliver.
+after it, the outbox has everything to deliver. On PostgreSQL the turn first takes the chat's advisory
+lock, so two instances never run turns of one chat at the same time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from conversations.messages import Choice, Incoming, Reply
 from conversations.outbox import enqueue
 from conversations.registry import REGISTRY, Command
 from storage.db import transaction
+from storage.locks import lock_chat
 from storage.models import ChatIdentity, ConversationState, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Engine:
     def handle(self, incoming: Incoming) -> TurnResult:
         try:
             with transaction(self.services.sessions) as session:
+                lock_chat(session, incoming.channel, incoming.address)  # one turn per chat, in any instance
                 session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
                                            at=self.services.clock.now()))
                 session.flush()  # a redelivered event fails here, before anything else happens
@@ -76,6 +79,7 @@ class Engine:
         log.exception("turn failed for %s/%s (event %s)", incoming.channel, incoming.address, incoming.event_id)
         try:
             with transaction(self.services.sessions) as session:
+                lock_chat(session, incoming.channel, incoming.address)
                 session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id,
                                            at=self.services.clock.now()))
                 ctx = self._context(session, incoming)
@@ -120,6 +124,7 @@ class Engine:
         now = self.services.clock.now()
         tr = translator(self.services.settings.default_language)
         with transaction(self.services.sessions) as session:
+            lock_chat(session, incoming.channel, incoming.address)
             session.add(ProcessedEvent(channel=incoming.channel, event_id=incoming.event_id, at=now))
             session.execute(update(ConversationState).where(
                 ConversationState.channel == incoming.channel, ConversationState.address == incoming.address)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import Explained
+from storage.locks import KEEPALIVE
 from storage.private_files import create_private
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,7 +63,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Keepalives: a machine that vanishes (not just a process that dies) frees its advisory locks
+    # (storage.locks) within about 25 s, so another instance takes over its role.
+    return create_engine(url, pool_pre_ping=True, connect_args=KEEPALIVE)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -21,6 +21,11 @@ could read along, as with any unverified Element chat. nio pins each device's ke
 device whose keys change is not trusted silently. The crypto store lives in
 ``<data_dir>/matrix-store`` (pickled with a key derived from the secret key) and the device's
 access token in the database, so a restart is the same device with the same keys.
+
+Several instances: exactly one syncs and sends (:class:`storage.locks.Leadership`, an advisory lock on
+PostgreSQL); the others wait, trying every few seconds, and one takes over when it stops or dies (its
+connection closes and PostgreSQL frees the lock at once). They share the data folder (a volume), since
+the crypto store belongs to the device, not to a process; only the instance that syncs opens it.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ from conversations.i18n import N_, SOURCE_LANGUAGE, translator
 from conversations.messages import Attachment, Incoming, Reply
 from conversations.outbox import enqueue
 from storage.db import transaction
+from storage.locks import LEADER_CHECK, LEADER_RETRY, Leadership
 from storage.models import ChatIdentity, ConversationState
 from storage.models.matrix import MatrixAccount, MatrixChoiceMessage
 
@@ -155,6 +161,7 @@ class MatrixTransport:
         self.ready = asyncio.Event()
         self.ready.set()
         self._querying = asyncio.Lock()
+        self.active = True  # False in an instance that stands by: only the one that syncs sends
 
     async def send(self, message: OutgoingMessage) -> str | None:
         if self.closed:
@@ -275,10 +282,21 @@ class MatrixChannel:
         self._waiting_for_keys: dict[str, list[tuple[str, MegolmEvent]]] = {}  # session id → events
         self.synced = asyncio.Event()  # set after every completed sync (tests wait on it)
         self.sync_ok = False  # the last sync succeeded
+        self.leadership = Leadership(app.db, f"matrix-sync:{self.user_id}")
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Log in and start syncing; :class:`Unreachable` while the homeserver does not answer."""
+        """Log in and start syncing; :class:`Unreachable` while the homeserver does not answer. Another
+        instance that syncs already: stand by, and take over when it stops."""
+        self._stopping.clear()
+        if await asyncio.to_thread(self.leadership.try_acquire):
+            await self._start_syncing()
+        else:
+            log.info("another instance syncs Matrix; this one takes over when it stops")
+            self.transport.active = False
+            self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
+
+    async def _start_syncing(self) -> None:
         try:
             await self._login()
             if self.client.should_upload_keys:
@@ -286,15 +304,33 @@ class MatrixChannel:
             await self._publish_fallback_key()
         except (ClientError, OSError, TimeoutError) as exc:
             raise Unreachable(f"Matrix homeserver {self.app.settings.matrix_homeserver}: {exc!r}") from exc
-        self._stopping.clear()
         self.transport.closed = False
         self.transport.ready.clear()
+        self.transport.active = True
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+
+    async def _wait_to_sync(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(LEADER_RETRY)
+            try:
+                if await asyncio.to_thread(self.leadership.try_acquire):
+                    break
+            except Exception as exc:
+                log.warning("cannot reach the database to decide which instance syncs Matrix: %s", exc)
+        log.info("taking over the Matrix sync")
+        while not self._stopping.is_set():
+            try:
+                await self._start_syncing()
+                return
+            except Unreachable as exc:
+                log.warning("%s; trying again", exc)
+                await asyncio.sleep(5)
 
     @property
     def connected(self) -> bool:
-        """The last sync succeeded (for /readyz)."""
-        return self._task is not None and not self._task.done() and self.sync_ok
+        """The last sync succeeded, or another instance syncs and this one stands by (for /readyz)."""
+        running = self._task is not None and not self._task.done()
+        return running and (self.sync_ok or not self.transport.active)
 
     def describe(self) -> dict[str, str]:
         """For the start line: as whom, on which device."""
@@ -312,7 +348,9 @@ class MatrixChannel:
             with contextlib.suppress(Exception):  # best effort: what is left goes out after the restart
                 await asyncio.wait_for(self.dispatcher.senders[CHANNEL].deliver_due(), 10)
         self.transport.closed = True  # a late delivery round must not open a new session nobody closes
+        self.transport.active = False
         await self.client.close()
+        await asyncio.to_thread(self.leadership.release)
 
     async def _login(self) -> None:
         settings = self.app.settings
@@ -394,7 +432,17 @@ class MatrixChannel:
         since = account.next_batch if account else None
         first, fresh = True, since is None
         failures = 0
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while not self._stopping.is_set():
+            if loop.time() - checked > LEADER_CHECK:
+                checked = loop.time()
+                if not await asyncio.to_thread(self.leadership.still_held):
+                    log.warning("no longer the instance that syncs Matrix (database connection lost)")
+                    self.transport.active = False
+                    await asyncio.to_thread(self.leadership.release)
+                    self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
+                    return
             try:
                 answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER,
                                                 since=since, full_state=first or None)

@@ -3,7 +3,8 @@
 Receiving: every update of a private chat becomes one :class:`Incoming` (event id ``u<update_id>``,
 so a redelivered update is answered once) and goes to the engine in a worker thread. Updates of one
 chat are handled in order, different chats side by side. Group chats are refused politely: no case
-data is ever written where others can read it.
+data is ever written where others can read it. An update is confirmed to Telegram only after its turn
+committed (:mod:`bot.channels.telegram_updates`): a crash loses no input.
 
 Sending: :class:`TelegramTransport` carries outbox messages; choices become inline keyboards whose
 buttons hold only an opaque, single-use token (``telegram_callback``). The outbox paces delivery to
@@ -27,7 +28,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +51,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import runner
 from bot.app import App
@@ -67,6 +67,7 @@ from bot.channels.base import (
     Unreachable,
 )
 from bot.channels.telegram_logging import brief
+from bot.channels.telegram_updates import Poller, WebhookServer
 from conversations import authz
 from conversations.address import translator_for
 from conversations.authz import Principal
@@ -76,6 +77,7 @@ from conversations.i18n import available_languages, translator
 from conversations.messages import Attachment, Incoming
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.settings import Settings
+from storage.locks import Leadership
 from storage.models import ChatIdentity, ConversationState, TelegramCallback, TelegramChatMenu
 
 if TYPE_CHECKING:
@@ -96,6 +98,9 @@ telegram_logging.install()  # a 502 page from a proxy: one WARNING line, not a t
 COMMAND_WORD = re.compile(r"[a-z0-9_]{1,32}")
 TELEGRAM_LANGUAGE = re.compile(r"[a-z]{2}")  # language_code of setMyCommands: ISO 639-1
 CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgotten
+# Seconds before a Bot API call is given up. Longer than Telegram's slow answers: a send given up while
+# Telegram still carries it out is sent again, and the person reads it twice.
+SEND_TIMEOUT = 30.0
 
 
 # --- button tokens ----------------------------------------------------------------------------
@@ -307,36 +312,48 @@ class TelegramTransport:
 
 # --- receiving --------------------------------------------------------------------------------
 class ChatQueues:
-    """Updates of one chat one after the other, in arrival order; different chats side by side."""
+    """Updates of one chat one after the other, in arrival order; different chats side by side.
+
+    :meth:`put` returns a future that becomes True when the update was handled (its turn committed),
+    False when handling failed: then it is not confirmed to Telegram and comes again."""
 
     def __init__(self, handle: Callable[[Update], Awaitable[None]], concurrency: int = TURN_CONCURRENCY) -> None:
         self.handle = handle
-        self.queues: dict[int, deque[Update]] = {}
+        self.queues: dict[int, deque[tuple[Update, asyncio.Future[bool]]]] = {}
         self.workers: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(concurrency)
 
-    def put(self, chat_id: int, update: Update) -> None:
+    def put(self, chat_id: int, update: Update) -> asyncio.Future[bool]:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         queue = self.queues.get(chat_id)
         if queue is not None:
-            queue.append(update)
-            return
-        self.queues[chat_id] = deque([update])
+            queue.append((update, done))
+            return done
+        self.queues[chat_id] = deque([(update, done)])
         worker = asyncio.create_task(self._work(chat_id), name=f"telegram-chat-{chat_id}")
         self.workers.add(worker)
         worker.add_done_callback(self.workers.discard)
+        return done
 
     async def _work(self, chat_id: int) -> None:
         queue = self.queues[chat_id]
         try:
             while queue:
+                update, done = queue[0]
+                ok = False
                 async with self.slots:
                     try:
-                        await self.handle(queue[0])
+                        await self.handle(update)
+                        ok = True
                     except Exception:  # one bad update must not stop the chat's later ones
-                        log.exception("telegram update %s failed", queue[0].update_id)
+                        log.exception("telegram update %s failed", update.update_id)
                 queue.popleft()
+                if not done.done():
+                    done.set_result(ok)
         finally:
-            del self.queues[chat_id]
+            for _update, done in self.queues.pop(chat_id, ()):
+                if not done.done():
+                    done.set_result(False)
 
     async def drain(self) -> None:
         while self.workers:
@@ -350,7 +367,7 @@ class TooLarge(Exception):
 class TelegramChannel:
     name = CHANNEL
 
-    def __init__(self, app: App, *, read_timeout: float = 10.0, poll_timeout: int = 10,
+    def __init__(self, app: App, *, read_timeout: float = SEND_TIMEOUT, poll_timeout: int = 10,
                  limits: Limits | None = None) -> None:
         self.app = app
         self.settings = app.settings
@@ -361,9 +378,9 @@ class TelegramChannel:
         if self.settings.telegram_api_base_url:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
-        builder = builder.read_timeout(read_timeout).write_timeout(max(read_timeout, 20.0))
+        # Long timeouts: a send that Telegram answers slowly must not be given up and sent a second time.
+        builder = builder.read_timeout(read_timeout).write_timeout(max(read_timeout, 20.0)).updater(None)
         self.application: Application = builder.build()  # type: ignore[type-arg]
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
         if limits is not None:  # tests that are not about pacing need not wait for it
             self.transport.limits = limits
@@ -371,7 +388,7 @@ class TelegramChannel:
         self.keyboard_removals: set[asyncio.Task[None]] = set()
         self.refused_groups: set[int] = set()
         self.username = self.settings.telegram_bot_username
-        self.poll_failed_at: float | None = None  # monotonic time of the last failed poll
+        self.intake: Poller | WebhookServer | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -404,25 +421,25 @@ class TelegramChannel:
         await self.set_general_menus()
         if not self.application.running:
             await self.application.start()
-        updater = self.application.updater
-        assert updater is not None
-        if updater.running:
-            return
+        if self.intake is not None:
+            return  # started before (the runner tries again after a failed start)
+        bot = self.application.bot
         if self.settings.telegram_webhook_url:
-            host, _sep, port = self.settings.telegram_webhook_listen.rpartition(":")
-            await updater.start_webhook(
-                listen=host or "0.0.0.0", port=int(port), url_path=urlsplit(self.settings.telegram_webhook_url).path,
-                webhook_url=self.settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
-                secret_token=self.webhook_secret(),
-            )
-        else:
-            await updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES,
-                                        error_callback=self._polling_failed)
+            webhook = WebhookServer(bot, self.accept, url=self.settings.telegram_webhook_url,
+                                    listen=self.settings.telegram_webhook_listen, secret=self.webhook_secret(),
+                                    allowed_updates=ALLOWED_UPDATES)
+            await webhook.start()
+            self.intake = webhook
+        else:  # exactly one instance polls; the others wait and take over when it stops
+            poller = Poller(bot, self.accept, Leadership(self.app.db, f"telegram-poller:{bot.id}"),
+                            timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            poller.start()
+            self.intake = poller
 
-    def _polling_failed(self, exc: TelegramError) -> None:
-        # PTB retries by itself; one line per failure instead of its traceback (a proxy's 502 page left out).
-        self.poll_failed_at = time.monotonic()
-        log.warning("polling Telegram failed, trying again: %s", brief(exc))
+    @property
+    def poll_failed_at(self) -> float | None:
+        """Monotonic time of the last failed poll (None: none failed, or webhook mode)."""
+        return self.intake.failed_at if isinstance(self.intake, Poller) else None
 
     def _due_or_sending(self) -> bool:
         from storage.models import OutboxMessage, OutboxStatus
@@ -441,9 +458,10 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop taking updates, finish the turns under way, deliver what they wrote, then close."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if isinstance(self.intake, WebhookServer):
+            await self.intake.stop()
+        elif isinstance(self.intake, Poller):
+            await asyncio.gather(self.intake.stop(), self.turns.drain())
         await self.turns.drain()
         for removal in list(self.keyboard_removals):  # a retry still waiting is given up: the process ends
             removal.cancel()
@@ -462,17 +480,28 @@ class TelegramChannel:
         await self.application.shutdown()
 
     # --- updates ------------------------------------------------------------------------------
-    async def _on_update(self, update: object, _context: object) -> None:
-        """PTB hands updates here one by one; queue them per chat and return at once."""
-        if not isinstance(update, Update) or update.effective_chat is None:
-            return
+    def accept(self, update: Update) -> asyncio.Future[bool]:
+        """Queue an update in its chat; the future is True once it is handled (may be confirmed)."""
         chat = update.effective_chat
-        if chat.type != "private":
-            await self._refuse_group(update)
-            return
-        if update.message is None and update.callback_query is None and update.my_chat_member is None:
-            return
-        self.turns.put(chat.id, update)
+        if chat is not None and chat.type == "private" and (
+                update.message is not None or update.callback_query is not None
+                or update.my_chat_member is not None):
+            return self.turns.put(chat.id, update)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if chat is None or chat.type == "private":
+            done.set_result(True)  # nothing for us in it
+            return done
+
+        async def refuse() -> None:
+            try:
+                await self._refuse_group(update)
+            finally:
+                done.set_result(True)
+
+        task = asyncio.create_task(refuse())
+        self.turns.workers.add(task)
+        task.add_done_callback(self.turns.workers.discard)
+        return done
 
     async def _handle(self, update: Update) -> None:
         if update.callback_query is not None:

@@ -1,0 +1,97 @@
+"""Nothing stuck: a failing message holds its chat for seconds, not minutes; a dead process's claims come
+back at once; a slow answer from Telegram is waited for instead of being sent a second time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.channels.base import TemporaryFailure
+from bot.channels.telegram import SEND_TIMEOUT
+from bot.outbox import LEASE, MAX_ATTEMPTS, ChannelSender, backoff, release_dead_claims
+from conversations.messages import Incoming
+from storage import locks
+from storage.models import OutboxMessage, OutboxStatus
+from tests.bot.test_telegram import AYSE, serving, standin, tg_app  # noqa: F401  (fixtures)
+from tests.support.harness import CollectingTransport
+
+
+class Flaky(CollectingTransport):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def send(self, message):  # type: ignore[no-untyped-def]
+        if self.failures:
+            self.failures -= 1
+            raise TemporaryFailure("connection reset")
+        return await super().send(message)
+
+
+def deliver(app, transport) -> int:  # type: ignore[no-untyped-def]
+    return asyncio.run(ChannelSender(app.sessions, app.services.clock, transport).deliver_due())
+
+
+def test_a_failing_reply_is_tried_again_within_seconds(app, clock, codes):
+    app.engine.handle(Incoming("test", "murat", "ev-1", clock.now(), text=codes["Murat"]))
+    transport = Flaky(failures=3)
+    waited = timedelta()
+    while len(transport.sent) < 2:  # the greeting and the language question
+        deliver(app, transport)
+        clock.advance(timedelta(seconds=0.5))
+        waited += timedelta(seconds=0.5)
+    assert waited <= timedelta(seconds=5)  # three failures in a row cost the chat seconds (was 14 s)
+    assert [m.text.split()[0] for m in transport.sent] == ["Hallo", "In"]
+
+
+def test_an_outage_is_still_tried_for_a_quarter_of_an_hour_before_a_message_fails():
+    assert sum((backoff(n) for n in range(1, MAX_ATTEMPTS)), timedelta()) >= timedelta(minutes=15)
+    assert backoff(1) <= timedelta(seconds=1) and backoff(40) == timedelta(minutes=10)
+
+
+def claim_as(app, owner: str) -> None:  # type: ignore[no-untyped-def]
+    """Another process claimed every message and is sending them (the lease runs for two minutes)."""
+    now = app.services.clock.now()
+    with app.sessions.begin() as session:
+        session.execute(update(OutboxMessage).values(status=OutboxStatus.SENDING, claimed_by=owner,
+                                                     next_attempt_at=now + LEASE))
+
+
+def test_a_claim_left_by_a_killed_process_is_taken_back_at_start_up_not_after_the_lease(app, clock, codes):
+    app.engine.handle(Incoming("test", "murat", "ev-1", clock.now(), text=codes["Murat"]))
+    claim_as(app, "elsewhere:4711:dead")  # that process was killed with kill -9 mid-send
+    transport = CollectingTransport()
+    assert deliver(app, transport) == 0
+    assert release_dead_claims(app.sessions, clock.now()) == 2  # what `wegbegleiter run` does first
+    deliver(app, transport)
+    deliver(app, transport)
+    assert [m.text.split()[0] for m in transport.sent] == ["Hallo", "In"]  # at once, in order
+
+
+def test_a_claim_of_an_instance_that_still_runs_is_left_alone(app, clock, codes):
+    if app.db.dialect.name != "postgresql":
+        pytest.skip("several instances share PostgreSQL; SQLite serves one")
+    app.engine.handle(Incoming("test", "murat", "ev-1", clock.now(), text=codes["Murat"]))
+    other = locks.InstanceLock(app.db, "elsewhere:4712:alive")
+    assert other.try_acquire()
+    try:
+        claim_as(app, "elsewhere:4712:alive")
+        assert release_dead_claims(app.sessions, clock.now()) == 0
+    finally:
+        other.release()
+    assert release_dead_claims(app.sessions, clock.now()) == 2  # it stopped: now they come back
+
+
+async def test_a_slow_answer_from_telegram_is_waited_for_and_the_reply_arrives_once(tg_app, standin, clock):  # noqa: F811
+    assert SEND_TIMEOUT >= 30  # Telegram's slow answers take seconds; giving up early sends twice
+    standin.fail_next("sendMessage", 0, hang=1.5)  # answers, but slowly
+    async with serving(tg_app, read_timeout=3):
+        standin.say(AYSE, "hallo")
+        await standin.wait_messages(AYSE, 1)
+        await asyncio.sleep(0.5)
+    assert len(standin.messages(AYSE)) == 1
+    with tg_app.sessions() as session:
+        assert session.scalars(select(OutboxMessage.attempts)).all() == [1]

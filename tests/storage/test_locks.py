@@ -1,0 +1,74 @@
+"""PostgreSQL's advisory locks as the instances use them (on SQLite, one instance: always granted)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from storage import locks
+from storage.db import make_engine
+
+
+@pytest.fixture
+def two_engines(app, database_url):  # type: ignore[no-untyped-def]
+    """Two connection pools, as two processes have."""
+    if app.db.dialect.name != "postgresql":
+        pytest.skip("several instances share PostgreSQL; SQLite serves one")
+    other = make_engine(database_url)
+    yield app.db, other
+    other.dispose()
+
+
+def test_turns_of_one_chat_wait_for_each_other_across_connection_pools(two_engines):
+    from sqlalchemy.orm import Session
+
+    first, second = two_engines
+    waited: list[float] = []
+    holding = threading.Event()
+
+    def hold() -> None:
+        with Session(first) as session, session.begin():
+            locks.lock_chat(session, "telegram", "5001")
+            holding.set()
+            time.sleep(0.4)
+
+    def wait() -> None:
+        holding.wait(5)
+        started = time.monotonic()
+        with Session(second) as session, session.begin():
+            locks.lock_chat(session, "telegram", "5001")
+            waited.append(time.monotonic() - started)
+        with Session(second) as session, session.begin():  # another chat does not wait
+            started = time.monotonic()
+            locks.lock_chat(session, "telegram", "5002")
+            waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=wait)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert waited[0] >= 0.3 and waited[1] < 0.3
+
+
+def test_a_role_has_one_holder_and_passes_on_when_its_connection_ends(two_engines):
+    first, second = two_engines
+    one, two = locks.Leadership(first, "telegram-poller:test"), locks.Leadership(second, "telegram-poller:test")
+    assert one.try_acquire() and one.still_held()
+    assert not two.try_acquire()
+    assert one.connection is not None
+    one.connection.invalidate()  # the process died: its connection is gone
+    one.connection = None
+    assert two.try_acquire()
+    two.release()
+
+
+def test_a_periodic_scan_runs_in_one_instance_at_a_time(two_engines):
+    first, second = two_engines
+    with locks.exclusive(first, "appointment-reminders") as mine, \
+            locks.exclusive(second, "appointment-reminders") as theirs:
+        assert mine and not theirs
+    with locks.exclusive(second, "appointment-reminders") as theirs:
+        assert theirs
