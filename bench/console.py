@@ -12,6 +12,7 @@ two warm-up requests; printed: p50 and p95 in milliseconds, and the number of SQ
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -24,11 +25,13 @@ from sqlalchemy import event, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ports import web_listen  # noqa: E402
 from bot import demo  # noqa: E402
 from bot.app import build  # noqa: E402
 from conversations.clock import ManualClock, berlin  # noqa: E402
 from conversations.settings import Settings  # noqa: E402
 from conversations.webconsole import signin  # noqa: E402
+from storage import crypto  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.models import Case, Complaint, StaffMember  # noqa: E402
 from tests.support.web import Browser, serving  # noqa: E402
@@ -45,7 +48,7 @@ INSERT INTO staff_role (staff_id, role) SELECT id, 'fachkraft' FROM staff_member
 INSERT INTO "case" (organisation_id, reference, title, help_type, created_at)
 SELECT :org, 'B-' || g, 'Familie Bench ' || g, 'SPFH § 31 SGB VIII', :now FROM generate_series(1, :families) g;
 INSERT INTO family_member (case_id, first_name, last_name, kind, language, created_at)
-SELECT c.id, n.first, 'Bench', n.kind, 'de', :now FROM "case" c
+SELECT c.id, n.first, :last_name, n.kind, 'de', :now FROM "case" c
 CROSS JOIN (VALUES ('Anna', 'parent'), ('Ben', 'parent'), ('Cem', 'child')) AS n(first, kind)
 WHERE c.reference LIKE 'B-%';
 INSERT INTO case_assignment (case_id, staff_id, role, since)
@@ -71,7 +74,7 @@ WHERE reference LIKE 'B-%';
 INSERT INTO extra_hours_request (case_id, month, minutes, requested_by, requested_at, status)
 SELECT id, '2027-03', 60, 'bench', :now, 'pending' FROM "case" WHERE reference LIKE 'B-%' AND id % 50 = 0;
 INSERT INTO escalation (kind, key, case_id, facts, created_at, due_at)
-SELECT 'attendance', 'bench:' || id, id, '{"appointments": []}', :now - interval '1 day', :now
+SELECT 'attendance', 'bench:' || id, id, :facts, :now - interval '1 day', :now
 FROM "case" WHERE reference LIKE 'B-%' AND id % 40 = 0;
 """
 
@@ -82,7 +85,9 @@ def seed(app) -> None:  # type: ignore[no-untyped-def]
         staff = {s.name: s for s in session.scalars(select(StaffMember))}
         params = {"org": staff["Jana Weber"].organisation_id, "now": NOW, "fk": FACHKRAEFTE, "families": FAMILIES,
                   "per_case": PER_CASE, "jana": staff["Jana Weber"].id, "schulz": staff["Dr. Katrin Schulz"].id,
-                  "first": NOW - timedelta(weeks=PER_CASE - 10)}
+                  "first": NOW - timedelta(weeks=PER_CASE - 10),
+                  # encrypted at rest like the application writes them (one token for all rows will do)
+                  "last_name": crypto.encrypt("Bench"), "facts": crypto.encrypt(json.dumps({"appointments": []}))}
         for statement in SEED.strip().split(";\n"):
             session.execute(text(statement), params)
         org = params["org"]
@@ -135,7 +140,7 @@ def main() -> None:
         started = time.perf_counter()
         seed(app)
         print(f"seeded in {time.perf_counter() - started:.0f} s")
-        with serving(app) as (served, base):
+        with serving(app, web_listen()[1]) as (served, base):
             with served.sessions.begin() as session:
                 people = {s.name.split()[0]: s for s in session.scalars(select(StaffMember))}
                 tokens = {who: signin.issue(session, people[name], NOW, "bench")

@@ -3,17 +3,28 @@ periods in effect, the counts that stay, and a new key for everything encrypted.
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy import select
 
-from bot.cli import CLI, cli, emit, fail_cleanly, json_option, load_app, unit_of_work
+from bot import cli as base
+from bot import config
+from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
+from bot.cli_language import t, tn
 from conversations import admin
+from conversations.clock import SystemClock
 from conversations.context import audit
 from conversations.privacy import purge as purging
 from conversations.privacy.retention import Kind, RetentionError, parse_overrides, policy
+from conversations.settings import Settings
+from storage import keys
+from storage.db import NOT_READY, DatabaseNotReady, database_exists, ensure_migrated, make_engine
 from storage.models import RetainedFigure
+from storage.private_files import create_private
 
 
 def _purge_text(report: purging.Report, dry_run: bool) -> str:
@@ -49,12 +60,25 @@ def privacy_group() -> None:
 
 @privacy_group.command("purge")
 @click.option("--dry-run", is_flag=True, help="Show what is due without deleting anything.")
+@click.option("--case", "case_ref", metavar="REFERENCE",
+              help="Only this closed case, and with --now what to delete before its period ends.")
+@click.option("--now", "early", multiple=True, type=click.Choice([k.value for k in purging.CASE_KINDS]),
+              help="With --case: delete this kind now (an erasure request where no duty to keep applies).")
 @json_option
 @fail_cleanly
-def privacy_purge(dry_run: bool, as_json: bool) -> None:
+def privacy_purge(dry_run: bool, case_ref: str | None, early: tuple[str, ...], as_json: bool) -> None:
     """Delete what is due now (the bot does this every hour by itself)."""
-    app = load_app()
-    report = purging.run(app.services, dry_run=dry_run)
+    app = base.load_app()  # looked up when called, like unit_of_work does
+    if early and not case_ref:
+        raise click.UsageError("--now needs --case")
+    if case_ref:
+        try:
+            report = purging.erase_now(app.services, case_ref, [Kind(k) for k in early], actor=CLI.label,
+                                       dry_run=dry_run)
+        except purging.EarlyErasure as exc:
+            raise click.ClickException(base.explain(exc)) from None
+    else:
+        report = purging.run(app.services, dry_run=dry_run)
     emit({"dry_run": dry_run, **report.as_dict()}, lambda: _purge_text(report, dry_run), as_json)
 
 
@@ -109,3 +133,71 @@ def privacy_figures(year: int | None, as_json: bool) -> None:
                  "count": f.count} for f in session.scalars(query)]
     emit(rows, lambda: "\n".join(f"{r['year']}  {r['metric']:22} {r['key']:28} {r['count']}" for r in rows)
          or "No figures kept yet (nothing has been deleted).", as_json)
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+NEW_KEY = "WEGBEGLEITER_NEW_SECRET_KEY"
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """The key everything is encrypted with."""
+
+
+def _new_key(settings: Settings) -> tuple[str, Path | None]:
+    """The key to rotate to and, for a key kept in the data folder, the file that holds it meanwhile."""
+    given = os.environ.get(NEW_KEY, "").strip()
+    if given and len(given) < 32:
+        raise config.ConfigError("{env} must hold a key of 32+ characters", env=NEW_KEY)
+    if settings.secret_key:
+        if not given:
+            raise config.ConfigError("set {env} to the new key (32+ characters); WEGBEGLEITER_SECRET_KEY is the "
+                                     "one in use", env=NEW_KEY)
+        return given, None
+    waiting = config.key_file(settings).with_name("secret.key.next")
+    if waiting.exists():  # an interrupted rotation: finish it with the key it started with
+        kept = waiting.read_text().strip()
+        if given and given != kept:
+            raise config.ConfigError("{path} holds the key of an unfinished rotation; finish that first (without "
+                                     "{env})", path=waiting, env=NEW_KEY)
+        return kept, waiting
+    key = given or secrets.token_urlsafe(48)
+    create_private(waiting, key.encode())
+    return key, waiting
+
+
+@keys_group.command("rotate")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Values re-encrypted per transaction.")
+@json_option
+@fail_cleanly
+def keys_rotate(batch: int, as_json: bool) -> None:
+    """Re-encrypt everything under a new key (stop the bot first; run it again to finish an interrupted rotation). With the key in the data folder a new one is generated (or taken from WEGBEGLEITER_NEW_SECRET_KEY) and replaces secret.key; with WEGBEGLEITER_SECRET_KEY set, give the new one in WEGBEGLEITER_NEW_SECRET_KEY and set it as WEGBEGLEITER_SECRET_KEY afterwards. Links in emails sent before stop working."""  # noqa: E501  (one line: a msgid with line breaks does not survive the catalog merge)
+    settings = config.load()
+    url = settings.resolved_database_url
+    if not database_exists(url):
+        raise DatabaseNotReady(NOT_READY)
+    old = config.secret_key(settings)
+    new, waiting = _new_key(settings)
+    engine = make_engine(url)
+    try:
+        ensure_migrated(engine)
+        result = keys.rotate(engine, old, new, SystemClock().now(), batch=batch)
+    finally:
+        engine.dispose()
+    if waiting is not None:
+        os.replace(waiting, config.key_file(settings))
+    data = {**result.as_dict(), "key": "WEGBEGLEITER_SECRET_KEY" if waiting is None else str(config.key_file(settings))}
+    done = sum(result.changed.values())
+
+    def human() -> str:
+        lines = [tn("Everything is encrypted under the new key now ({n} value re-encrypted).",
+                    "Everything is encrypted under the new key now ({n} values re-encrypted).", done, n=done)]
+        if waiting is None:
+            lines.append(t("Set WEGBEGLEITER_SECRET_KEY to the value of {env} before the bot starts again.",
+                           env=NEW_KEY))
+        else:
+            lines.append(t("The new key is in {path}.", path=config.key_file(settings)))
+        return "\n".join(lines)
+
+    emit(data, human, as_json)

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import admin
 from conversations.admin import Actor
-from conversations.clock import Clock
-from storage.models import ChatIdentity, FamilyMember, MemberKind, Organisation, Role, StaffMember
+from conversations.clock import BERLIN, Clock
+from conversations.context import Services
+from storage.models import (
+    Appointment,
+    Case,
+    ChatIdentity,
+    FamilyMember,
+    MemberKind,
+    Organisation,
+    Role,
+    StaffMember,
+)
 
 TRAEGER = "Brücke e.V."
 ACTOR = Actor("demo")
@@ -31,6 +41,7 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     now = clock.now()
     org = admin.add_organisation(session, ACTOR, now, TRAEGER, phone="0391 555 0100",
                                  phone_hours="Mo–Fr 8:00–18:00")
+    admin.update_organisation(session, ACTOR, now, org, address="Breiter Weg 12\n39104 Magdeburg")
     jugendamt = admin.add_organisation(session, ACTOR, now, "Jugendamt Magdeburg-Nord", phone="0391 540 0000")
     staff = {
         "jana": admin.add_staff(session, ACTOR, now, org, "Jana Weber", [Role.FACHKRAFT], language="de"),
@@ -44,6 +55,7 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     }
     yilmaz = admin.add_case(session, ACTOR, now, org, "Familie Yılmaz", help_type="SPFH § 31 SGB VIII",
                             started_on=date(2026, 9, 1))
+    admin.update_case(session, ACTOR, now, yilmaz, jugendamt="Jugendamt Magdeburg-Nord", file_number="51.2-0815/26")
     for who, role in (("jana", Role.FACHKRAFT), ("tobias", Role.FACHKRAFT), ("schulz", Role.FALLFUEHREND),
                       ("sabine", Role.GESPRAECHSFUEHRUNG)):
         admin.assign(session, ACTOR, now, yilmaz, staff[who], role)
@@ -53,9 +65,53 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     admin.add_member(session, ACTOR, now, yilmaz, "Leyla", "Yılmaz", MemberKind.CHILD, date(2017, 9, 14), "de")
     petrenko = admin.add_case(session, ACTOR, now, org, "Familie Petrenko", help_type="Erziehungsbeistand § 30",
                               started_on=date(2026, 6, 15))
+    admin.update_case(session, ACTOR, now, petrenko, jugendamt="Jugendamt Magdeburg-Nord", file_number="51.2-0433/26")
     admin.assign(session, ACTOR, now, petrenko, staff["tobias"], Role.FACHKRAFT)
     admin.assign(session, ACTOR, now, petrenko, staff["schulz"], Role.FALLFUEHREND)
     admin.add_member(session, ACTOR, now, petrenko, "Olga", "Petrenko", MemberKind.PARENT, date(1997, 1, 20), "uk")
+
+
+def seed_month(session: Session, services: Services) -> None:
+    """A month in the life of the demo (SCENARIOS.md), placed around today so a newcomer sees it at work:
+    the Yılmaz family's weekly Hausbesuch on Tuesdays 10:00 (two weeks past, recorded; six coming), a budget
+    of 20 hours a month, three goals and a Meilensteingespräch with Sabine Roth in nine days (its
+    questionnaire is open now); Olga Petrenko's Thursday visits with Tobias Klein. Only once: an existing
+    appointment of the Yılmaz case means the month is there already."""
+    from conversations import appointments as appts
+    from conversations import budget
+    from conversations.milestone import core as milestone
+    from conversations.rules.outcomes import AppointmentKind, Outcome
+
+    cases = {c.title: c for c in session.scalars(select(Case))}
+    yilmaz, petrenko = cases.get("Familie Yılmaz"), cases.get("Familie Petrenko")
+    if yilmaz is None or petrenko is None or session.scalar(select(Appointment.id).where(
+            Appointment.case_id == yilmaz.id).limit(1)):
+        return
+    staff = {s.name: s for s in session.scalars(select(StaffMember))}
+    now = services.clock.now()
+    today = now.astimezone(BERLIN).date()
+    first_of_last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    budget.set_budget(session, ACTOR, now, yilmaz, 20 * 60, first_of_last_month)
+    budget.set_budget(session, ACTOR, now, petrenko, 8 * 60, first_of_last_month)
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
+
+    tuesday = today - timedelta(days=(today.weekday() - 1) % 7 or 7)  # the last Tuesday before today
+    visits = appts.create_weekly(session, services, ACTOR, yilmaz, AppointmentKind.HAUSBESUCH,
+                                 at(tuesday - timedelta(weeks=1), 10), 120, [staff["Jana Weber"]],
+                                 appts.default_members(yilmaz), weeks=8, place="bei Familie Yılmaz")
+    appts.record_outcome(session, services, ACTOR, visits[0], Outcome.TOOK_PLACE, 150)  # 2.5 h, at the door
+    appts.record_outcome(session, services, ACTOR, visits[1], Outcome.TOOK_PLACE, 120)
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7 or 7)
+    appts.create_weekly(session, services, ACTOR, petrenko, AppointmentKind.HAUSBESUCH, at(thursday, 15), 90,
+                        [staff["Tobias Klein"]], appts.default_members(petrenko), weeks=4)
+    for text in ("Emre geht jeden Tag zur Schule.", "Leyla hat eine feste Abendroutine.",
+                 "Ayşe und Murat sprechen Termine für die Kinder miteinander ab."):
+        milestone.add_goal(session, ACTOR, now, yilmaz, text)
+    review_day = today + timedelta(days=9)
+    milestone.create_milestone(session, ACTOR, now, yilmaz, at(review_day, 14), staff["Sabine Roth"],
+                               place="Brücke e.V., Beratungsraum 2", services=services)
 
 
 def console_links(session: Session, clock: Clock, base_url: str) -> dict[str, str]:

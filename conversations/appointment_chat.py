@@ -591,7 +591,8 @@ class NewAppointment(Flow):
 
 # --- staff: the hours statement -------------------------------------------------------------------------------------
 def show_hours(ctx: Context, arg: str) -> None:
-    cases = staff_cases(ctx, authz.may_see_hours)
+    # a closed help has no hours to plan any more: its figures stay in the console and `budget show`
+    cases = [c for c in staff_cases(ctx, authz.may_see_hours) if authz.is_open(c)]
     if not cases:
         ctx.say(ctx._("You are not assigned to a case yet."))
         return

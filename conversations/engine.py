@@ -23,7 +23,7 @@ from conversations.flows.base import CANCEL_CHOICE, WORDS, Frame
 from conversations.i18n import translator
 from conversations.messages import Choice, Incoming, Reply
 from conversations.outbox import enqueue
-from conversations.registry import REGISTRY
+from conversations.registry import REGISTRY, Command
 from storage.db import transaction
 from storage.locks import lock_chat
 from storage.models import Case, ChatIdentity, ConversationState, FamilyMember, ProcessedEvent
@@ -185,8 +185,9 @@ class Engine:
         if self._means_cancel(ctx, text):
             REGISTRY.commands[CANCEL].handler(ctx, "")  # "Abbrechen", "iptal", "Отмена": anywhere, any time
             return
-        if ctx.frame is None and ctx.person and " " not in text and REGISTRY.find_command(text):
-            self._command(ctx, text)  # a bare command word ("hilfe") where no question is open
+        named = self._named_command(ctx, text)
+        if named is not None:
+            named.handler(ctx, "")  # "hilfe", "Meine Termine": a menu entry by its words, where no words are asked
             return
         screened = self._screen(ctx)
         if not screened:
@@ -210,6 +211,8 @@ class Engine:
                           "for example in a complaint, I will ask for it."))
             ctx.resume()
             return
+        if (frame is None or not REGISTRY.flows[frame.flow].typed_answer(ctx, frame)) and self._answer_in_words(ctx):
+            return
         if frame is None:
             if screened:
                 return  # the help the screen gave is the answer: nothing after it that reads like a refusal
@@ -227,6 +230,43 @@ class Engine:
             self._ask_about_number(ctx, text)
         else:
             flow.handle(ctx, frame)
+
+    @staticmethod
+    def _answer_in_words(ctx: Context) -> bool:
+        """Text typed at a pushed question that asks for words ("A question about your complaint …: you can
+        answer here"): the answer, as if "Reply" had been pressed first. True if it was taken."""
+        if not (ctx.text or ctx.incoming.attachments):
+            return False
+        for offer in choices.offers(ctx.state.open_choices):
+            kind, _sep, rest = offer.payload.partition(":")
+            name, _sep, arg = rest.partition(":")
+            action = REGISTRY.actions.get(name) if kind == "act" else None
+            if action is None or not action.answered_in_words or not ctx.allowed(action.audience):
+                continue
+            depth, said = len(ctx.stack), len(ctx.replies)
+            action.handler(ctx, arg)
+            frame = ctx.frame
+            if len(ctx.stack) <= depth or frame is None or not REGISTRY.flows[frame.flow].typed_answer(ctx, frame):
+                return True  # refused (answered already, closed): what the action said is the reply
+            del ctx.replies[said:]  # its prompt ("Please write your reply"): the text is the reply already
+            REGISTRY.flows[frame.flow].handle(ctx, frame)
+            return True
+        return False
+
+    @staticmethod
+    def _named_command(ctx: Context, text: str) -> Command | None:
+        """A command word ("hilfe") or a menu entry's words ("Meine Termine") typed where the current step
+        asks for no words: the menu stays reachable by its words even after other replies came in between."""
+        frame = ctx.frame
+        if ctx.person is None or (frame is not None and REGISTRY.flows[frame.flow].typed_answer(ctx, frame)):
+            return None
+        allowed = [c for c in REGISTRY.commands.values() if ctx.allowed(c.audience, c.roles)]
+        if " " not in text.strip():
+            command = REGISTRY.find_command(text.strip())
+            if command in allowed:
+                return command
+        entry = choices.by_label([choices.Offer(ctx._(c.description), c.key) for c in allowed if c.in_menu], text)
+        return REGISTRY.commands[entry.payload] if entry else None
 
     @staticmethod
     def _means_cancel(ctx: Context, text: str) -> bool:
@@ -331,7 +371,11 @@ class Engine:
                 command=word[:40], help=REGISTRY.commands["help"].word(ctx.tr.lang)))
             return
         if not ctx.allowed(command.audience, command.roles):
-            if ctx.person is None:
+            if ctx.person is None and ctx.frame is not None and ctx.frame.flow == "onboarding" \
+                    and ctx.frame.step != "code":  # the code was right; only the language or consent is left
+                ctx.say(_("Almost there: please answer this question first, then this chat is linked."))
+                ctx.resume()
+            elif ctx.person is None:
                 ctx.say(_("Please link this chat first: send me the code from your invitation letter."))
             else:
                 ctx.say(_("This command is not available to you."))

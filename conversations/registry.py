@@ -74,6 +74,9 @@ class Action:
     name: str
     handler: Callable[[Context, str], None]
     audience: Audience = Audience.LINKED
+    # Its question is answered in words (an officer's question about a complaint): text typed while it is
+    # the open question starts the action and is taken as the answer, without pressing the button first.
+    answered_in_words: bool = False
 
 
 PersonalDataSection = Callable[["Session", "FamilyMember | StaffMember"], dict[str, Any]]

@@ -10,10 +10,14 @@ tried, and the row is written once the key has opened them (or when there is not
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from cryptography.fernet import Fernet
-from sqlalchemy import Engine, insert, inspect, text
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Column, Engine, Table, Text, cast, insert, inspect, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.crypto import fernet_for, opens
@@ -93,3 +97,101 @@ def store(engine: Engine, secret: str, now: datetime) -> None:
 
 def seal(fernet: Fernet) -> str:
     return fernet.encrypt(CHECK_TEXT.encode()).decode()
+
+
+# --- rotation ------------------------------------------------------------------------------------------
+def encrypted_columns() -> list[tuple[Table, Column[Any]]]:
+    """Every column of an :class:`~storage.models.base.Encrypted` type, with its table (all models)."""
+    import storage.models  # noqa: F401  (every table registered)
+    from storage.models.base import Base, Encrypted
+
+    return [(table, column) for table in Base.metadata.sorted_tables for column in table.columns
+            if isinstance(column.type, Encrypted)]
+
+
+@dataclass
+class Rotation:
+    """What a run of :func:`rotate` did: values re-encrypted now, already under the new key, per column."""
+
+    changed: Counter[str] = field(default_factory=Counter)
+    already: Counter[str] = field(default_factory=Counter)
+    finished: bool = False
+    resumed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finished": self.finished, "resumed": self.resumed, "reencrypted": dict(self.changed),
+                "already_under_new_key": dict(self.already)}
+
+
+def rotate(engine: Engine, old_secret: str, new_secret: str, now: datetime, *, batch: int = 500,
+           progress: Callable[[str, int], None] | None = None) -> Rotation:
+    """Re-encrypt every encrypted value under ``new_secret``, in batches that each commit on their own.
+
+    The check row holds the new key's token in ``next_token`` from the first batch on, so start-up is
+    refused until the rotation is finished; a run that was interrupted is finished by running it again
+    with the same two keys (values already under the new key are left alone). At the end the check
+    row names the new key alone.
+    """
+    if batch < 1:  # a batch of none would "finish" with nothing re-encrypted
+        raise ValueError("batch must be at least 1")
+    old, new = fernet_for(old_secret), fernet_for(new_secret)
+    if old_secret == new_secret:
+        raise WrongKey("the new key is the key in use; give another one")
+    result = Rotation()
+    check = read_check(engine)
+    if check is None:
+        verify(engine, old_secret, source="the key in use")
+        store(engine, old_secret, now)
+        check = read_check(engine)
+        assert check is not None
+    token, next_token = check
+    if next_token is None:
+        if opens(new, token):  # finished before, only the key file was not switched yet
+            result.finished = result.resumed = True
+            return result
+        if not opens(old, token):
+            raise wrong_key("the key in use")
+        with engine.begin() as conn:
+            conn.execute(update(KeyCheck).where(KeyCheck.id == 1).values(next_token=seal(new)))
+    else:
+        if not opens(new, next_token):
+            raise WrongKey("a rotation to another key is under way: give the new key it was started with")
+        result.resumed = True
+    for table, column in encrypted_columns():
+        _rotate_column(engine, table, column, old, new, batch, result, progress)
+    with engine.begin() as conn:
+        conn.execute(update(KeyCheck).where(KeyCheck.id == 1).values(
+            token=seal(new), next_token=None, rotated_at=now))
+    result.finished = True
+    return result
+
+
+def _rotate_column(engine: Engine, table: Table, column: Column[Any], old: Fernet, new: Fernet, batch: int,
+                   result: Rotation, progress: Callable[[str, int], None] | None) -> None:
+    name = f"{table.name}.{column.name}"
+    (key,) = table.primary_key.columns
+    last: Any = None
+    while True:
+        raw = cast(column, Text)  # the stored token, not what the column type would decrypt
+        query = select(key, raw).where(raw.is_not(None), raw != "").order_by(key).limit(batch)
+        if last is not None:
+            query = query.where(key > last)
+        with engine.begin() as conn:
+            rows = conn.execute(query).all()
+            for row_id, value in rows:
+                if opens(new, value):
+                    result.already[name] += 1
+                    continue
+                try:
+                    plain = old.decrypt(value.encode())
+                except (InvalidToken, ValueError):
+                    raise WrongKey("{name} of row {id} opens with neither key; nothing after it was changed",
+                                    name=name, id=row_id) from None
+                conn.execute(update(table).where(key == row_id).values(
+                    {column.name: literal(new.encrypt(plain).decode(), Text)}))
+                result.changed[name] += 1
+        if not rows:
+            return
+        last = rows[-1][0]
+        if progress is not None:
+            progress(name, len(rows))

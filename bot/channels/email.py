@@ -33,10 +33,9 @@ def message_id(outbox_id: int, sender: str) -> str:
 
 
 def subject_of(message: OutgoingMessage) -> str:
-    if message.subject:
-        return message.subject
-    first = message.text.strip().splitlines()[0] if message.text.strip() else "Wegbegleiter"
-    return first if len(first) <= 80 else first[:79] + "…"
+    """The message's own subject (a case reference, never a family's name), else just "Wegbegleiter":
+    subjects travel in clear and show in every list of emails, so the text's first line is not used."""
+    return message.subject or "Wegbegleiter"
 
 
 def body_of(message: OutgoingMessage, base_url: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import admin, authz, invites
+from conversations import admin, authz, invites, nachweis
 from conversations.access import chats
 from conversations.admin import AdminError
 from conversations.appointments import cancel, routine_time
@@ -87,6 +87,7 @@ def close_case(session: Session, services: Services, actor: str, case: Case, rea
             result.chats_said_goodbye += chat.blocked_at is None  # a blocked chat cannot be written to
             chats.unlink(session, chat, now=now, actor=actor, reason="case closed",
                          farewell=goodbye(case, member, kept))
+    nachweis.case_closed(session, services, case)  # the month so far follows on the first working day
     _tell_team(session, services, case, reason, result)
     return result
 

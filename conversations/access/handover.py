@@ -284,6 +284,11 @@ def waiting_for_someone(session: Session, case: Case, role: str, now: datetime) 
     return lines
 
 
+def case_subject(case: Case) -> Callable[[Translator], str]:
+    """An email's subject names the case by its reference, never the family (subjects travel in clear)."""
+    return lambda tr: tr.gettext("Wegbegleiter: case {ref}").format(ref=case.reference)
+
+
 def _tell(session: Session, services: Services, case: Case, role: str, leaving: StaffMember | None,
           joining: StaffMember | None, result: Handover) -> None:
     now = services.clock.now()
@@ -301,7 +306,7 @@ def _tell(session: Session, services: Services, case: Case, role: str, leaving: 
     if joining is not None:
         open_items = sum(map(len, open_work(session, case, joining)))
         notify(session, joining, summary_message(session, case, role, leaving, now, open_items), now=now,
-               kind="access.handover", not_before=later, email=True)
+               kind="access.handover", not_before=later, email=True, subject=case_subject(case))
         pass_on_open_work(session, services, case, joining)
         result.told.append(joining.name)
     if leaving is not None:
@@ -321,7 +326,8 @@ def _tell(session: Session, services: Services, case: Case, role: str, leaving: 
             lines += [f"• {line(tr)}" for line in waiting]
             return Reply("\n".join(lines))
 
-        notify_all(session, people, to_leitung, now=now, kind="access.role_vacant", not_before=later, email=True)
+        notify_all(session, people, to_leitung, now=now, kind="access.role_vacant", not_before=later, email=True,
+                   subject=case_subject(case))
         result.told += [p.name for p in people]
         for escalation in _escalations_left(session, case, role):
             escalations.tell(session, escalation, people, "handover", escalations.open_message(escalation), now=now,

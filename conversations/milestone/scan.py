@@ -151,7 +151,7 @@ def send_summary(session: Session, ms: Milestone, now: datetime, quiet: QuietHou
     ms.summary_sent_at = now
     notify(session, ms.leader, lambda tr: summary_message(tr, session, ms), now=now, kind="milestone_summary",
            dedupe_key=f"milestone:{ms.id}:summary", email=True, not_before=quiet.next_allowed(now),
-           subject=lambda tr: tr.gettext("Meilensteingespräch {case}: summary").format(case=ms.case.title))
+           subject=lambda tr: tr.gettext("Meilensteingespräch {case}: summary").format(case=ms.case.reference))
     audit(session, at=now, actor="system", action="milestone.summary_sent", object_type="milestone",
           object_id=ms.id, case_id=ms.case_id, to=ms.leader_id)
 

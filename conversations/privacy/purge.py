@@ -36,6 +36,7 @@ from conversations.privacy.retention import Kind, Policy, add_years, policy
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.settings import Settings
 from storage.erase import erase, referencing
+from storage.errors import Explained
 from storage.models import (
     Appointment,
     AuditEvent,
@@ -46,6 +47,7 @@ from storage.models import (
     Escalation,
     FamilyMember,
     InviteAttempt,
+    LinkUse,
     MatrixChoiceMessage,
     Milestone,
     Organisation,
@@ -123,6 +125,8 @@ def tidy_outbox(session: Session, settings: Settings, now: datetime, counts: Cou
     counts["texts"] += session.execute(
         update(OutboxMessage).where(text_due, or_(OutboxMessage.text != "", OutboxMessage.subject.is_not(None)))
         .values(text="", subject=None, choices=[], last_error=None)).rowcount or 0
+    # Used signed links are remembered only while they could still be opened (bot.web.links).
+    session.execute(delete(LinkUse).where(LinkUse.used_at < now - timedelta(days=settings.link_ttl_days)))
 
 
 # --- complaints and audit events without a case ------------------------------------------------------
@@ -241,7 +245,9 @@ def purge_case_entirely(session: Session, case: Case, deleted: Counter[str], rep
     erase(session, Case.__table__, Case.id == case.id, deleted)
 
 
-def purge_case(session: Session, services: Services, case: Case, now: datetime, report: Report) -> None:
+def purge_case(session: Session, services: Services, case: Case, now: datetime, report: Report,
+               *, early: frozenset[Kind] = frozenset(), actor: str = "system") -> None:
+    """What is due of a closed case; ``early`` kinds go now whatever their period (an erasure request)."""
     rules = organisation_policy(session, services.settings, case.organisation_id)
     case_id, closed = case.id, case.closed_at
     assert closed is not None
@@ -249,7 +255,7 @@ def purge_case(session: Session, services: Services, case: Case, now: datetime, 
     deleted: Counter[str] = Counter()
     kinds = []
     for kind in CASE_KINDS:
-        if kind.value in done or rules.due(kind, closed) > now:
+        if kind.value in done or (kind not in early and rules.due(kind, closed) > now):
             continue
         if kind == Kind.CASE_DATA:
             purge_case_data(session, case, deleted, report)
@@ -269,8 +275,8 @@ def purge_case(session: Session, services: Services, case: Case, now: datetime, 
     if final:
         purge_case_entirely(session, case, deleted, report)
     report.cases.append(record)
-    audit(session, at=now, actor="system", action="privacy.purged", object_type="case", object_id=case_id,
-          kinds=kinds, case_deleted=final, rows=sum(deleted.values()))
+    audit(session, at=now, actor=actor, action="privacy.purged", object_type="case", object_id=case_id,
+          kinds=kinds, case_deleted=final, rows=sum(deleted.values()), early=sorted(k.value for k in early))
 
 
 # --- a whole run -------------------------------------------------------------------------------------
@@ -295,6 +301,32 @@ def purge(session: Session, services: Services) -> Report:
     for case in list(session.scalars(select(Case).where(Case.closed_at.is_not(None)).order_by(Case.id))):
         purge_case(session, services, case, now, report)
     keep_figures(session, report.figures)
+    return report
+
+
+class EarlyErasure(Explained):
+    """An erasure before the period ends was refused; the message says why."""
+
+
+def erase_now(services: Services, reference: str, kinds: list[Kind], *, actor: str, dry_run: bool = False) -> Report:
+    """Delete these kinds of one closed case now, before their period ends: for an erasure request (Art. 17
+    DSGVO) where no duty to keep applies. The Träger decides that; Wegbegleiter only refuses an open case."""
+    with services.sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        if case is None:
+            raise EarlyErasure("no case {ref!r} (give its reference, e.g. F-2027-0001)", ref=reference)
+        if case.closed_at is None:
+            raise EarlyErasure("case {ref} is still open: close it first (case close)", ref=reference)
+        wrong = [k for k in kinds if k not in CASE_KINDS]
+        if wrong:
+            raise EarlyErasure("give what to delete: {kinds}", kinds=", ".join(k.value for k in CASE_KINDS))
+        report = Report(at=services.clock.now())
+        purge_case(session, services, case, report.at, report, early=frozenset(kinds), actor=actor)
+        keep_figures(session, report.figures)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
     return report
 
 

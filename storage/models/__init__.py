@@ -43,7 +43,7 @@ from storage.models.milestone import (  # noqa: F401  (Meilensteingespräch, iss
     MilestoneMedia,
     MilestoneResponse,
 )
-from storage.models.privacy import KeyCheck, RetainedFigure  # noqa: F401  (keys and retention, issue 15)
+from storage.models.privacy import KeyCheck, LinkUse, RetainedFigure  # noqa: F401  (keys and retention, issue 15)
 from storage.models.telegram import TelegramCallback, TelegramChatMenu  # noqa: F401  (issue 3)
 
 __all__ = [

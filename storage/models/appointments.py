@@ -26,7 +26,7 @@ class AppointmentSeries(Base):
     first_start: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    place: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(EncryptedText)  # often the family's home address
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -47,7 +47,7 @@ class Appointment(Base):
     kind: Mapped[str] = mapped_column(String(30), default="hausbesuch")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer)
-    place: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(EncryptedText)  # often the family's home address
     note: Mapped[str | None] = mapped_column(EncryptedText)
     outcome: Mapped[str] = mapped_column(String(30), default="planned")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the cancellation reached us

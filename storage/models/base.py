@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Text
@@ -95,3 +96,39 @@ class EncryptedBytes(Encrypted):
 
     def from_text(self, text: str) -> bytes:
         return base64.b64decode(text)
+
+
+class EncryptedJSON(Encrypted):
+    """A JSON document encrypted at rest (what no query reads, e.g. an alert's matched phrase)."""
+
+    cache_ok = True
+
+    def to_text(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def from_text(self, text: str) -> Any:
+        return json.loads(text) if text else {}
+
+
+class EncryptedBool(Encrypted):
+    """A yes/no encrypted at rest (the milestone evaluation's child-protection flag)."""
+
+    cache_ok = True
+
+    def to_text(self, value: Any) -> str:
+        return "1" if value else "0"
+
+    def from_text(self, text: str) -> bool | None:
+        return None if text == "" else text == "1"
+
+
+class EncryptedDate(Encrypted):
+    """A date encrypted at rest (birth dates): ISO text in a Fernet token."""
+
+    cache_ok = True
+
+    def to_text(self, value: Any) -> str:
+        return value.isoformat()
+
+    def from_text(self, text: str) -> date | None:
+        return date.fromisoformat(text) if text else None

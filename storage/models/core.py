@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models.base import Base, EncryptedBytes, EncryptedText, UTCDateTime
+from storage.models.base import Base, EncryptedBytes, EncryptedDate, EncryptedText, UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -87,9 +87,9 @@ class FamilyMember(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(EncryptedText)  # no query reads it (the case title does)
     kind: Mapped[str] = mapped_column(String(20), default=MemberKind.PARENT)
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(EncryptedDate)
     language: Mapped[str] = mapped_column(String(10), default="de")
     email: Mapped[str | None] = mapped_column(String(200))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -281,7 +281,7 @@ class OutboxAttachment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(EncryptedText)
     mime_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(EncryptedBytes)  # a complaint's photo must not lie here in clear
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.base import Base, EncryptedJSON, EncryptedText, UTCDateTime
 from storage.models.core import Case, FamilyMember, OutboxMessage, StaffMember
 
 
@@ -27,8 +27,9 @@ class Escalation(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("family_member.id"))  # who wrote (child protection)
-    # What happened, for the history: the appointments of the streak, or the matched phrase.
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What happened, for the history: the appointments of the streak, or the matched phrase (no query reads
+    # it, so it is encrypted at rest like the message beside it).
+    facts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     message: Mapped[str | None] = mapped_column(EncryptedText)  # the family's own words (child protection)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # acknowledge by then, or reminder + Leitung

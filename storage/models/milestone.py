@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.appointments import Appointment
-from storage.models.base import Base, EncryptedText, UTCDateTime
+from storage.models.base import Base, EncryptedBool, EncryptedText, UTCDateTime
 from storage.models.core import Case, FamilyMember, StaffMember
 
 
@@ -90,7 +90,7 @@ class MilestoneMedia(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("milestone_response.id"), index=True)
     question: Mapped[str] = mapped_column(String(60))
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(EncryptedText)
     mime_type: Mapped[str] = mapped_column(String(100))
     data_b64: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -103,7 +103,7 @@ class MilestoneEvaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), unique=True)
-    child_protection_signs: Mapped[bool | None] = mapped_column()
+    child_protection_signs: Mapped[bool | None] = mapped_column(EncryptedBool)
     child_protection_note: Mapped[str | None] = mapped_column(EncryptedText)
     blind_spots: Mapped[str | None] = mapped_column(EncryptedText)
     insights: Mapped[str | None] = mapped_column(EncryptedText)

@@ -42,3 +42,20 @@ class RetainedFigure(Base):
     metric: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(100), default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LinkUse(Base):
+    """A signed link from an email that was used (its POST went through): each link works once.
+
+    The link is named by its route, argument and the outbox message it was sent in (:mod:`bot.web.links`).
+    Rows older than the links' lifetime are deleted by the purge: by then the link has expired anyway.
+    """
+
+    __tablename__ = "link_use"
+    __table_args__ = (UniqueConstraint("outbox_id", "route", "arg"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(Integer)
+    route: Mapped[str] = mapped_column(String(40))
+    arg: Mapped[str] = mapped_column(String(40))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

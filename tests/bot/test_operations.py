@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from bot import scheduler
 from bot.app import App, build
+from bot.channels.base import ChannelFailed
 from bot.channels.telegram import TelegramChannel
 from bot.runner import Backoff, serve, wait_for_database
 from conversations.messages import Reply
@@ -99,6 +100,7 @@ async def test_health_readiness_and_metrics_of_a_running_bot(app, standin, codes
         standin.say(AYSE, codes["Ayşe"])  # linking: a greeting and the language question
         await standin.wait_messages(AYSE, 2)
         async def delivered() -> bool:
+            # A delivery counts when the Bot API answered; its outbox row is marked sent a moment later.
             text = (await http.get("/metrics")).text
             # the counter counts the hand-over; the outbox row is marked sent just after it
             return metric(text, "wegbegleiter_deliveries_total", channel="telegram", result="sent") >= \
@@ -266,3 +268,21 @@ def test_start_up_waits_for_the_database_server(app, settings, caplog):
     lines = [r.getMessage() for r in caplog.records if "database unreachable" in r.getMessage()]
     assert len(lines) == 3 and "trying again in 4.0 s" in lines[-1]
     assert all("\n" not in line for line in lines)
+
+
+async def test_a_502_page_at_start_up_is_waited_out_and_a_refused_token_stops_with_one_line(app, standin, caplog):
+    caplog.set_level(logging.WARNING)
+    standin.fail_next("getMe", 502, html=True)
+    async with running(app, standin.base_url) as (_channel, http, _task):
+        await until(lambda: ready(http))
+    trouble = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in trouble] == [
+        "telegram unreachable (Telegram Bot API: Bad Gateway (502), not a Bot API answer); trying again in 0.1 s"]
+
+    standin.fail_next("getMe", 401, description="Unauthorized")
+    served = with_settings(app, telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url,
+                           http_listen=f"127.0.0.1:{free_port()}")
+    with pytest.raises(ChannelFailed) as refused:
+        await serve(served, [TelegramChannel(served, poll_timeout=1)], asyncio.Event(), backoff=QUICK)
+    assert str(refused.value) == "Telegram refused TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+    assert TOKEN not in caplog.text  # the token is a secret

@@ -102,3 +102,15 @@ def test_log_lines_stay_out_of_the_terminal_chat(tmp_path: Path):
     assert " INFO " not in result.stdout and result.stderr == ""
     assert "web endpoint on" in (tmp_path / "data" / "wegbegleiter.log").read_text()
     assert os.stat(tmp_path / "data" / "wegbegleiter.log").st_mode & 0o077 == 0
+
+
+def test_the_demo_brings_a_month_to_try_once(tmp_path: Path):
+    """The demo is a month in the Yılmaz family's help around today: Tuesday visits (past ones recorded),
+    a budget, goals and a Meilensteingespräch with Sabine Roth; running demo again adds nothing twice."""
+    wegbegleiter(tmp_path, "demo", "--no-chat")
+    wegbegleiter(tmp_path, "demo", "--no-chat")
+    murat = wegbegleiter(tmp_path, "chat", "--as", "Murat", input="1\n1\nMeine Termine\n")
+    listed = murat.stdout.split("Ihre nächsten Termine", 1)[1]
+    assert listed.count(", 10:00 Hausbesuch") == 6 and ", 14:00 Meilensteingespräch" in listed
+    appointments = json.loads(wegbegleiter(tmp_path, "appointments", "list", "F-2026-0001", "--json").stdout)
+    assert sum(1 for a in appointments if a["outcome"] == "took_place") == 2

@@ -143,3 +143,18 @@ def test_moving_onto_another_meilensteingespraech_is_refused(app, codes):
         moved = appts.reschedule(session, app.services, OPS, session.get(Appointment, other),
                                  berlin(2027, 4, 21, 10) + timedelta(days=1))
         assert moved.starts_at.astimezone().day == 22
+
+
+@pytest.mark.parametrize("typed", ["Meine Termine", "meine termine", "termine"])
+def test_the_menu_entry_by_its_words_after_other_replies_came_in_between(bot, codes, app, typed):
+    """The menu was shown long ago; since then the emergency numbers (no options) were the last reply.
+    Typing the menu entry's words still opens it, instead of "I am a chat program"."""
+    enter(app, berlin(2027, 3, 9, 10))
+    murat = bot.link("murat", codes["Murat"])
+    murat.receive()
+    murat.say("/menue")
+    murat.say("/notfall")
+    murat.say("Bitte melden Sie sich bei mir")  # words at the emergency question: answered, no list left open
+    listed = murat.say(typed)
+    assert any("9. März" in text for text in listed), listed
+    assert not any("Chat-Programm" in text for text in listed)

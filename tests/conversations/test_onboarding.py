@@ -116,3 +116,14 @@ def test_telegram_style_start_with_code_links_in_one_step(bot, codes):
     chat = bot.chat("deep-link")
     answer = chat.say(f"/start {codes['Leyla'].replace('-', '')}")
     assert "Hallo Leyla" in answer[0]
+
+
+def test_a_command_before_agreeing_asks_for_the_open_question_not_for_the_code_again(bot, codes):
+    """The code was right; a command typed at the privacy notice must not say "send me your code" again."""
+    murat = bot.chat("murat")
+    murat.say(codes["Murat"])
+    murat.press("Deutsch")
+    answer = murat.say("/fragebogen")
+    assert "Bitte beantworten Sie zuerst diese Frage" in answer[0] and "Einladungsbrief" not in answer[0]
+    assert "Ich bin einverstanden" in [c.label for c in murat.last.choices]
+    assert "Dieser Chat ist jetzt verbunden" in murat.press("Ich bin einverstanden")[0]

@@ -113,3 +113,139 @@ def test_run_refuses_a_wrong_key_before_serving(tmp_path: Path):
                             text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "ist nicht der Schlüssel, mit dem diese Datenbank" in result.stderr
+
+
+# --- keys rotate -----------------------------------------------------------------------------------------
+def tokens(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Every stored token of every encrypted column, as the database holds it."""
+    from sqlalchemy import Text, cast, select
+
+    from storage.keys import encrypted_columns
+
+    found: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for table, column in encrypted_columns():
+            raw = cast(column, Text)
+            values = [v for v in conn.execute(select(raw).where(raw.is_not(None), raw != "")).scalars()]
+            if values:
+                found[f"{table.name}.{column.name}"] = values
+    return found
+
+
+def test_keys_rotate_is_interrupted_then_finished_and_only_the_new_key_opens_anything(bot, codes, app, clock):
+    """Ayşe's chat, a complaint and an alert are encrypted; the rotation stops after its first batch
+    (Ctrl-C), start-up is refused with one line, a second run finishes, the old key is refused."""
+    from dataclasses import replace
+
+    import pytest
+
+    from bot.app import build
+    from conversations.messages import Attachment
+    from storage import crypto, keys
+
+    ayse = bot.link("ayse", codes["Ayşe"], "Deutsch")
+    ayse.say("/beschwerde")
+    ayse.press("Termine")
+    ayse.say("Der Termin letzte Woche wurde ohne Bescheid abgesagt.")
+    ayse.say(attachments=(Attachment("brief.pdf", "application/pdf", b"%PDF-1.4 brief"),))
+    ayse.press("Das ist alles")
+    ayse.press("Mit meinem Namen")
+    ayse.press("Ja, bitte rufen Sie mich an")
+    ayse.say("0391 123456")
+    assert "B-2027-0001" in ayse.press("Abschicken")[0]
+    ayse.say("ich halt das zuhause nicht mehr aus")
+    old_secret, new_secret = app.settings.secret_key, "n" * 44
+    before = tokens(app.db)
+    assert sum(map(len, before.values())) > 10 and "escalation.facts" in before
+    assert {"family_member.birth_date", "complaint_file.filename", "complaint_entry.text"} <= set(before)
+
+    seen: list[str] = []
+
+    def interrupt(column: str, _rows: int) -> None:
+        seen.append(column)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        keys.rotate(app.db, old_secret, new_secret, clock.now(), batch=3, progress=interrupt)
+    new_fernet, old_fernet = crypto.fernet_for(new_secret), crypto.fernet_for(old_secret)
+    halfway = tokens(app.db)
+    assert sum(crypto.opens(new_fernet, v) for vs in halfway.values() for v in vs) == 3
+    for secret in (old_secret, new_secret):
+        with pytest.raises(keys.WrongKey, match="rotation was interrupted"):
+            build(replace(app.settings, secret_key=secret))
+
+    with pytest.raises(keys.WrongKey, match="another key"):
+        keys.rotate(app.db, old_secret, "x" * 44, clock.now())
+    done = keys.rotate(app.db, old_secret, new_secret, clock.now(), batch=3)
+    assert done.finished and done.resumed and sum(done.already.values()) == 3
+    after = tokens(app.db)
+    assert {k: len(v) for k, v in after.items()} == {k: len(v) for k, v in before.items()}
+    assert all(crypto.opens(new_fernet, v) and not crypto.opens(old_fernet, v) for vs in after.values() for v in vs)
+
+    with pytest.raises(keys.WrongKey, match="nicht der Schlüssel|not the key"):
+        build(replace(app.settings, secret_key=old_secret))
+    rotated = build(replace(app.settings, secret_key=new_secret), clock)
+    try:
+        from sqlalchemy import select
+
+        from storage.models import ComplaintEntry, Escalation, FamilyMember
+
+        with rotated.sessions() as session:
+            assert "ohne Bescheid" in " ".join(e.text for e in session.scalars(select(ComplaintEntry)))
+            alert = session.scalar(select(Escalation).where(Escalation.kind == "child_protection"))
+            assert "zuhause" in (alert.message or "") and alert.facts
+            assert any(m.birth_date for m in session.scalars(select(FamilyMember)))
+    finally:
+        rotated.db.dispose()
+        crypto.configure(old_secret)  # the other fixtures' key, for their clean-up
+
+
+def test_keys_rotate_from_the_command_line_replaces_the_key_file(tmp_path: Path):
+    assert wegbegleiter(tmp_path, "demo", "--no-chat").returncode == 0
+    key_file = tmp_path / "data" / "secret.key"
+    old_key = key_file.read_text().strip()
+    cases = json.loads(wegbegleiter(tmp_path, "case", "list", "--json").stdout)
+
+    result = wegbegleiter(tmp_path, "keys", "rotate", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["finished"] and sum(report["reencrypted"].values()) > 0
+    assert key_file.read_text().strip() != old_key and mode(key_file) == 0o600
+    assert not (tmp_path / "data" / "secret.key.next").exists()
+    assert json.loads(wegbegleiter(tmp_path, "case", "list", "--json").stdout) == cases
+
+    again = wegbegleiter(tmp_path, "keys", "rotate")
+    assert again.returncode == 0 and "neuen Schlüssel" in again.stdout
+
+    key_file.write_text(old_key)
+    refused = wegbegleiter(tmp_path, "case", "list")
+    assert refused.returncode == 1 and "ist nicht der Schlüssel" in refused.stderr
+
+
+def test_keys_rotate_with_the_key_in_the_environment_needs_the_new_one_there_too(tmp_path: Path):
+    assert run_with_key(tmp_path, KEY_A, "init").exit_code == 0
+    assert run_with_key(tmp_path, KEY_A, "org", "add", "Brücke e.V.").exit_code == 0
+    missing = run_with_key(tmp_path, KEY_A, "keys", "rotate")
+    assert missing.exit_code == 1 and "WEGBEGLEITER_NEW_SECRET_KEY" in missing.stderr
+
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    env = {**cli_env(tmp_path), "WEGBEGLEITER_SECRET_KEY": KEY_A, "WEGBEGLEITER_NEW_SECRET_KEY": KEY_B}
+    done = CliRunner().invoke(cli, ["keys", "rotate"], env=env, catch_exceptions=False)
+    assert done.exit_code == 0 and "WEGBEGLEITER_SECRET_KEY" in done.stdout
+    assert run_with_key(tmp_path, KEY_B, "case", "list").exit_code == 0
+    assert run_with_key(tmp_path, KEY_A, "case", "list").exit_code == 1
+
+
+def test_the_readme_lists_every_encrypted_column_and_no_other():
+    """The data-protection officer's list of what is encrypted at rest stays true when a column is added."""
+    import re
+
+    from storage.keys import encrypted_columns
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("**Encrypted at rest**", 1)[1].split("**In clear, and why**", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+\.[a-z_0-9]+)`", section))
+    assert listed == {f"{table.name}.{column.name}" for table, column in encrypted_columns()}

@@ -108,13 +108,16 @@ def test_a_closed_case_is_purged_kind_by_kind_over_the_years(app, bot, codes, cl
     case_id = close_case(app, clock)
     with app.sessions() as session:
         member_ids = [m.id for m in session.get(Case, case_id).members]
-    export_files = count(app, OutboxAttachment)
+    # files delivered to the family's chats (the proof of the month the help ended goes to the Jugendamt by
+    # email, which no server takes here: undelivered, it stays)
+    delivered = OutboxAttachment.outbox_id.in_(select(OutboxMessage.id).where(OutboxMessage.channel != "email"))
+    export_files = count(app, OutboxAttachment, delivered)
     assert export_files >= 1
 
     # A few days after delivery the export (with the complaint text in it) is gone; its message stays.
     clock.advance(timedelta(days=4))
     scheduler.run_all(app.services)
-    assert count(app, OutboxAttachment) == 0
+    assert count(app, OutboxAttachment, delivered) == 0
     assert count(app, OutboxMessage, OutboxMessage.address == "ayse", OutboxMessage.text != "") > 0
 
     # After a month the texts of delivered messages are blanked (the rows stay for their unique keys).
