@@ -24,6 +24,7 @@ from sqlalchemy import event, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ports import web_listen  # noqa: E402
 from bot import demo  # noqa: E402
 from bot.app import build  # noqa: E402
 from conversations.clock import ManualClock, berlin  # noqa: E402
@@ -135,7 +136,7 @@ def main() -> None:
         started = time.perf_counter()
         seed(app)
         print(f"seeded in {time.perf_counter() - started:.0f} s")
-        with serving(app) as (served, base):
+        with serving(app, web_listen()[1]) as (served, base):
             with served.sessions.begin() as session:
                 people = {s.name.split()[0]: s for s in session.scalars(select(StaffMember))}
                 tokens = {who: signin.issue(session, people[name], NOW, "bench")

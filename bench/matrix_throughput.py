@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.synapse import MatrixPerson, Synapse, User, free_port  # noqa: E402
+from bench.ports import web_listen  # noqa: E402
+from tests.support.synapse import MatrixPerson, Synapse, User  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 
@@ -128,7 +129,7 @@ def wegbegleiter_data(workdir: Path, count: int) -> tuple[dict[str, str], list[s
     from storage.models import Case, MemberKind
 
     env = {"WEGBEGLEITER_DATA_DIR": str(workdir / "wb"), "WEGBEGLEITER_SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": f"sqlite:///{workdir}/wb.db", "HTTP_LISTEN": f"127.0.0.1:{free_port()}"}
+           "DATABASE_URL": f"sqlite:///{workdir}/wb.db", "HTTP_LISTEN": "{}:{}".format(*web_listen())}
     app = build(Settings(data_dir=env["WEGBEGLEITER_DATA_DIR"], database_url=env["DATABASE_URL"], secret_key=SECRET,
                          log_level="WARNING"), init=True)
     codes = []
@@ -166,7 +167,7 @@ async def onboard(person: MatrixPerson, room: str, code: str) -> None:
     await person.say(room, "1")
     await person.until(room, "Bevor es losgeht", timeout=60)
     await person.say(room, "1")  # Ich bin einverstanden
-    await person.until(room, "Was möchte", timeout=60)
+    await person.until(room, "1. Hilfe und Kontakt", timeout=60)  # the menu (young people: du-form)
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support is not installed
 
+from bench.ports import web_listen  # noqa: E402
 from bot.app import App, build  # noqa: E402
 from conversations.settings import Settings  # noqa: E402
 from storage.models import Base  # noqa: E402
@@ -23,7 +24,8 @@ def fresh_app(standin: BotApiStandIn) -> App:
     data = tempfile.mkdtemp(prefix="wb-bench-")
     settings = Settings(data_dir=data, database_url=os.environ.get("DATABASE_URL", ""),
                         secret_key="bench-secret-key-that-is-long-enough-0123456789", log_level="WARNING",
-                        telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url)
+                        telegram_bot_token=TOKEN, telegram_api_base_url=standin.base_url,
+                        http_listen="{}:{}".format(*web_listen()))
     app = build(settings, init=True)
     logging.getLogger().setLevel(logging.WARNING)
     with app.db.begin() as conn:  # a reused DATABASE_URL starts empty, like a fresh SQLite file

@@ -19,7 +19,6 @@ from conversations.engine import Engine  # first: every job registers, in the or
 from conversations.settings import Settings
 from storage import crypto, keys
 from storage.db import (
-    NOT_READY,
     DatabaseNotReady,
     database_exists,
     ensure_migrated,
@@ -78,7 +77,8 @@ def build(settings: Settings, clock: Clock | None = None, *, init: bool = False)
     logs.configure(settings.log_level, settings.log_format)
     url = settings.resolved_database_url
     if not init and not database_exists(url):  # a read-only command leaves no file (and no key) behind
-        raise DatabaseNotReady(NOT_READY)
+        raise DatabaseNotReady("there is no database yet: run `wegbegleiter init` (or `wegbegleiter demo` to try "
+                               "Wegbegleiter with demo data)")
     secret = secret_key(settings, create=init)
     crypto.configure(secret)
     address.configure(settings.youth_age_limit)

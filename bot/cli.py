@@ -25,6 +25,7 @@ from bot.app import App, build
 from bot.cli_language import LocalisedGroup, language, t, tn
 from conversations import address, admin, timeparse
 from conversations.admin import Actor, AdminError
+from conversations.clock import iso
 from conversations.i18n import translator
 from conversations.settings import describe
 from storage.db import DatabaseNotReady
@@ -173,16 +174,22 @@ def staff() -> None:
 
 
 def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
-    from bot.letters import deep_link, invite_letter
+    from bot.letters import Invitation, Letterhead, deep_link, invite_letter, matrix_link
+    from bot.staff_letter import staff_letter
 
-    tr = address.translator_for(person, app.services.clock.now())  # a young person's letter says du
+    now = app.services.clock.now()
+    tr = address.translator_for(person, now)  # a young person's letter says du
     link = deep_link(app.settings.telegram_bot_username, code)
-    result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days}
+    result = {"code": code, "telegram_link": link, "valid_days": app.settings.invite_ttl_days,
+              "expires_at": iso(now + timedelta(days=app.settings.invite_ttl_days))}
+    if app.settings.matrix_user_id:
+        result["matrix_link"] = matrix_link(app.settings.matrix_user_id)
     if letter:
-        org_name = person.organisation.name if isinstance(person, StaffMember) else person.case.organisation.name
-        expires = tr.date(app.services.clock.now() + timedelta(days=app.settings.invite_ttl_days), "long")
-        letter.write_bytes(invite_letter(tr, name=person.display_name, organisation=org_name, code=code,
-                                         bot_username=app.settings.telegram_bot_username, expires=expires))
+        staff = isinstance(person, StaffMember)
+        head = Letterhead.of(person.organisation if staff else person.case.organisation)
+        invitation = Invitation(person.display_name, code, now + timedelta(days=app.settings.invite_ttl_days), now,
+                                app.settings.telegram_bot_username or None, app.settings.matrix_user_id or None)
+        letter.write_bytes((staff_letter if staff else invite_letter)(tr, head, invitation))
         result["letter"] = str(letter)
     return result
 
@@ -261,11 +268,43 @@ def _case_text(data: dict[str, Any]) -> str:
     if data.get("closed_at"):
         lines.append(t("Closed {date} ({reason})", date=data["closed_at"][:10], reason=data["closed_reason"]))
     lines.append(t("Family:"))
-    lines += [f"  {m['id']:4} {m['name']:28} {m['kind']:7} {m['language']:3} "
+    kinds = {"parent": t("parent"), "adult": t("adult"), "child": t("child")}
+    lines += [f"  {m['id']:4} {m['name']:28} {kinds.get(m['kind'], m['kind']):11} {m['language']:3} "
               + (t("linked via {channel}", channel=m["linked"]) if m["linked"] else t("not linked"))
               for m in data["members"]]
     lines.append(t("Staff:"))
     lines += [f"  {s['id']:4} {s['name']:28} {s['role']}" for s in data["staff"]]
+    return "\n".join(lines)
+
+
+def _overview_text(tr: Any, reference: str, seen: Any) -> str:
+    """This month's hours, open alerts and escalations, next appointments (case show)."""
+    from conversations.appointments import describe, hours_text
+
+    month = tr.month(seen.month.first_day)
+    stmt = seen.statement
+    if stmt is None:
+        lines = [t("Hours in {month}: no budget set (`wegbegleiter budget set {reference} MONTH HOURS`)",
+                   month=month, reference=reference)]
+    else:
+        lines = [t("Hours in {month}: {used} of {allowed} used ({percent} %), {remaining} left, {planned} still planned",
+                   month=month, used=hours_text(tr, stmt.used_minutes), allowed=hours_text(tr, stmt.allowed_minutes),
+                   percent=stmt.used_percent, remaining=hours_text(tr, stmt.remaining_minutes),
+                   planned=hours_text(tr, stmt.planned_minutes))]
+    lines.append(t("Open child-protection alerts:") + ("" if seen.alerts else " " + t("none")))
+    lines += ["  " + t("#{id} since {when}{who}: `wegbegleiter alerts handle {id} --by STAFF_ID`", id=e.id,
+                       when=tr.datetime(e.created_at, "short"),
+                       who=f" ({e.member.display_name})" if e.member else "") for e in seen.alerts]
+    lines.append(t("Open escalations (three appointments without participation):")
+                 + ("" if seen.escalations else " " + t("none")))
+    lines += ["  " + t("#{id} since {when}: `wegbegleiter escalations ack {id} --by STAFF_ID`", id=e.id,
+                       when=tr.datetime(e.created_at, "short")) for e in seen.escalations]
+    lines.append(t("Next appointments:") + ("" if seen.upcoming else " " + t("none planned")))
+    lines += [f"  #{a.id} {describe(tr, a)}" for a in seen.upcoming]
+    if seen.more_upcoming:
+        lines.append("  " + tn("… and {count} more: `wegbegleiter appointments list {reference}`",
+                               "… and {count} more: `wegbegleiter appointments list {reference}`",
+                               seen.more_upcoming, count=seen.more_upcoming, reference=reference))
     return "\n".join(lines)
 
 
@@ -274,13 +313,19 @@ def _case_text(data: dict[str, Any]) -> str:
 @json_option
 @fail_cleanly
 def case_show(case_ref: str, as_json: bool) -> None:
-    """A case's family, team and linked chats."""
+    """A case at a glance: family, team, this month's hours, open alerts and escalations, next appointments."""
+    from conversations.case_overview import overview
+
     with unit_of_work() as (app, session):
+        now = app.services.clock.now()
         found = admin.find_case(session, case_ref)
         data = admin.case_summary(session, found)
-        admin.audit(session, at=app.services.clock.now(), actor=CLI.label, action="case.read", object_type="case",
+        seen = overview(session, found, now)
+        data.update(seen.as_dict())
+        text = _case_text(data) + "\n" + _overview_text(translator(language()), found.reference, seen)
+        admin.audit(session, at=now, actor=CLI.label, action="case.read", object_type="case",
                     object_id=found.id, case_id=found.id)
-    emit(data, lambda: _case_text(data), as_json)
+    emit(data, text, as_json)
 
 
 @case.command("list")

@@ -16,7 +16,8 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, parse_date, unit_of_work
-from conversations import admin, budget, nachweis, timeparse
+from bot.cli_language import t
+from conversations import admin, budget, timeparse
 from conversations import appointments as appts
 from conversations.admin import AdminError
 from conversations.appointment_jobs import offsets_for, set_offsets
@@ -75,13 +76,16 @@ def as_dict(a: Appointment) -> dict[str, Any]:
 
 
 def line(a: dict[str, Any]) -> str:
-    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {a['minutes']:>4} min  {a['kind']:<20} "
-            f"{a['outcome']:<22} {a['case']}")
+    from bot.cli_language import t  # imported here: the import block above is shared with other jobs' changes
+
+    minutes = t("{minutes} min", minutes=a["minutes"])
+    text = (f"#{a['id']:<4} {a['starts_at'][:16].replace('T', ' ')}  {minutes:>8}  "
+            f"{a['kind']:<20} {a['outcome']:<22} {a['case']}")
     if a["cancellation_time_unknown"]:
-        text += ("  [time of cancellation unknown: billed nothing until you give it with "
-                 f"`appointments outcome {a['id']} cancelled_by_family --at …`]")
+        text += "  " + t("[time of cancellation unknown: billed nothing until you give it with "
+                         "`appointments outcome {id} cancelled_by_family --at …`]", id=a["id"])
     elif a["cancelled_at"] and a["outcome"] == "cancelled_by_family":
-        text += f"  [cancelled {a['cancelled_at'][:16].replace('T', ' ')}]"
+        text += "  " + t("[cancelled {when}]", when=a["cancelled_at"][:16].replace("T", " "))
     return text
 
 
@@ -121,9 +125,11 @@ def add(case_ref: str, start: str, minutes: int, kind: str, staff_ids: tuple[int
         rows = _create(session, app, case, kind, start, minutes, staff_ids, member_ids, place, weeks)
         created = [as_dict(a) | {"overlaps_with": [o.id for o in appts.overlapping(
             session, case, a.starts_at, a.duration_minutes, exclude_id=a.id)]} for a in rows]
+        from bot.cli_language import t
+
         emit(created, lambda: "\n".join(line(a) + "".join(
-            f"\n      warning: overlaps with appointment #{other} of this case" for other in a["overlaps_with"])
-            for a in created), as_json)
+            "\n      " + t("warning: overlaps with appointment #{other} of this case", other=other)
+            for other in a["overlaps_with"]) for a in created), as_json)
 
 
 @appointments_group.command("list")
@@ -141,7 +147,9 @@ def list_(case_ref: str, month: str | None, as_json: bool) -> None:
             rows = list(session.scalars(select(Appointment).where(Appointment.case_id == case.id)
                                         .order_by(Appointment.starts_at)))
         data = [as_dict(a) for a in rows]
-        emit(data, lambda: "\n".join(line(a) for a in data) or "No appointments.", as_json)
+        from bot.cli_language import t
+
+        emit(data, lambda: "\n".join(line(a) for a in data) or t("No appointments."), as_json)
 
 
 @appointments_group.command("move")
@@ -211,20 +219,38 @@ def import_(csv_file: Path, as_json: bool) -> None:
     text = csv_file.read_text(encoding="utf-8-sig")
     delimiter = ";" if ";" in text.partition("\n")[0] else ","
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-    created: list[dict[str, Any]] = []
+    made: list[Appointment] = []
+    cases: dict[str, Case] = {}
+    staff_cache: dict[int, Any] = {}
     with unit_of_work() as (app, session):
         with click.progressbar(rows, label="Importing appointments", file=sys.stderr,
-                               hidden=as_json) as bar:
+                               hidden=as_json) as bar, session.no_autoflush:
             for number, row in enumerate(bar, start=2):
                 try:
-                    case = admin.find_case(session, (row.get("case") or "").strip())
-                    staff = tuple(int(s) for s in (row.get("staff") or "").split())
-                    created += [as_dict(a) for a in _create(
-                        session, app, case, (row.get("kind") or "hausbesuch").strip(), row.get("start") or "",
-                        int(row.get("minutes") or 120), staff, (), (row.get("place") or "").strip() or None,
-                        int(row.get("weekly") or 1))]
+                    ref = (row.get("case") or "").strip()
+                    case = cases.get(ref) or cases.setdefault(ref, admin.find_case(session, ref))
+                    staff = [staff_cache.get(i) or staff_cache.setdefault(i, admin.staff_member(session, i))
+                             for i in (int(s) for s in (row.get("staff") or "").split())] or admin.team(case)
+                    kind = (row.get("kind") or "hausbesuch").strip()
+                    minutes = int(row.get("minutes") or 120)
+                    place = (row.get("place") or "").strip() or None
+                    weeks = int(row.get("weekly") or 1)
+                    start = parse_start(row.get("start") or "")
+                    members = appts.default_members(case)
+                    if weeks > 1:  # a series: created (and budgeted) as the chat does
+                        made += appts.create_weekly(session, app.services, CLI, case, kind, start, minutes, staff,
+                                                    members, weeks, place, check_budget=False)
+                        continue
+                    made.append(appts.build_appointment(session, app.services, case, kind, start, minutes, staff,
+                                                        members, place))
                 except (AdminError, ValueError) as exc:
                     raise AdminError(f"line {number}: {exc}; nothing was imported") from None
+        # One flush for all; the budget once per case and month, each Fachkraft's week once.
+        fresh = [a for a in made if a.id is None]
+        appts.announce_many(session, app.services, CLI, fresh)
+        if len(fresh) < len(made):
+            budget.after_scheduling_many(session, app.services, CLI, [a for a in made if a not in fresh])
+        created = [as_dict(a) for a in made]
         emit(created, f"Imported {len(created)} appointments from {len(rows)} lines.", as_json)
 
 
@@ -235,12 +261,14 @@ def import_(csv_file: Path, as_json: bool) -> None:
 @fail_cleanly
 def reminders(case_ref: str, offsets: str | None, as_json: bool) -> None:
     """Show or set when the family of a case is reminded."""
+    from bot.cli_language import t
+
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref)
         if offsets is not None:
             set_offsets(session, case.id, [o.strip() for o in offsets.split(",") if o.strip()])
         current = offsets_for(session, case.id)
-        emit({"case": case.reference, "reminders": current}, ", ".join(current) or "No reminders.", as_json)
+        emit({"case": case.reference, "reminders": current}, ", ".join(current) or t("No reminders."), as_json)
 
 
 # --- budget ------------------------------------------------------------------------------------------------------
@@ -258,12 +286,15 @@ def budget_group() -> None:
 @fail_cleanly
 def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, as_json: bool) -> None:
     """Set the monthly budget from MONTH (or --from a day in it) on, until changed again."""
+    from bot.cli_language import t
+
     with unit_of_work() as (app, session):
         case = admin.find_case(session, case_ref)
         start: date = parse_date(valid_from) or Month.parse(month).first_day
         row = budget.set_budget(session, CLI, app.services.clock.now(), case, round(hours * 60), start)
         emit({"case": case.reference, "monthly_hours": hours, "valid_from": row.valid_from.isoformat()},
-             f"{case.reference}: {hours:g} h a month from {row.valid_from.isoformat()}.", as_json)
+             t("{reference}: {hours} h a month from {day}.", reference=case.reference, hours=f"{hours:g}",
+                day=row.valid_from.isoformat()), as_json)
 
 
 @budget_group.command("show")
@@ -274,11 +305,13 @@ def budget_set(case_ref: str, month: str, hours: float, valid_from: str | None, 
 @fail_cleanly
 def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) -> None:
     """Budget, used, billable, cancelled and remaining hours of a case in a month."""
+    from bot.cli_language import language as cli_language
+
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref)
         stmt = budget.case_statement(session, case, Month.parse(month))
         data = {"case": case.reference, **stmt.as_dict()}
-        tr = translator("de")
+        tr = translator(cli_language())
         if chart:
             chart.write_bytes(budget.chart_png(tr, case, stmt))
             data["chart"] = str(chart)
@@ -294,10 +327,12 @@ def budget_show(case_ref: str, month: str, chart: Path | None, as_json: bool) ->
 @fail_cleanly
 def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
     """Confirm extra hours for the fallführende Fachkraft (as she told you by phone)."""
+    from bot.cli_language import t
+
     with unit_of_work() as (app, session):
         request = budget.approve_extra_hours(session, app.services, request_id, staff_id)
         emit({"id": request.id, "status": request.status, "minutes": request.minutes},
-             f"Request {request.id}: {request.status}.", as_json)
+             t("Request {id}: {status}.", id=request.id, status=request.status), as_json)
 
 
 # --- Nachweisblatt --------------------------------------------------------------------------------------------------
@@ -306,25 +341,27 @@ def budget_approve(request_id: int, staff_id: int, as_json: bool) -> None:
 @click.argument("month")
 @click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF here.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here.")
+@click.option("--language", default="de", show_default=True,
+              help="The reader's language: texts, dates and numbers (the Jugendamt reads German).")
 @json_option
 @fail_cleanly
-def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | None, as_json: bool) -> None:
-    """The monthly proof of a case (Nachweisblatt) as PDF and/or CSV."""
-    with unit_of_work() as (_app, session):
+def nachweis_cmd(case_ref: str, month: str, pdf: Path | None, csv_path: Path | None, language: str,
+                 as_json: bool) -> None:
+    """The monthly proof of a case (Nachweisblatt) as PDF and/or CSV; without a file, the CSV is printed."""
+    from conversations import nachweis_sheet
+
+    with unit_of_work() as (app, session):
         case = admin.find_case(session, case_ref)
         the_month = Month.parse(month)
-        files = {a.mime_type: a.data for a in nachweis.for_cli(session, case, the_month)}
+        tr = translator(language)
+        sheet = nachweis_sheet.build(session, case, the_month, app.services.clock.now())
         written = {}
         if pdf:
-            pdf.write_bytes(files["application/pdf"])
+            pdf.write_bytes(nachweis_sheet.pdf_bytes(tr, sheet))
             written["pdf"] = str(pdf)
         if csv_path:
-            csv_path.write_bytes(files["text/csv"])
+            csv_path.write_bytes(nachweis_sheet.csv_bytes(tr, sheet))
             written["csv"] = str(csv_path)
-        conf = nachweis.confirmation(session, case, the_month)
-        data = {"case": case.reference, "month": str(the_month), **written,
-                "family_confirmation": conf.status if conf else None,
-                "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else None,
-                "confirmed_via": conf.channel if conf else None}
-        emit(data, lambda: files["text/csv"].decode("utf-8-sig") if not written
-             else "Written: " + ", ".join(written.values()), as_json)
+        data = nachweis_sheet.as_json(sheet) | written
+        text = nachweis_sheet.csv_bytes(tr, sheet).decode("utf-8-sig") if not written else ""
+    emit(data, lambda: text or t("Written: {files}", files=", ".join(written.values())), as_json)

@@ -13,14 +13,27 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
+from bot.cli_language import language, t, tn
 from conversations import admin, authz
 from conversations.admin import AdminError
 from conversations.complaints import procedure, report
 from conversations.complaints.report import Filters
 from conversations.complaints.rules import Category, Status
+from conversations.i18n import translator
 from storage.models.complaints import Complaint
 
 STATUSES = [s.value for s in Status if s != Status.DRAFT]
+
+
+def export_headers() -> dict[str, str]:
+    """The export's column names in the operator's language; the same field names as ``--json``."""
+    return {"reference": t("Reference"), "received": t("Received"), "category": t("Category"),
+            "anonymous": t("Anonymous"), "answer_wanted": t("Answer wanted"), "status": t("Status"),
+            "officer": t("Officer"), "take_up_due": t("Take up by"), "taken_up": t("Taken up"),
+            "answer_due": t("Answer by"), "answered": t("Answered"), "closed": t("Closed"),
+            "outcome": t("Outcome"), "satisfaction": t("Satisfaction"), "days_to_answer": t("Days to answer"),
+            "answered_in_time": t("Answered in time"), "what_happened": t("What happened"),
+            "what_was_done": t("What was done")}
 CATEGORIES = [c.value for c in Category]
 
 
@@ -115,10 +128,12 @@ def complaints_export(status: str | None, category: str | None, month: str | Non
     with unit_of_work() as (app, session):
         found = report.find(session, Filters(status=status, category=category, month=month))
         rows = [report.row(c, with_text=with_text) for c in found]
-        output.write_bytes(report.to_xlsx(rows) if fmt == "xlsx" else report.to_csv(rows))
+        table = report.sheet(rows, export_headers(), lang=language(), yes=t("yes"), no=t("no"))
+        output.write_bytes(report.to_xlsx(table, t("Complaints")) if fmt == "xlsx" else report.to_csv(table))
         procedure.log_many(session, app.services.clock.now(), CLI.label, "complaint.exported", found)
     emit({"file": str(output), "format": fmt, "rows": len(rows), "with_text": with_text},
-         f"{len(rows)} complaints written to {output}.", as_json)
+         tn("{n} complaint written to {file}.", "{n} complaints written to {file}.", len(rows), n=len(rows),
+            file=output), as_json)
 
 
 @complaints.command("stats")
@@ -134,13 +149,27 @@ def complaints_stats(year: int | None, as_json: bool) -> None:
                     object_type="complaint", year=year)
 
     def human() -> str:
-        lines = [f"Complaints {year}: {data['total']} ({data['anonymous']} anonymous, {data['open']} open)",
-                 "By category: " + ", ".join(f"{k} {v}" for k, v in data["by_category"].items()),
-                 "By outcome:  " + ", ".join(f"{k} {v}" for k, v in data["by_outcome"].items()),
-                 f"Median days to answer: {data['median_days_to_answer'] if data['median_days_to_answer'] is not None else '—'}"
-                 f"   in time {data['answered_in_time']}, late {data['answered_late']}"]
+        from babel.numbers import format_decimal
+
+        tr = translator(language())
+
+        def label(kind: str, key: str) -> str:
+            found = {str(k): v for k, v in report.LABELS[kind].items()}.get(key)
+            return tr.gettext(found) if found else t("no answer") if key == "not_asked_or_no_answer" else key
+
+        median = data["median_days_to_answer"]
+        lines = [t("Complaints {year}: {total} ({anonymous} anonymous, {open} open)", year=year, total=data["total"],
+                   anonymous=data["anonymous"], open=data["open"]),
+                 t("By category: {counts}", counts=", ".join(f"{label('category', k)} {v}"
+                                                             for k, v in data["by_category"].items())),
+                 t("By outcome: {counts}", counts=", ".join(f"{label('outcome', k)} {v}"
+                                                           for k, v in data["by_outcome"].items())),
+                 t("Median days to answer: {days}", days=format_decimal(median, locale=language())
+                   if median is not None else "—") + "   "
+                 + t("in time {in_time}, late {late}", in_time=data["answered_in_time"], late=data["answered_late"])]
         if data["satisfaction"]:
-            lines.append("Satisfaction: " + ", ".join(f"{k} {v}" for k, v in data["satisfaction"].items()))
+            lines.append(t("Satisfaction: {counts}", counts=", ".join(
+                f"{label('satisfaction', k)} {v}" for k, v in data["satisfaction"].items())))
         return "\n".join(lines)
 
     emit(data, human, as_json)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from bot.cli import cli, fail_cleanly, load_app
+from bot.cli_language import t
 
 
 @cli.command("web")
@@ -29,8 +30,14 @@ def web_command() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        runner = await web.start(app)
-        click.echo(f"The console is at {app.settings.public_base_url.rstrip('/')}/ (sign in with /web in the chat).")
+        try:
+            runner = await web.start(app)
+        except OSError as exc:
+            raise click.ClickException(t("cannot listen on {listen} ({problem}): set HTTP_LISTEN (and "
+                                         "PUBLIC_BASE_URL) to a free port", listen=app.settings.http_listen,
+                                         problem=exc.strerror or exc)) from None
+        click.echo(t("The console is at {url}/ (sign in with /web in the chat).",
+                     url=app.settings.public_base_url.rstrip("/")))
         await stop.wait()
         await runner.cleanup()
 

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import select
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
+from bot.cli_language import t
 from conversations import admin, authz, escalations
 from conversations.admin import AdminError
 from conversations.context import audit
@@ -26,13 +27,17 @@ def _human(rows: list[dict[str, Any]], empty: str) -> str:
     lines = []
     for row in rows:
         done = row["acknowledged"]
-        state = f"done {done['at'][:16]} by {done['by']} ({done['via']})" if done else "OPEN"
-        lines.append(f"#{row['id']} {row['kind']} case {row['case']} created {row['created_at'][:16]} — {state}")
+        state = (t("done {when} by {name} ({via})", when=done["at"][:16], name=done["by"], via=done["via"]) if done
+                 else t("OPEN"))
+        lines.append(t("#{id} {kind} case {case} created {when} — {state}", id=row["id"], kind=row["kind"],
+                       case=row["case"], when=row["created_at"][:16], state=state))
         if row.get("message"):
             lines.append(f"    “{row['message']}”  [{row['facts'].get('words') or row['facts'].get('phrase') or row['facts'].get('source')}]")
         for told in row["told"]:
-            lines.append(f"    {told['queued_at'][:16]} {told['purpose']:9} → {told['to']} by {told['channel']}"
-                         f" ({told['status']}{', sent ' + told['sent_at'][:16] if told['sent_at'] else ''})")
+            sent = ", " + t("sent {when}", when=told["sent_at"][:16]) if told["sent_at"] else ""
+            lines.append(f"    {told['queued_at'][:16]} {told['purpose']:9} → "
+                         + t("{name} by {channel}", name=told["to"], channel=told["channel"])
+                         + f" ({told['status']}{sent})")
     return "\n".join(lines)
 
 
@@ -40,15 +45,18 @@ def _close(escalation_id: int, staff_id: int, note: str | None, kind: str) -> di
     with unit_of_work() as (app, session):
         escalation = session.get(Escalation, escalation_id)
         if escalation is None or escalation.kind != kind:
-            raise AdminError(f"no {kind.replace('_', ' ')} #{escalation_id}")
+            if kind == escalations.ATTENDANCE:
+                raise AdminError("no escalation #{id}", id=escalation_id)
+            raise AdminError("no alert #{id}", id=escalation_id)
         staff = admin.staff_member(session, staff_id)
         if not authz.may_close_escalation(authz.as_staff(staff), escalation):
-            raise AdminError(f"{staff.name} is not responsible for case {escalation.case.reference}")
+            raise AdminError("{name} is not responsible for case {case}", name=staff.name,
+                             case=escalation.case.reference)
         result = escalations.acknowledge(session, escalation, staff, via="cli", now=app.services.clock.now(),
                                          note=note)
         if result.already:
-            raise AdminError(f"#{escalation_id} was already closed by "
-                             f"{escalation.acknowledger.name if escalation.acknowledger else '—'}")
+            raise AdminError("#{id} was already closed by {name}", id=escalation_id,
+                             name=escalation.acknowledger.name if escalation.acknowledger else "—")
         return escalations.describe(escalation)
 
 
@@ -71,7 +79,7 @@ def escalations_list(case_ref: str | None, open_only: bool, as_json: bool) -> No
     with unit_of_work() as (_app, session):
         case = admin.find_case(session, case_ref) if case_ref else None
         rows = escalations.history(session, kind=escalations.ATTENDANCE, case=case, open_only=open_only)
-    emit(rows, lambda: _human(rows, "No escalations."), as_json)
+    emit(rows, lambda: _human(rows, t("No escalations.")), as_json)
 
 
 @escalations_group.command("ack")
@@ -83,7 +91,7 @@ def escalations_list(case_ref: str | None, open_only: bool, as_json: bool) -> No
 def escalations_ack(escalation_id: int, staff_id: int, note: str | None, as_json: bool) -> None:
     """Record that the escalation reached its recipient (e.g. confirmed by phone)."""
     row = _close(escalation_id, staff_id, note, escalations.ATTENDANCE)
-    emit(row, f"Escalation #{escalation_id} acknowledged.", as_json)
+    emit(row, t("Escalation #{id} acknowledged.", id=escalation_id), as_json)
 
 
 @escalations_group.command("rule")
@@ -102,7 +110,7 @@ def escalations_rule(org_id: int | None, changes: tuple[str, ...], reset: bool, 
         for change in changes:
             key, sep, value = change.partition("=")
             if not sep:
-                raise AdminError(f"--set needs KEY=VALUE (got {change!r})")
+                raise AdminError("--set needs KEY=VALUE (got {change!r})", change=change)
             if key.startswith("effects."):
                 stored["effects"] = {**stored.get("effects", {}), key.removeprefix("effects."): value}
             elif key == "ignored_kinds":
@@ -124,12 +132,13 @@ def escalations_rule(org_id: int | None, changes: tuple[str, ...], reset: bool, 
         }
 
     def human() -> str:
-        lines = [f"{shown['organisation']}: escalate after {shown['streak_length']} appointments in a row "
-                 f"without participation (short notice: under {shown['short_notice_hours']:g} h); "
-                 f"acknowledge within {shown['acknowledge_within_working_days']} working day(s)."]
+        lines = [t("{org}: escalate after {streak} appointments in a row without participation (short notice: "
+                   "under {hours} h); acknowledge within {days} working day(s).", org=shown["organisation"],
+                   streak=shown["streak_length"], hours=f"{shown['short_notice_hours']:g}",
+                   days=shown["acknowledge_within_working_days"])]
         lines += [f"  {situation:26} {effect}" for situation, effect in shown["effects"].items()]  # type: ignore[union-attr]
         if shown["ignored_kinds"]:
-            lines.append(f"  ignored kinds: {', '.join(shown['ignored_kinds'])}")  # type: ignore[arg-type]
+            lines.append("  " + t("ignored kinds: {kinds}", kinds=", ".join(shown["ignored_kinds"])))  # type: ignore[arg-type]
         return "\n".join(lines)
 
     emit(shown, human, as_json)
@@ -156,7 +165,7 @@ def alerts_list(case_ref: str | None, open_only: bool, as_json: bool) -> None:
             row["member"] = alert.member.first_name if alert.member else None
             audit(session, at=app.services.clock.now(), actor=CLI.label, action="child_protection.read",
                   object_type="escalation", object_id=alert.id, case_id=alert.case_id)
-    emit(rows, lambda: _human(rows, "No alerts."), as_json)
+    emit(rows, lambda: _human(rows, t("No alerts.")), as_json)
 
 
 @alerts_group.command("handle")
@@ -168,4 +177,4 @@ def alerts_list(case_ref: str | None, open_only: bool, as_json: bool) -> None:
 def alerts_handle(alert_id: int, staff_id: int, note: str | None, as_json: bool) -> None:
     """Mark an alert handled: a person has taken it on (nothing is closed automatically)."""
     row = _close(alert_id, staff_id, note, escalations.CHILD_PROTECTION)
-    emit(row, f"Alert #{alert_id} marked as handled.", as_json)
+    emit(row, t("Alert #{id} marked as handled.", id=alert_id), as_json)

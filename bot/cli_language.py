@@ -132,6 +132,10 @@ def localise(root: click.Command) -> None:
     kept, so a later call in another language starts from it)."""
     _speak_through_click()
     for command in walk(root):
+        for param in command.params:  # click names a path type at import, before it speaks our language
+            if isinstance(param.type, click.Path):
+                kind = "file" if not param.type.dir_okay else "directory" if not param.type.file_okay else "path"
+                param.type.name = _catalog().gettext(kind)
         for holder, attr in _texts(command):
             if not hasattr(holder, f"_source_{attr}"):
                 setattr(holder, f"_source_{attr}", getattr(holder, attr))

@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, unit_of_work
+from bot.cli_language import language as cli_language
+from bot.cli_language import t
 from conversations import admin, timeparse
-from conversations.clock import BERLIN
+from conversations.clock import BERLIN, iso
 from conversations.context import audit
 from conversations.i18n import translator
 from conversations.milestone import core, summary
@@ -37,10 +39,11 @@ def goals() -> None:
 @json_option
 @fail_cleanly
 def goals_add(case_ref: str, text: str, level: str, as_json: bool) -> None:
+    """Add a goal to a case's Hilfeplan."""
     with unit_of_work() as (app, session):
         goal = core.add_goal(session, CLI, app.services.clock.now(), admin.find_case(session, case_ref), text, level)
         data = {"id": goal.id, "case": goal.case.reference, "level": goal.level, "text": goal.text}
-    emit(data, f"Goal {data['id']} ({level}) added to {data['case']}.", as_json)
+    emit(data, t("Goal {id} ({level}) added to {case}.", id=data["id"], level=level, case=data["case"]), as_json)
 
 
 @goals.command("list")
@@ -48,6 +51,7 @@ def goals_add(case_ref: str, text: str, level: str, as_json: bool) -> None:
 @json_option
 @fail_cleanly
 def goals_list(case_ref: str, as_json: bool) -> None:
+    """A case's goals and its children (whose wellbeing the questionnaires ask about)."""
     with unit_of_work() as (app, session):
         found = admin.find_case(session, case_ref)
         rows = [{"id": g.id, "level": g.level, "text": g.text} for g in core.goals(session, found)]
@@ -55,8 +59,8 @@ def goals_list(case_ref: str, as_json: bool) -> None:
         audit(session, at=app.services.clock.now(), actor=CLI.label, action="goals.read", object_type="case",
               object_id=found.id, case_id=found.id)
     emit({"goals": rows, "children": kids}, lambda: "\n".join(
-        [f"{r['id']:4}  {r['level']:17} {r['text']}" for r in rows] or ["No goals yet."])
-        + "\nChildren: " + (", ".join(k["first_name"] for k in kids) or "—"), as_json)
+        [f"{r['id']:4}  {r['level']:17} {r['text']}" for r in rows] or [t("No goals yet.")])
+        + "\n" + t("Children: {names}", names=", ".join(k["first_name"] for k in kids) or "—"), as_json)
 
 
 @goals.command("update")
@@ -66,10 +70,11 @@ def goals_list(case_ref: str, as_json: bool) -> None:
 @json_option
 @fail_cleanly
 def goals_update(goal_id: int, text: str | None, archive: bool, as_json: bool) -> None:
+    """Change a goal's text, or archive it."""
     with unit_of_work() as (app, session):
         goal = core.update_goal(session, CLI, app.services.clock.now(), goal_id, text=text, archive=archive)
         data = {"id": goal.id, "text": goal.text, "archived": goal.archived_at is not None}
-    emit(data, f"Goal {goal_id} updated.", as_json)
+    emit(data, t("Goal {id} updated.", id=goal_id), as_json)
 
 
 @cli.group()
@@ -91,26 +96,27 @@ def milestone_add(case_ref: str, when: str, leader: int, duration: int, place: s
         ms = core.create_milestone(session, CLI, app.services.clock.now(), admin.find_case(session, case_ref),
                                    parse_when(when), admin.staff_member(session, leader), duration, place,
                                    services=app.services)
-        data = {"id": ms.id, "case": ms.case.reference, "starts_at": ms.appointment.starts_at.isoformat(),
+        data = {"id": ms.id, "case": ms.case.reference, "starts_at": iso(ms.appointment.starts_at),
                 "leader": ms.leader.name, "invitations_days_before": app.settings.milestone_invite_days}
-    emit(data, f"Meilensteingespräch {data['id']} for {data['case']} with {data['leader']}; questionnaires go out "
-               f"{data['invitations_days_before']} days before.", as_json)
+    emit(data, t("Meilensteingespräch {id} for {case} with {leader}; the questionnaires go out {days} days before.",
+                 id=data["id"], case=data["case"], leader=data["leader"], days=data["invitations_days_before"]),
+         as_json)
 
 
 @milestone.command("summary")
 @click.argument("milestone_id", type=int)
 @click.option("--pdf", "pdf_path", type=click.Path(path_type=Path), help="Also write the PDF here.")
-@click.option("--language", default="de", show_default=True)
+@click.option("--language", help="Language of the summary (default: the command line's).")
 @json_option
 @fail_cleanly
-def milestone_summary(milestone_id: int, pdf_path: Path | None, language: str, as_json: bool) -> None:
+def milestone_summary(milestone_id: int, pdf_path: Path | None, language: str | None, as_json: bool) -> None:
     """The summary for the Gesprächsführer*in (only sent answers; the read is audited)."""
     with unit_of_work() as (app, session):
         ms = core.milestone(session, milestone_id)
-        tr = translator(language)
+        tr = translator(language or cli_language())
         built = summary.build(tr, ms)
-        text = summary.as_text(tr, built)
-        evaluation = summary.evaluation_text(tr, ms)
+        text = summary.as_text(tr, built, markup=False)  # the chat's *bold* is noise in a terminal
+        evaluation = summary.evaluation_text(tr, ms, markup=False)
         if evaluation:
             text += "\n\n" + evaluation
         if pdf_path:

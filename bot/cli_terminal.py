@@ -12,14 +12,16 @@ While the chat runs, log lines go to ``<data dir>/wegbegleiter.log``: the termin
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.app import App, logging_to_file
+from bot import cli_import, config  # noqa: F401  (cli_import: member/staff import, issue 19 like this module)
+from bot.app import App, build, logging_to_file
 from bot.cli import CLI, cli, emit, fail_cleanly, json_option, load_app, t
 from conversations import admin
 from conversations.admin import AdminError
@@ -107,11 +109,43 @@ def chat(name: str | None) -> None:
     open_chat(load_app(), name)
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def console_port(app: App) -> tuple[App, str | None]:
+    """The demo serves the staff console beside the terminal chat. Its port may be taken (another program on
+    8080 is common on a developer's machine): with HTTP_LISTEN and PUBLIC_BASE_URL left at their defaults the
+    demo takes a free port instead and says so; a port someone chose is not changed, the note says why the
+    links will not open."""
+    host, _, port = app.settings.http_listen.rpartition(":")
+    host = host.strip("[]")
+    if _port_free(host, int(port)):
+        return app, None
+    origins = config.load_with_origins()[1]
+    if origins["http_listen"] != config.DEFAULT or origins["public_base_url"] != config.DEFAULT:
+        return app, t("{listen} is in use, so the console cannot start: set HTTP_LISTEN and PUBLIC_BASE_URL to a "
+                      "free port", listen=app.settings.http_listen)
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        free = probe.getsockname()[1]
+    settings = replace(app.settings, http_listen=f"{host}:{free}", public_base_url=f"http://{host}:{free}")
+    return build(settings, app.services.clock), t("Port {port} is in use: the console runs on port {free} this time.", port=port,
+                              free=free)
+
+
 def _demo_text(data: dict[str, Any]) -> str:
     lines = []
     if data["invites"]:
         lines.append(t("Demo invite codes (each works once; send one to link the chat as that person):"))
-        lines += [f"  {c['code']}  {c['who']}  [{c['role']}]" for c in data["invites"]]
+        kinds = {"parent": t("parent"), "adult": t("adult"), "child": t("child")}
+        lines += [f"  {c['code']}  {c['who']}  [{kinds.get(c['role'], c['role'])}]" for c in data["invites"]]
     if data["linked"]:
         lines.append(t("Linked in this terminal already (open the chat again with the command):"))
         lines += [f"  {row['who']:24} {row['chat']}" for row in data["linked"]]
@@ -119,6 +153,10 @@ def _demo_text(data: dict[str, Any]) -> str:
     if data["console"]:
         lines += ["", t("Staff console in the browser (each link works once, for 10 minutes):")]
         lines += [f"  {who}: {url}" for who, url in data["console"].items()]
+        if data.get("console_note"):
+            lines.append("  " + data["console_note"])
+        if data.get("no_chat"):
+            lines.append("  " + t("(the links open while `wegbegleiter web` or `wegbegleiter run` is running)"))
     return "\n".join(lines)
 
 
@@ -135,6 +173,9 @@ def demo(name: str | None, no_chat: bool, as_json: bool) -> None:
     from bot import demo_hilfeplan
 
     app = load_app(init=True)
+    note = None
+    if not no_chat and not as_json:
+        app, note = console_port(app)
     with app.sessions.begin() as session:
         demo_data.seed(session, app.services.clock, app.settings.invite_ttl_days)
         demo_hilfeplan.hilfeplan_dates(session, app.services)
@@ -142,7 +183,8 @@ def demo(name: str | None, no_chat: bool, as_json: bool) -> None:
         links = demo_data.console_links(session, app.services.clock, app.settings.public_base_url)
         linked = [person for person in admin.people(session) if _terminal_chat(session, person) is not None]
         data = {"invites": [c.__dict__ for c in codes], "console": links,
-                "linked": [{"who": admin.person_name(p), "chat": chat_command(p)} for p in linked]}
+                "linked": [{"who": admin.person_name(p), "chat": chat_command(p)} for p in linked],
+                "console_note": note, "no_chat": no_chat}
     emit(data, lambda: _demo_text(data), as_json)
     if not no_chat and not as_json:
         open_chat(app, name, web=True)

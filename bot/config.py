@@ -161,9 +161,15 @@ def _check_url(env: str, value: str, schemes: tuple[str, ...] = ("http", "https"
     if not value:
         return
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise ConfigError("{env} must be a URL starting with {schemes} (got {value!r})", env=env,
-                          schemes=" or ".join(f"{s}://" for s in schemes), value=value)
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:  # a port that is no number, or out of range
+        port_ok = False
+    if parts.scheme not in schemes or not parts.hostname or not port_ok:
+        if schemes == ("https",):
+            raise ConfigError("{env} must be a URL starting with https:// (got {value!r})", env=env, value=value)
+        raise ConfigError("{env} must be a URL starting with http:// or https:// (got {value!r})", env=env,
+                          value=value)
 
 
 def validate(settings: Settings) -> None:
@@ -189,10 +195,11 @@ def validate(settings: Settings) -> None:
                           languages=", ".join(available_languages()), value=settings.default_language)
     if settings.secret_key and len(settings.secret_key) < 32:
         raise ConfigError("WEGBEGLEITER_SECRET_KEY must have at least 32 characters")
-    for env, number in (("INVITE_TTL_DAYS", settings.invite_ttl_days),
-                        ("INVITE_MAX_FAILURES", settings.invite_max_failures)):
-        if number < 1:
-            raise ConfigError("{env} must be at least 1 (got {value})", env=env, value=number)
+    if "@" not in settings.smtp_from.strip("@"):
+        raise ConfigError("SMTP_FROM must be an email address like wegbegleiter@example.org (got {value!r})",
+                          value=settings.smtp_from)
+    if not settings.ombudsstelle.strip():
+        raise ConfigError("OMBUDSSTELLE must name the independent help (§ 9a SGB VIII) and how to reach it")
     if not 0 < settings.smtp_port < 65536:
         raise ConfigError("SMTP_PORT must be a port between 1 and 65535 (got {value})", value=settings.smtp_port)
     _check_listen("HTTP_LISTEN", settings.http_listen)
@@ -204,6 +211,10 @@ def validate(settings: Settings) -> None:
                ("http", "https") if settings.telegram_api_base_url else ("https",))
     _check_url("MATRIX_HOMESERVER", settings.matrix_homeserver)
     check_retention(settings)
+    for f in fields(Settings):  # counts of days, minutes, years, attempts: at least 1 (the port: above)
+        value = getattr(settings, f.name)
+        if f.type in (int, "int") and f.name not in ("smtp_port",) and value < 1:
+            raise ConfigError("{env} must be at least 1 (got {value})", env=f.metadata["env"], value=value)
     if bool(settings.matrix_homeserver) != bool(settings.matrix_user_id):
         raise ConfigError("set both MATRIX_HOMESERVER and MATRIX_USER_ID to serve Matrix")
     if settings.matrix_homeserver and not (settings.matrix_password or settings.matrix_access_token):

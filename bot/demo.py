@@ -31,6 +31,7 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     now = clock.now()
     org = admin.add_organisation(session, ACTOR, now, TRAEGER, phone="0391 555 0100",
                                  phone_hours="Mo–Fr 8:00–18:00")
+    admin.update_organisation(session, ACTOR, now, org, address="Breiter Weg 12\n39104 Magdeburg")
     jugendamt = admin.add_organisation(session, ACTOR, now, "Jugendamt Magdeburg-Nord", phone="0391 540 0000")
     staff = {
         "jana": admin.add_staff(session, ACTOR, now, org, "Jana Weber", [Role.FACHKRAFT], language="de"),
@@ -44,6 +45,7 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     }
     yilmaz = admin.add_case(session, ACTOR, now, org, "Familie Yılmaz", help_type="SPFH § 31 SGB VIII",
                             started_on=date(2026, 9, 1))
+    admin.update_case(session, ACTOR, now, yilmaz, jugendamt="Jugendamt Magdeburg-Nord", file_number="51.2-0815/26")
     for who, role in (("jana", Role.FACHKRAFT), ("tobias", Role.FACHKRAFT), ("schulz", Role.FALLFUEHREND),
                       ("sabine", Role.GESPRAECHSFUEHRUNG)):
         admin.assign(session, ACTOR, now, yilmaz, staff[who], role)
@@ -53,6 +55,7 @@ def seed(session: Session, clock: Clock, ttl_days: int) -> None:
     admin.add_member(session, ACTOR, now, yilmaz, "Leyla", "Yılmaz", MemberKind.CHILD, date(2017, 9, 14), "de")
     petrenko = admin.add_case(session, ACTOR, now, org, "Familie Petrenko", help_type="Erziehungsbeistand § 30",
                               started_on=date(2026, 6, 15))
+    admin.update_case(session, ACTOR, now, petrenko, jugendamt="Jugendamt Magdeburg-Nord", file_number="51.2-0433/26")
     admin.assign(session, ACTOR, now, petrenko, staff["tobias"], Role.FACHKRAFT)
     admin.assign(session, ACTOR, now, petrenko, staff["schulz"], Role.FALLFUEHREND)
     admin.add_member(session, ACTOR, now, petrenko, "Olga", "Petrenko", MemberKind.PARENT, date(1997, 1, 20), "uk")

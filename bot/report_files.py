@@ -9,18 +9,48 @@ items, in all three forms alike. The console's report page uses the same functio
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
-from bot.cli_language import language, t
+from bot import cli_language
 from conversations import charts
 from conversations.clock import BERLIN
+from conversations.i18n import domain_translations
 from conversations.report.figures import UNKNOWN, Figure, Measure, Report, Row, Section
 
-
 # --- words -------------------------------------------------------------------------------------------------------
+_LANGUAGE: ContextVar[str | None] = ContextVar("report_language", default=None)
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Word the report in ``lang`` (de or en; otherwise German) in this thread only: the console renders it for
+    the signed-in person while the command line's language stays as it is."""
+    token = _LANGUAGE.set(lang if lang in cli_language.LANGUAGES else cli_language.DEFAULT)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def language() -> str:
+    return _LANGUAGE.get() or cli_language.language()
+
+
+def t(message: str, /, **params: Any) -> str:
+    """The command line's catalog (domain ``cli``), in the language of :func:`speaking` or the CLI's."""
+    lang = _LANGUAGE.get()
+    if lang is None:
+        return cli_language.t(message, **params)
+    text = domain_translations(lang, cli_language.DOMAIN).gettext(message)
+    return text.format(**params) if params else text
+
+
 def section_titles() -> dict[str, str]:
     return {
         "cases": t("Cases"),
@@ -144,6 +174,8 @@ def value_text(figure: Figure) -> str:
     if shown is None:
         return "—"
     lang = language()
+    if shown == 0:
+        return "0"
     if isinstance(figure, Measure) and figure.unit == "share":
         return format_percent(shown, "#,##0 %", locale=lang)
     if isinstance(figure, Measure):
@@ -181,6 +213,8 @@ def generated_text(report: Report) -> str:
 def text(report: Report) -> str:
     titles = section_titles()
     out = [*heading(report), small_note(), ""]
+    every = [(label, item) for section in report.sections for label, item, _f in lines(section)]
+    width = max(len(item) + 2 if item else len(label) for label, item in every) + 2
     for section in report.sections:
         out.append(titles[section.key])
         previous = None
@@ -188,9 +222,9 @@ def text(report: Report) -> str:
             if item:
                 if label != previous:
                     out.append(f"  {label}:")
-                out.append(f"    {item:<44} {value_text(figure):>10}")
+                out.append(f"    {item:<{width - 2}} {value_text(figure):>6}")
             else:
-                out.append(f"  {label:<46} {value_text(figure):>10}")
+                out.append(f"  {label:<{width}} {value_text(figure):>6}")
             previous = label
         out.append("")
     return "\n".join(out).rstrip()
@@ -295,7 +329,7 @@ def pdf(report: Report) -> bytes:
         if doc.get_y() > doc.h - 60:
             doc.add_page()
         paragraph(doc, titles[section.key], size=13, bold=True, height=8)
-        doc.set_font("DejaVu", "", 10)
+        doc.set_font(doc.font_family, "", 10)  # the family new_pdf() chose (whichever fonts it ships)
         with doc.table(col_widths=(120, 50), text_align=("LEFT", "RIGHT"), first_row_as_headings=False,
                        line_height=6, borders_layout="HORIZONTAL_LINES") as table:
             previous = None

@@ -25,6 +25,7 @@ from bot import scheduler
 from bot.app import App
 from bot.channels.base import Transport, Unreachable
 from bot.outbox import Dispatcher
+from storage.errors import Explained
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ def configured_channels(app: App) -> list[Channel]:
     return [channel for factory in CHANNEL_FACTORIES if (channel := factory(app)) is not None]
 
 
-class NoChannel(Exception):
-    pass
+class NoChannel(Explained):
+    """Nothing to serve: no chat network is configured (the CLI says it in the operator's language)."""
 
 
 @dataclass(frozen=True)

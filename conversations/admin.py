@@ -12,10 +12,12 @@ from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
+from babel.core import UnknownLocaleError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conversations import invites
+from conversations.clock import iso
 from conversations.context import audit
 from conversations.i18n import available_languages
 from conversations.rules.working_days import Calendar
@@ -49,7 +51,7 @@ def _check_language(language: str) -> None:
     """Any language babel knows may be stored; until it has a catalog, the person reads German."""
     try:
         Locale.parse(language)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):  # babel's UnknownLocaleError is neither
         raise AdminError("unknown language {language!r}; offered are {offered}", language=language,
                          offered=", ".join(available_languages())) from None
 
@@ -65,8 +67,17 @@ def add_organisation(session: Session, actor: Actor, now: datetime, name: str, p
 
 
 def update_organisation(session: Session, actor: Actor, now: datetime, org: Organisation, *,
-                        bundesland: str | None = None, closed_days: list[str] | None = None) -> Organisation:
-    """Change an organisation's working-day settings (its Bundesland's holidays, its own closing days)."""
+                        bundesland: str | None = None, closed_days: list[str] | None = None,
+                        name: str | None = None, address: str | None = None, phone: str | None = None,
+                        phone_hours: str | None = None) -> Organisation:
+    """Change an organisation's details: its working-day settings (its Bundesland's holidays, its own closing
+    days) and what its letters and the Nachweisblatt print in their head (name, postal address, phone, hours).
+    An empty string clears a detail; ``None`` keeps it."""
+    if name is not None and not name.strip():
+        raise AdminError("an organisation needs a name")
+    for field, value in (("name", name), ("address", address), ("phone", phone), ("phone_hours", phone_hours)):
+        if value is not None:
+            setattr(org, field, value.replace("\\n", "\n").strip() or None)
     settings = dict(org.settings or {})
     if bundesland is not None:
         settings["bundesland"] = bundesland.upper()
@@ -78,8 +89,28 @@ def update_organisation(session: Session, actor: Actor, now: datetime, org: Orga
         raise AdminError(str(exc)) from None
     org.settings = settings
     audit(session, at=now, actor=actor.label, action="organisation.changed", object_type="organisation",
-          object_id=org.id, bundesland=settings.get("bundesland"), closed_days=settings.get("closed_days"))
+          object_id=org.id, bundesland=settings.get("bundesland"), closed_days=settings.get("closed_days"),
+          details=sorted(f for f, v in (("name", name), ("address", address), ("phone", phone),
+                                        ("phone_hours", phone_hours)) if v is not None))
     return org
+
+
+def update_case(session: Session, actor: Actor, now: datetime, case: Case, *, title: str | None = None,
+                help_type: str | None = None, jugendamt: str | None = None,
+                file_number: str | None = None) -> Case:
+    """Change what the Nachweisblatt's head says of a case: its title, help type (with its legal basis), the
+    Jugendamt and the Jugendamt's file number (Aktenzeichen). An empty string clears; ``None`` keeps."""
+    if title is not None and not title.strip():
+        raise AdminError("a case needs a title")
+    changed = []
+    for field, value in (("title", title), ("help_type", help_type), ("jugendamt", jugendamt),
+                         ("jugendamt_file_number", file_number)):
+        if value is not None:
+            setattr(case, field, value.strip() or None)
+            changed.append(field)
+    audit(session, at=now, actor=actor.label, action="case.changed", object_type="case", object_id=case.id,
+          case_id=case.id, fields=changed)
+    return case
 
 
 def organisation(session: Session, org_id: int | None) -> Organisation:
@@ -221,9 +252,11 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
         "reference": case.reference,
         "title": case.title,
         "help_type": case.help_type,
+        "jugendamt": case.jugendamt,
+        "jugendamt_file_number": case.jugendamt_file_number,
         "organisation": case.organisation.name,
         "started_on": case.started_on.isoformat() if case.started_on else None,
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_at": iso(case.closed_at),
         "closed_reason": case.closed_reason,
         "members": [
             {"id": m.id, "name": m.display_name, "kind": m.kind, "language": m.language,

@@ -268,37 +268,72 @@ def refuse_second_milestone_review(session: Session, case: Case, kind: str, star
                          "{start})", id=clash[0].id, start=f"{clash[0].starts_at.astimezone(BERLIN):%Y-%m-%d %H:%M}")
 
 
-def create_appointment(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
-                       starts_at: datetime, duration_minutes: int, staff: Sequence[StaffMember],
-                       members: Sequence[FamilyMember], place: str | None = None, *,
-                       series: AppointmentSeries | None = None, tell: bool = True) -> Appointment:
-    """One appointment; the family is told with an .ics file, the budget checked (and warned about)."""
+def build_appointment(session: Session, services: Services, case: Case, kind: str, starts_at: datetime,
+                      duration_minutes: int, staff: Sequence[StaffMember], members: Sequence[FamilyMember],
+                      place: str | None = None, *, series: AppointmentSeries | None = None) -> Appointment:
+    """A checked new appointment, added to the session but not yet flushed, told or budgeted
+    (:func:`announce`; :func:`create_appointment` does all of it for one)."""
     if starts_at.tzinfo is None:
         raise AdminError("the start must be an aware datetime")
     kind = str(kind)
     _check(case, kind, duration_minutes, staff, members)
+    if kind == AppointmentKind.MEILENSTEINGESPRAECH:
+        session.flush()  # a review entered just before, in the same batch, is seen
     refuse_second_milestone_review(session, case, kind, starts_at, duration_minutes)
-    now = services.clock.now()
-    tell = tell and starts_at > now  # a visit entered afterwards (an import of last month) is only recorded
     appointment = Appointment(
         case=case, case_id=case.id, series_id=series.id if series else None, kind=kind,
         starts_at=starts_at.astimezone(UTC),
         duration_minutes=duration_minutes, place=place, outcome=Outcome.PLANNED,
-        ics_uid=f"{uuid.uuid4()}@wegbegleiter", ics_sequence=0, created_at=now,
+        ics_uid=f"{uuid.uuid4()}@wegbegleiter", ics_sequence=0, created_at=services.clock.now(),
         staff=[AppointmentStaff(staff_id=s.id, staff_member=s) for s in dict.fromkeys(staff)],
         members=[AppointmentMember(member_id=m.id, member=m) for m in dict.fromkeys(members)],
     )
     session.add(appointment)
-    session.flush()
-    audit(session, at=now, actor=actor_label(actor), action="appointment.created", object_type="appointment",
-          object_id=appointment.id, case_id=case.id, kind=kind, starts_at=starts_at.isoformat(),
-          minutes=duration_minutes)
-    from conversations import budget  # the budget reads appointments; imported late to keep one direction
-
-    budget.after_scheduling(session, services, actor, appointment)
-    if tell:
-        tell_family(session, services, appointment, "new")
     return appointment
+
+
+def announce(session: Session, services: Services, actor: ActorLike, appointment: Appointment, *,
+             tell: bool = True) -> None:
+    """After the flush: the audit event, and the family told with an .ics file (a future appointment only:
+    a visit entered afterwards, an import of last month, is only recorded)."""
+    now = services.clock.now()
+    audit(session, at=now, actor=actor_label(actor), action="appointment.created", object_type="appointment",
+          object_id=appointment.id, case_id=appointment.case_id, kind=appointment.kind,
+          starts_at=appointment.starts_at.astimezone(BERLIN).isoformat(), minutes=appointment.duration_minutes)
+    if tell and appointment.starts_at > now:
+        tell_family(session, services, appointment, "new")
+
+
+def create_appointment(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
+                       starts_at: datetime, duration_minutes: int, staff: Sequence[StaffMember],
+                       members: Sequence[FamilyMember], place: str | None = None, *,
+                       series: AppointmentSeries | None = None, tell: bool = True,
+                       check_budget: bool = True) -> Appointment:
+    """One appointment; the family is told with an .ics file, the budget checked (and warned about).
+
+    ``check_budget=False``: the caller checks many at once (``budget.after_scheduling_many``)."""
+    appointment = build_appointment(session, services, case, kind, starts_at, duration_minutes, staff, members,
+                                    place, series=series)
+    session.flush()
+    announce(session, services, actor, appointment, tell=tell)
+    if check_budget:
+        from conversations import budget  # the budget reads appointments; imported late to keep one direction
+
+        budget.after_scheduling(session, services, actor, appointment)
+    return appointment
+
+
+def announce_many(session: Session, services: Services, actor: ActorLike,
+                  appointments: Sequence[Appointment]) -> None:
+    """Many built appointments (an import): one flush for all, each announced, then the budget once per
+    case and month and each Fachkraft's week once (``budget.after_scheduling_many``)."""
+    from conversations import budget
+
+    session.flush()
+    with session.no_autoflush:  # their audit events and messages go in together at the end
+        for appointment in appointments:
+            announce(session, services, actor, appointment)
+    budget.after_scheduling_many(session, services, actor, appointments)
 
 
 def weekly_starts(first_start: datetime, weeks: int) -> list[datetime]:
@@ -309,7 +344,8 @@ def weekly_starts(first_start: datetime, weeks: int) -> list[datetime]:
 
 def create_weekly(session: Session, services: Services, actor: ActorLike, case: Case, kind: str,
                   first_start: datetime, duration_minutes: int, staff: Sequence[StaffMember],
-                  members: Sequence[FamilyMember], weeks: int, place: str | None = None) -> list[Appointment]:
+                  members: Sequence[FamilyMember], weeks: int, place: str | None = None, *,
+                  check_budget: bool = True) -> list[Appointment]:
     """A weekly series: the same Berlin wall-clock time each week (also across DST changes)."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise AdminError(f"a series has 1 to {MAX_WEEKS} weeks")
@@ -320,7 +356,7 @@ def create_weekly(session: Session, services: Services, actor: ActorLike, case: 
     session.add(series)
     session.flush()
     return [create_appointment(session, services, actor, case, kind, start, duration_minutes, staff, members,
-                               place, series=series) for start in starts]
+                               place, series=series, check_budget=check_budget) for start in starts]
 
 
 def reschedule(session: Session, services: Services, actor: ActorLike, appointment: Appointment,

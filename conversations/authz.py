@@ -314,6 +314,22 @@ def may_rate_complaint(principal: Principal, complaint: Complaint) -> bool:
     return may_reply_to_complaint(principal, complaint)
 
 
+def may_forward_complaint(principal: Principal, complaint: Complaint) -> bool:
+    """Pass a complaint about the Jugendamt on to the Jugendamt's complaint office: a person who may handle
+    it, once, and only as the complainant agreed (with or without their name; not at all if they said no)."""
+    return (may_handle_complaint(principal, complaint) and complaint.category == "jugendamt"
+            and complaint.forward_consent in ("named", "anonymous") and complaint.forwarded_at is None)
+
+
+def may_see_figures(principal: Principal) -> bool:
+    """The Träger's figures (only totals, small numbers hidden: conversations.report): its Leitung in the
+    console, the operator on the command line (`wegbegleiter report`)."""
+    if principal.operator:
+        return True
+    staff = principal.active_staff
+    return staff is not None and staff.has_role(Role.LEITUNG)
+
+
 # --- the Meilensteingespräch -------------------------------------------------------------------------
 def leads_talk(staff: StaffMember | None, milestone: Milestone) -> bool:
     """The Gesprächsführer*in of this talk, still assigned to the case in that role."""

@@ -6,7 +6,7 @@ tells people, and keeps approvals. Warnings carry unique keys (once per case, mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -277,24 +277,79 @@ def approve_extra_hours(session: Session, services: Services, request_id: int, s
     return request
 
 
+def _many_over(case: Case, month: Month, minutes: int, count: int) -> Callable[[Translator], Reply]:
+    def render(tr: Translator) -> Reply:
+        return Reply(tr.ngettext(
+            "The {count} appointment entered for {case} in {month} goes beyond the budget by {hours}. "
+            "I have asked the fallführende Fachkraft to confirm the extra hours; until then they are not approved.",
+            "The {count} appointments entered for {case} in {month} go beyond the budget by {hours}. "
+            "I have asked the fallführende Fachkraft to confirm the extra hours; until then they are not approved.",
+            count).format(count=count, case=case.title, month=tr.month(month.first_day),
+                          hours=hours_text(tr, minutes)))
+
+    return render
+
+
+def after_scheduling_many(session: Session, services: Services, actor: ActorLike,
+                          appointments: Sequence[Appointment]) -> None:
+    """:func:`after_scheduling` for many new appointments at once (an import): each case and month is
+    checked once, and what goes beyond its budget is one request to the Jugendamt; each Fachkraft's week
+    is checked once."""
+    now = services.clock.now()
+    months: dict[tuple[int, Month], list[Appointment]] = {}
+    for a in appointments:
+        months.setdefault((a.case_id, Month.of(a.starts_at)), []).append(a)
+    for (_case_id, month), items in months.items():
+        case = items[0].case
+        chargeable = [a for a in items if a.kind != AppointmentKind.KRISENINTERVENTION]
+        if not chargeable or not periods(session, case):
+            continue
+        stmt = case_statement(session, case, month)
+        over = stmt.used_minutes + stmt.planned_minutes - stmt.allowed_minutes
+        if over <= 0:
+            continue
+        minutes = int(min(over, sum(a.duration_minutes for a in chargeable)))
+        request = ExtraHoursRequest(case_id=case.id, month=str(month), appointment_id=chargeable[-1].id,
+                                    minutes=minutes, requested_by=actor_label(actor), requested_at=now,
+                                    status="pending")
+        session.add(request)
+        session.flush()
+        audit(session, at=now, actor=actor_label(actor), action="budget.extra_requested",
+              object_type="extra_hours_request", object_id=request.id, case_id=case.id, minutes=minutes,
+              appointments=len(chargeable))
+        people = {p.id: p for a in chargeable for p in _staff_to_warn(actor, a)}
+        notify_all(session, list(people.values()), _many_over(case, month, minutes, len(chargeable)),
+                   now=now, kind="budget.over", dedupe_key=f"budget-over:{request.id}",
+                   not_before=routine_time(services, now))
+        for person in fallfuehrend(case):
+            ask_approval(session, services, request, person, dedupe_key=f"budget-approval:{request.id}")
+    weeks = {(person.id, billing.week_start(a.starts_at)): person for a in appointments for person in staff_of(a)}
+    for (_staff_id, week), person in weeks.items():
+        _check_week(session, services, person, week)
+
+
 # --- weekly load ---------------------------------------------------------------------------------------------------
 def check_weekly_load(session: Session, services: Services, appointment: Appointment) -> None:
     week = billing.week_start(appointment.starts_at)
+    for person in staff_of(appointment):
+        _check_week(session, services, person, week)
+
+
+def _check_week(session: Session, services: Services, person: StaffMember, week: date) -> None:
     start = datetime.combine(week, datetime.min.time(), tzinfo=billing.BERLIN)
     now = services.clock.now()
-    for person in staff_of(appointment):
-        rows = session.scalars(
-            select(Appointment).join(AppointmentStaff, AppointmentStaff.appointment_id == Appointment.id).where(
-                AppointmentStaff.staff_id == person.id, Appointment.starts_at >= start - timedelta(days=1),
-                Appointment.starts_at < start + timedelta(days=8)))
-        load = billing.weekly_load_minutes([facts(a) for a in rows], week)
-        if load > billing.MAX_WEEKLY_MINUTES:
-            notify(session, person, lambda tr, load=load: Reply(tr.gettext(
-                "Your appointments in the week of {date} add up to {hours}, more than the 48 hours a week "
-                "agreed as the maximum load. Please talk to your Leitung.").format(
-                    date=tr.date(week, "long"), hours=hours_text(tr, load))),
-                now=now, kind="budget.weekly_load", dedupe_key=f"weekly-load:{person.id}:{week.isoformat()}",
-                not_before=routine_time(services, now))
+    rows = session.scalars(
+        select(Appointment).join(AppointmentStaff, AppointmentStaff.appointment_id == Appointment.id).where(
+            AppointmentStaff.staff_id == person.id, Appointment.starts_at >= start - timedelta(days=1),
+            Appointment.starts_at < start + timedelta(days=8)))
+    load = billing.weekly_load_minutes([facts(a) for a in rows], week)
+    if load > billing.MAX_WEEKLY_MINUTES:
+        notify(session, person, lambda tr, load=load: Reply(tr.gettext(
+            "Your appointments in the week of {date} add up to {hours}, more than the 48 hours a week "
+            "agreed as the maximum load. Please talk to your Leitung.").format(
+                date=tr.date(week, "long"), hours=hours_text(tr, load))),
+            now=now, kind="budget.weekly_load", dedupe_key=f"weekly-load:{person.id}:{week.isoformat()}",
+            not_before=routine_time(services, now))
 
 
 # --- after an outcome: thresholds and crisis reports ------------------------------------------------------------------

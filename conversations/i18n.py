@@ -213,6 +213,8 @@ def isolate_ltr_runs(line: str) -> str:
             j += 1
         if last + 1 < n and line[last + 1] == "." and (last == i or not line[last - 1].isalpha()):
             last += 1  # an abbreviation's point stays with it: "Brücke e.V.", "Dr."
+        while last + 1 < n and line[last + 1] == ")" and line.count("(", i, last + 1) > line.count(")", i, last + 1):
+            last += 1  # a bracket opened in the run closes in it: "0391 555 0100 (Mo–Fr 8:00–18:00)"
         out.append(LRI + line[i:last + 1] + PDI)
         i = last + 1
     return "".join(out)

@@ -10,25 +10,21 @@ setting ``nachweis_crisis_exempt`` is false (seed 004: "ggf. ausgenommen").
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
-from conversations.appointments import default_members, describe, facts, hours_text, kind_label, routine_time
-from conversations.budget import case_statement, fallfuehrend, month_appointments
+from conversations.appointments import default_members, describe, hours_text, routine_time
+from conversations.budget import fallfuehrend, month_appointments
 from conversations.clock import BERLIN
 from conversations.context import Context, Services, audit
-from conversations.documents import new_pdf, paragraph
 from conversations.flows.base import WORDS, Flow, Frame
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Attachment, Choice, Reply
 from conversations.outbox import notify, notify_all
 from conversations.registry import REGISTRY, Action, Audience, PeriodicTask
-from conversations.rules import billing
 from conversations.rules.billing import Month
 from conversations.rules.outcomes import AppointmentKind, Outcome
 from conversations.rules.quiet_hours import QuietHours
@@ -66,81 +62,21 @@ def _status_line(tr: Translator, conf: NachweisConfirmation | None) -> str:
         name=who, when=when, channel=conf.channel, remark=conf.remark or "")
 
 
-def rows(tr: Translator, session: Session, case: Case, month: Month) -> list[dict[str, str]]:
-    result = []
-    for a in month_appointments(session, case, month):
-        if a.outcome == Outcome.PLANNED:
-            continue
-        item = billing.charge(facts(a))
-        result.append({
-            "date": a.starts_at.astimezone(BERLIN).strftime("%Y-%m-%d"),
-            "time": a.starts_at.astimezone(BERLIN).strftime("%H:%M"),
-            "kind": kind_label(tr, a.kind),
-            "outcome": a.outcome,
-            "planned_hours": f"{a.duration_minutes / 60:.2f}",
-            "hours_used": f"{item.used_minutes / 60:.2f}",
-            "billable_hours": f"{float(item.billable_minutes) / 60:.2f}",
-            "cancelled_under_24h": "yes" if item.short_notice else "no",
-            "crisis": "yes" if item.crisis else "no",
-            "staff": ", ".join(s.staff_member.name for s in a.staff),
-        })
-    return result
+def documents(tr: Translator, session: Session, case: Case, month: Month, now: datetime) -> list[Attachment]:
+    """The Nachweisblatt as PDF and CSV (conversations.nachweis_sheet), for the reader ``tr``."""
+    from conversations import nachweis_sheet
 
-
-def csv_bytes(tr: Translator, session: Session, case: Case, month: Month) -> bytes:
-    conf = confirmation(session, case, month)
-    out = io.StringIO()
-    data = rows(tr, session, case, month)
-    fields = ["case", "month", "date", "time", "kind", "outcome", "planned_hours", "hours_used", "billable_hours",
-              "cancelled_under_24h", "crisis", "staff", "family_confirmation", "confirmed_at", "confirmed_via"]
-    writer = csv.DictWriter(out, fieldnames=fields, delimiter=";")
-    writer.writeheader()
-    extra = {"case": case.reference, "month": str(month), "family_confirmation": conf.status if conf else "pending",
-             "confirmed_at": conf.answered_at.isoformat() if conf and conf.answered_at else "",
-             "confirmed_via": conf.channel or "" if conf else ""}
-    for row in data:
-        writer.writerow(row | extra)
-    return out.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read umlauts
-
-
-def pdf_bytes(tr: Translator, session: Session, case: Case, month: Month) -> bytes:
-    _ = tr.gettext
-    stmt = case_statement(session, case, month)
-    pdf = new_pdf()
-    paragraph(pdf, _("Nachweisblatt {month}").format(month=tr.month(month.first_day)), 16, True, 9)
-    paragraph(pdf, f"{case.title} ({case.reference}) · {case.help_type or ''} · {case.organisation.name}", 10)
-    pdf.ln(3)
-    widths = (26, 14, 40, 44, 16, 16, 14)
-    pdf.set_font("DejaVu", "B", 8)
-    for width, head in zip(widths, (_("Date"), _("Time"), _("Kind"), _("What happened"), _("Hours"),
-                                    _("Billable"), _("< 24 h")), strict=True):
-        pdf.cell(width, 6, head, border=1)
-    pdf.ln()
-    pdf.set_font("DejaVu", "", 8)
-    labels = {Outcome.TOOK_PLACE: _("took place"), Outcome.NO_SHOW: _("the family was not there"),
-              Outcome.CANCELLED_BY_FAMILY: _("cancelled by the family"),
-              Outcome.CANCELLED_BY_PROVIDER: _("cancelled by us")}
-    for row in rows(tr, session, case, month):
-        values = (row["date"], row["time"], row["kind"], labels[Outcome(row["outcome"])], row["hours_used"],
-                  row["billable_hours"], _("yes") if row["cancelled_under_24h"] == "yes" else "")
-        for width, value in zip(widths, values, strict=True):
-            pdf.cell(width, 6, value, border=1)
-        pdf.ln()
-    pdf.ln(4)
-    paragraph(pdf, _("Budget {budget}, used {used}, billable {billable}, remaining {remaining}.").format(
-        budget=hours_text(tr, stmt.allowed_minutes), used=hours_text(tr, stmt.used_minutes),
-        billable=hours_text(tr, stmt.billable_minutes), remaining=hours_text(tr, stmt.remaining_minutes)), 10)
-    if crisis_exempt(case):
-        paragraph(pdf, _("Crisis interventions need no confirmation by the family."), 9)
-    pdf.ln(2)
-    paragraph(pdf, _status_line(tr, confirmation(session, case, month)), 10, True)
-    return bytes(pdf.output())
-
-
-def documents(tr: Translator, session: Session, case: Case, month: Month) -> list[Attachment]:
+    sheet = nachweis_sheet.build(session, case, month, now)
     name = f"nachweis-{case.reference}-{month}"
-    return [Attachment(f"{name}.pdf", "application/pdf", pdf_bytes(tr, session, case, month)),
-            Attachment(f"{name}.csv", "text/csv", csv_bytes(tr, session, case, month))]
+    return [Attachment(f"{name}.pdf", "application/pdf", nachweis_sheet.pdf_bytes(tr, sheet)),
+            Attachment(f"{name}.csv", "text/csv", nachweis_sheet.csv_bytes(tr, sheet))]
+
+
+def pdf_bytes(tr: Translator, session: Session, case: Case, month: Month, now: datetime) -> bytes:
+    """The Nachweisblatt's PDF alone (the console shows it)."""
+    from conversations import nachweis_sheet
+
+    return nachweis_sheet.pdf_bytes(tr, nachweis_sheet.build(session, case, month, now))
 
 
 def send_to_fallfuehrend(session: Session, services: Services, conf: NachweisConfirmation) -> None:
@@ -149,7 +85,7 @@ def send_to_fallfuehrend(session: Session, services: Services, conf: NachweisCon
         def render(tr: Translator) -> Reply:
             return Reply(tr.gettext("Nachweisblatt of {case} for {month}. {status}").format(
                 case=case.title, month=tr.month(month.first_day), status=_status_line(tr, conf)),
-                attachments=documents(tr, session, case, month))
+                attachments=documents(tr, session, case, month, now))
 
         notify(session, person, render, now=now, kind="nachweis", email=True,
                dedupe_key=f"nachweis:{conf.id}:{conf.status}", not_before=routine_time(services, now),
@@ -275,8 +211,8 @@ def scan(services: Services) -> None:
         ask_families(session, services)
 
 
-def for_cli(session: Session, case: Case, month: Month, language: str = "de") -> list[Attachment]:
-    return documents(translator(language), session, case, month)
+def for_cli(session: Session, case: Case, month: Month, now: datetime, language: str = "de") -> list[Attachment]:
+    return documents(translator(language), session, case, month, now)
 
 
 REGISTRY.flow(SomethingWrong())

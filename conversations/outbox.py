@@ -158,7 +158,8 @@ def notify(
     tr = address.translator_for(person, now)  # du for a young person
     reply = render(tr)
     written: list[OutboxMessage] = []
-    for chat in chats_of(session, person):
+    chats = chats_of(session, person)
+    for chat in chats:
         key = f"{dedupe_key}:{chat.channel}:{chat.address}" if dedupe_key else None
         msg = enqueue(
             session, channel=chat.channel, address=chat.address, reply=reply, now=now, language=tr.lang,
@@ -166,7 +167,7 @@ def notify(
         )
         if msg:
             written.append(msg)
-    wants_email = email if email is not None else not written and not chats_of(session, person)
+    wants_email = email if email is not None else not written and not chats
     if wants_email and person.email:
         key = f"{dedupe_key}:email:{person.email}" if dedupe_key else None
         msg = enqueue(

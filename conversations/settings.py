@@ -96,6 +96,18 @@ class Settings:
     ombudsstelle: str = setting(
         "Ombudsstelle Kinder- und Jugendhilfe Sachsen-Anhalt, www.ombudschaft-jugendhilfe.de", "OMBUDSSTELLE",
         "Independent help (§ 9a SGB VIII) named to everyone who complains: name and contact.")
+    ombudsstelle_phone: str = setting(
+        "0000 000000 (Platzhalter)", "OMBUDSSTELLE_PHONE",
+        "The Ombudsstelle's phone number, named with it. The default is a placeholder: set the real number "
+        "(or per organisation under complaints.ombudsstelle_phone); the log warns once while it is the placeholder.")
+    jugendamt_complaints: str = setting(
+        "", "JUGENDAMT_COMPLAINTS",
+        "How a family reaches the Jugendamt's own complaint office (name, phone, address), told to everyone "
+        "who complains about the Jugendamt. Empty: they are told to ask the Jugendamt for it.")
+    jugendamt_complaints_email: str = setting(
+        "", "JUGENDAMT_COMPLAINTS_EMAIL",
+        "Email address of the Jugendamt's complaint office: where an officer forwards a complaint about the "
+        "Jugendamt (with the family's consent). Empty: nothing can be passed on (the officer is told so).")
 
     # Data protection (issue 15): how long data is kept (reasons in the README, "Data protection"); an
     # organisation may set its own years under "retention" (`wegbegleiter privacy retention --set`)

@@ -253,6 +253,9 @@ def keyboard(labels: Sequence[str], tokens: Sequence[str]) -> InlineKeyboardMark
     return InlineKeyboardMarkup([[button] for button in buttons])
 
 
+KEYBOARD_RETRY_SECONDS = (0.5, 2.0, 8.0)  # waits before the 2nd, 3rd and 4th try to remove a pressed keyboard
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PTB warns that retry_after will become a timedelta
@@ -382,6 +385,7 @@ class TelegramChannel:
         if limits is not None:  # tests that are not about pacing need not wait for it
             self.transport.limits = limits
         self.turns = ChatQueues(self._handle)
+        self.keyboard_removals: set[asyncio.Task[None]] = set()
         self.refused_groups: set[int] = set()
         self.username = self.settings.telegram_bot_username
         self.poll_failed_at: float | None = None  # monotonic time of the last failed poll
@@ -458,6 +462,9 @@ class TelegramChannel:
         if updater is not None and updater.running:
             await updater.stop()
         await self.turns.drain()
+        for removal in list(self.keyboard_removals):  # a retry still waiting is given up: the process ends
+            removal.cancel()
+        await asyncio.gather(*self.keyboard_removals, return_exceptions=True)
         if self.dispatcher is not None and CHANNEL in self.dispatcher.senders:
             # The replies of the last turns still go out over this connection (the runner's own last
             # delivery round may be sending some of them right now: wait for those too).
@@ -506,22 +513,36 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError):
                 await query.answer(text[:200])
             return
+        with contextlib.suppress(TelegramError):
+            await query.answer()  # stops the spinner on the button
+        if isinstance(query.message, Message):  # old buttons must not stay on screen (nor be pressed twice)
+            removal = asyncio.create_task(self._remove_keyboard(query.message), name="telegram-keyboard")
+            self.keyboard_removals.add(removal)
+            removal.add_done_callback(self.keyboard_removals.discard)
+        await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
+                                  received_at=self.clock.now(), payload=press.payload,
+                                  sender_name=query.from_user.first_name if query.from_user else None,
+                                  language=query.from_user.language_code if query.from_user else None))
 
-        async def tidy() -> None:
-            with contextlib.suppress(TelegramError):
-                await query.answer()  # stops the spinner on the button
-            if isinstance(query.message, Message):
-                with contextlib.suppress(TelegramError):  # old buttons must not be pressed twice
-                    await query.message.edit_reply_markup(reply_markup=None)
-
-        tidying = asyncio.create_task(tidy())  # while the turn runs: the answer does not wait for these
-        try:
-            await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
-                                      received_at=self.clock.now(), payload=press.payload,
-                                      sender_name=query.from_user.first_name if query.from_user else None,
-                                      language=query.from_user.language_code if query.from_user else None))
-        finally:
-            await tidying
+    async def _remove_keyboard(self, message: Message) -> None:
+        """Take the buttons off a message that was answered. A failed edit (no network, 429, a 5xx) is tried
+        again a few times, alongside the turn; one that cannot succeed (the message is gone or too old,
+        the chat blocked us, nothing left to remove) is left alone. The button's token is spent either way."""
+        for wait in (*KEYBOARD_RETRY_SECONDS, None):
+            try:
+                await message.edit_reply_markup(reply_markup=None)
+                return
+            except RetryAfter as exc:
+                delay = max(retry_seconds(exc), wait or 0.0)
+            except (BadRequest, Forbidden):  # before NetworkError: PTB derives BadRequest from it
+                return
+            except TelegramError:
+                delay = wait or 0.0
+            if wait is None:
+                log.warning("the keyboard of message %s stayed after %d tries", message.message_id,
+                            len(KEYBOARD_RETRY_SECONDS) + 1)
+                return
+            await asyncio.sleep(delay)
 
     async def _on_message(self, update: Update, message: Message) -> None:
         address = str(message.chat.id)

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
-from conversations.complaints import procedure, rules
+from conversations.complaints import jugendamt, procedure, rules
 from conversations.complaints.rules import CATEGORY_LABELS, AnswerWanted, Category, Satisfaction, Status
 from conversations.context import Context
 from conversations.flows.base import VALUE, WORDS, Flow, Frame
@@ -120,7 +120,9 @@ class ComplaintFlow(Flow):
             self.ask(ctx, frame)
             return
         draft.category = ctx.choice
-        draft.about_staff_id, draft.leitung_only = None, False
+        draft.about_staff_id, draft.leitung_only, draft.forward_consent = None, False, None
+        if ctx.choice == Category.JUGENDAMT:  # its own route and independent help, before they write
+            ctx.say(jugendamt.route_text(ctx.tr, ctx.services.settings, ctx.case.organisation if ctx.case else None))
         self.goto(ctx, frame, "who" if ctx.choice == Category.STAFF and self.team(ctx) else "what")
 
     def team(self, ctx: Context) -> list:  # type: ignore[type-arg]
@@ -186,6 +188,24 @@ class ComplaintFlow(Flow):
         assert ctx.member is not None
         draft.member_id = None if draft.anonymous else ctx.member.id
         draft.case_id = None if draft.anonymous else ctx.member.case_id
+        self.goto(ctx, frame, "forward" if draft.category == Category.JUGENDAMT else "answer")
+
+    # --- about the Jugendamt: may it be passed on? ---------------------------------------------------------
+    def ask_forward(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        draft = self.draft(ctx, frame)
+        choices = [Choice(label, value) for label, value in
+                   jugendamt.consent_choices(ctx.tr, organisation_name(ctx), draft.anonymous)]
+        ctx.say(_("May the complaint office pass your complaint on to the Jugendamt's complaint office?"),
+                [*choices, self.cancel_option(ctx)])
+
+    def on_forward(self, ctx: Context, frame: Frame, draft: Complaint) -> None:
+        allowed = {jugendamt.ANONYMOUS, jugendamt.NO} | (set() if draft.anonymous else {jugendamt.NAMED})
+        if ctx.choice not in allowed:
+            ctx.say(ctx._("Please choose one of the buttons."))
+            self.ask(ctx, frame)
+            return
+        draft.forward_consent = ctx.choice
         self.goto(ctx, frame, "answer")
 
     # --- whether and how they want an answer ------------------------------------------------------
@@ -229,6 +249,10 @@ class ComplaintFlow(Flow):
                  _("About: {about}").format(about=about),
                  _("Sent: anonymously") if draft.anonymous else _("Sent: with your name"),
                  _("Wished for: {answer}").format(answer=_(rules.ANSWER_LABELS[AnswerWanted(draft.answer_wanted)]))]
+        if draft.category == Category.JUGENDAMT:
+            consent = dict((v, label) for label, v in jugendamt.consent_choices(ctx.tr, organisation_name(ctx), False))
+            lines.append(_("Passed on to the Jugendamt: {consent}").format(
+                consent=consent.get(draft.forward_consent or "", "—")))
         if draft.files:
             lines.append(ctx.tr.ngettext("{count} file attached", "{count} files attached", len(draft.files)).format(
                 count=len(draft.files)))

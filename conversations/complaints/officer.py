@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations import authz
-from conversations.complaints import procedure, rules
+from conversations.complaints import forwarding, procedure, rules
 from conversations.complaints.complainant import button_no_longer_valid, carry_on
 from conversations.complaints.rules import OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
 from conversations.context import Context
@@ -79,8 +79,9 @@ def queue(ctx: Context, _arg: str) -> None:
         elif c.status in rules.UNANSWERED and c.answer_due:
             due = _("answer by {date}").format(date=ctx.tr.date(c.answer_due, "medium"))
         else:
-            due = _("answered")
-        lines.append(f"{c.reference} · {procedure.about_text(ctx.tr, c)} · {status} · {due}{overdue_mark(ctx, c)}")
+            due = ""  # answered: the status says it, once
+        parts = [c.reference or "?", procedure.about_text(ctx.tr, c), status, due]
+        lines.append(" · ".join(p for p in parts if p) + overdue_mark(ctx, c))
     if len(found) > QUEUE_BUTTONS:
         lines.append(_("Buttons for the oldest {count}; the others with `wegbegleiter complaints list`.").format(
             count=QUEUE_BUTTONS))
@@ -210,11 +211,46 @@ class CloseComplaint(Flow):
         ctx.finish()
 
 
+# --- a complaint about the Jugendamt: pass it on (conversations.complaints.jugendamt) ------------------------
+def forward_ask(ctx: Context, arg: str) -> None:
+    """First a question, with the address and what the complainant agreed to; the second button sends."""
+    _ = ctx._
+    complaint = visible(ctx, arg)
+    if complaint is None or not authz.may_forward_complaint(ctx.principal, complaint):
+        button_no_longer_valid(ctx)
+        return
+    address = forwarding.address_of(ctx.session, ctx.services, complaint)
+    if not address:
+        ctx.say(forwarding.result_text(ctx.tr, forwarding.Forwarded.NO_ADDRESS, complaint, ""))
+        carry_on(ctx)
+        return
+    ctx.say(_("Pass complaint {reference} on to the Jugendamt's complaint office ({address}), {consent}? What the "
+              "complainant wrote goes with it, by email.").format(
+                reference=complaint.reference, address=address, consent=forwarding.consent_text(ctx.tr, complaint)),
+            [Choice(_("Pass it on now"), f"act:complaint_forward_send:{complaint.id}"),
+             Choice(_("Show"), f"act:complaint_show:{complaint.id}")])
+    carry_on(ctx)
+
+
+def forward_send(ctx: Context, arg: str) -> None:
+    complaint = visible(ctx, arg)
+    if complaint is None:
+        button_no_longer_valid(ctx)
+        return
+    assert ctx.staff is not None
+    result = forwarding.forward(ctx.session, ctx.services, complaint, ctx.staff, ctx.now)
+    ctx.say(forwarding.result_text(ctx.tr, result, complaint, forwarding.address_of(ctx.session, ctx.services,
+                                                                                     complaint)),
+            procedure.officer_choices(ctx.tr, complaint))
+    carry_on(ctx)
+
+
 REGISTRY.flow(OfficerText())
 REGISTRY.flow(CloseComplaint())
 REGISTRY.command(Command("complaints", {"de": "beschwerden", "en": "complaints"}, N_("Complaints to work on"),
                          queue, Audience.STAFF, roles=OFFICER_ROLES, in_menu=True))
 for name, handler in (("complaint_show", show), ("complaint_take", take),
                       ("complaint_ask", start_writing("question")), ("complaint_answer", start_writing("answer")),
-                      ("complaint_close", start_writing("close"))):
+                      ("complaint_close", start_writing("close")), ("complaint_forward", forward_ask),
+                      ("complaint_forward_send", forward_send)):
     REGISTRY.action(Action(name, handler, Audience.STAFF))

@@ -100,6 +100,10 @@ def summary(tr: Translator, session: Session, complaint: Complaint) -> list[str]
     if complaint.satisfaction:
         lines.append(_("Satisfied: {answer}").format(
             answer=_(SATISFACTION_LABELS[Satisfaction(complaint.satisfaction)])))
+    from conversations.complaints import forwarding  # the officers' side of a complaint about the Jugendamt
+
+    if (line := forwarding.summary_line(tr, complaint)) is not None:
+        lines.append(line)
     return lines
 
 
@@ -125,6 +129,16 @@ def history(tr: Translator, complaint: Complaint) -> list[str]:
     return lines
 
 
+def own_words(tr: Translator, complaint: Complaint) -> list[str]:
+    """What the complainant wrote, as written, under its label (the officer reads the complaint, not only its
+    topic); an empty line after it. Nothing when they wrote nothing."""
+    lines: list[str] = []
+    for entry in complaint.entries:
+        if entry.kind == "account" and entry.text:
+            lines += [tr.gettext(ENTRY_LABELS["account"]) + ":", entry.text, ""]
+    return lines
+
+
 def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) -> list[Choice]:
     _ = tr.gettext
     ref = complaint.id
@@ -136,7 +150,9 @@ def officer_choices(tr: Translator, complaint: Complaint, *, show: bool = True) 
     choices += [Choice(_("Ask a question"), f"act:complaint_ask:{ref}"),
                 Choice(_("Answer"), f"act:complaint_answer:{ref}"),
                 Choice(_("Close"), f"act:complaint_close:{ref}")]
-    return choices
+    from conversations.complaints import forwarding  # a complaint about the Jugendamt may be passed on
+
+    return choices + forwarding.choices(tr, complaint)
 
 
 def files_of(complaint: Complaint) -> list[Attachment]:
@@ -224,6 +240,7 @@ def submit(session: Session, services: Services, complaint: Complaint, now: date
 
     def render(tr: Translator) -> Reply:
         lines = [tr.gettext("A new complaint has arrived."), "", *summary(tr, session, complaint), "",
+                 *own_words(tr, complaint),
                  tr.gettext("Please take it up by {when}.").format(when=tr.when(complaint.take_up_due))]
         return Reply("\n".join(lines), officer_choices(tr, complaint))
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations.clock import berlin
+from conversations.clock import berlin, iso
 from conversations.complaints import procedure, rules
 from conversations.complaints.rules import Category, Outcome, Status
 from conversations.i18n import translator
@@ -73,7 +73,8 @@ def find(session: Session, filters: Filters) -> list[Complaint]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """ISO 8601 with the Berlin offset, whole seconds (``conversations.clock.iso``, as every ``--json``)."""
+    return iso(value)
 
 
 def days_to_answer(c: Complaint) -> float | None:
@@ -124,7 +125,7 @@ def detail(session: Session, c: Complaint) -> dict[str, Any]:
         "from": procedure.from_text(tr, session, c),
         "contact": c.contact if c.answer_wanted == rules.AnswerWanted.PHONE else None,
         "leitung_only": c.leitung_only,
-        "exchange": [{"at": e.at.isoformat(), "kind": e.kind, "by": e.staff.name if e.staff else None,
+        "exchange": [{"at": iso(e.at), "kind": e.kind, "by": e.staff.name if e.staff else None,
                       "text": e.text} for e in c.entries],
         "files": [{"filename": f.filename, "mime_type": f.mime_type, "size": f.size} for f in c.files],
         "what_was_done": c.resolution,
@@ -149,45 +150,98 @@ def stats(complaints: Sequence[Complaint]) -> dict[str, Any]:
 
 
 # --- files ---------------------------------------------------------------------------------------
-def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
+TIME_FIELDS = ("received", "take_up_due", "taken_up", "answer_due", "answered", "closed")
+LABELS = {"category": rules.CATEGORY_LABELS, "status": rules.STATUS_LABELS, "outcome": rules.OUTCOME_LABELS,
+          "satisfaction": rules.SATISFACTION_LABELS, "answer_wanted": rules.ANSWER_LABELS}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The export as a table for one reader: headers in their language, cells typed (a Berlin time without
+    zone and seconds, a number, text). CSV and XLSX are written from the same sheet, so they agree."""
+
+    headers: list[str]
+    rows: list[list[Any]]
+    yes: str
+    no: str
+    lang: str
+
+    def text(self, value: Any) -> str:
+        """A cell as the CSV (and the XLSX's display) shows it: 16.03.2027 10:00, 3,5, Ja."""
+        from babel.dates import format_datetime
+        from babel.numbers import format_decimal
+
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return self.yes if value else self.no
+        if isinstance(value, datetime):
+            return format_datetime(value, DATETIME_PATTERN.get(self.lang, DATETIME_PATTERN["de"]), locale=self.lang)
+        if isinstance(value, int | float):
+            return format_decimal(value, locale=self.lang)
+        return str(value)
+
+
+DATETIME_PATTERN = {"de": "dd.MM.yyyy HH:mm", "en": "yyyy-MM-dd HH:mm"}
+XLSX_PATTERN = {"de": "DD.MM.YYYY HH:MM", "en": "YYYY-MM-DD HH:MM"}
+
+
+def sheet(rows: Sequence[dict[str, Any]], headers: dict[str, str], *, lang: str, yes: str, no: str) -> Sheet:
+    """``rows`` (:func:`row`) as a table: ``headers`` names each field in the reader's language; codes
+    (category, status, outcome, …) become the labels the chat shows, in that language."""
+    from conversations.clock import BERLIN
+
+    tr = translator(lang)
+    keys = list(rows[0]) if rows else [k for k in headers if k not in ("what_happened", "what_was_done")]
+    table = []
+    for item in rows:
+        cells: list[Any] = []
+        for key in keys:
+            value = item.get(key)
+            if key in TIME_FIELDS and value:
+                value = datetime.fromisoformat(value).astimezone(BERLIN).replace(tzinfo=None, second=0)
+            elif key in LABELS and value:
+                label = {str(k): v for k, v in LABELS[key].items()}.get(value)
+                value = tr.gettext(label) if label else value
+            cells.append(value)
+        table.append(cells)
+    return Sheet([headers.get(k, k) for k in keys], table, yes, no, lang)
+
+
+def to_csv(table: Sheet) -> bytes:
+    """``;`` between fields (what German spreadsheets expect), UTF-8 with a BOM (ä, ı, ї read right)."""
     buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode()  # the BOM makes Excel read UTF-8 (ä, ı, ї) correctly
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for cells in table.rows:
+        writer.writerow([table.text(c) for c in cells])
+    return ("\ufeff" + buf.getvalue()).encode()
 
 
-def to_xlsx(rows: Sequence[dict[str, Any]], title: str = "Beschwerden") -> bytes:
+def to_xlsx(table: Sheet, title: str = "Beschwerden") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    if rows:
-        header = list(rows[0])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for item in rows:
-            sheet.append([_cell(item[k]) for k in header])
-        sheet.freeze_panes = "A2"
-        for column, name in zip(sheet.columns, header, strict=True):
-            width = max(len(name), *(len(str(c.value or "")) for c in column))
-            sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 60)
+    sheet_ = book.active
+    sheet_.title = title[:31]
+    sheet_.append(table.headers)
+    for cell in sheet_[1]:
+        cell.font = Font(bold=True)
+    for cells in table.rows:
+        sheet_.append([(table.yes if c else table.no) if isinstance(c, bool) else c for c in cells])
+    for row_cells in sheet_.iter_rows(min_row=2):
+        for cell in row_cells:
+            if isinstance(cell.value, datetime):
+                cell.number_format = XLSX_PATTERN.get(table.lang, XLSX_PATTERN["de"])
+    sheet_.freeze_panes = "A2"
+    for index, name in enumerate(table.headers):
+        column = [table.text(cells[index]) for cells in table.rows]
+        width = max([len(name), *(len(v) for v in column)])
+        sheet_.column_dimensions[sheet_.cell(1, index + 1).column_letter].width = min(width + 2, 60)
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """Spreadsheet cells: dates as real dates (Berlin, without zone, as Excel wants), the rest as is."""
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        from conversations.clock import BERLIN
-
-        return datetime.fromisoformat(value).astimezone(BERLIN).replace(tzinfo=None)
-    return value
 
 
 def parse_year(value: int | None, today: date) -> int:

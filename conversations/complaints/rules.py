@@ -11,6 +11,7 @@ Rules (DOMAIN.md § 4):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -114,9 +115,27 @@ def policy(settings: Settings, org: Organisation | None) -> Policy:
     return Policy(
         take_up_working_days=int(own.get("take_up_working_days", settings.complaint_take_up_working_days)),
         answer_days=int(own.get("answer_days", settings.complaint_answer_days)),
-        ombudsstelle=str(own.get("ombudsstelle", settings.ombudsstelle)),
+        ombudsstelle=with_phone(str(own.get("ombudsstelle", settings.ombudsstelle)),
+                                str(own.get("ombudsstelle_phone", settings.ombudsstelle_phone))),
         calendar=calendar_of(org),
     )
+
+
+PLACEHOLDER = "Platzhalter"  # in the shipped OMBUDSSTELLE_PHONE: we know no number to ship
+_warned: list[bool] = []  # the log says it once per process
+log = logging.getLogger(__name__)
+
+
+def with_phone(ombudsstelle: str, phone: str) -> str:
+    """The Ombudsstelle as named to families, with its phone number (☎ reads the same in every language),
+    unless its text has a number already (an organisation's own text may carry it)."""
+    if not phone.strip() or sum(ch.isdigit() for ch in ombudsstelle) >= 6:
+        return ombudsstelle
+    if PLACEHOLDER in phone and not _warned:
+        _warned.append(True)
+        log.warning("OMBUDSSTELLE_PHONE is still the placeholder %r: families who complain are given it as the "
+                    "Ombudsstelle's number; set the real one", phone)
+    return f"{ombudsstelle}, ☎ {phone.strip()}"
 
 
 def add_days(start: datetime, days: int) -> datetime:

@@ -114,6 +114,76 @@ def personal_data(ctx: Context) -> dict[str, Any]:
     return data
 
 
+# The export's keys stay the same in every language (a program may read the file); the legend says in the
+# reader's language what each one means. Neutral words, no address: the same for adults and young people.
+LEGEND = {
+    "name": N_("Name"),
+    "language": N_("Language of the messages"),
+    "email": N_("Email address"),
+    "privacy_notice_accepted": N_("Privacy notice accepted on"),
+    "linked_chats": N_("Linked chats"),
+    "channel": N_("Chat program"),
+    "linked": N_("Linked on"),
+    "case": N_("The help (case)"),
+    "reference": N_("Reference number"),
+    "title": N_("Name of the help"),
+    "born": N_("Date of birth"),
+    "roles": N_("Roles"),
+    "cases": N_("Cases worked on"),
+    "meilensteingespraech": N_("Questionnaires for Meilensteingespräche"),
+    "meeting": N_("Date of the talk"),
+    "hilfeplan": N_("Views before Hilfeplangespräche"),
+    "talk": N_("Day of the Hilfeplangespräch"),
+    "invited": N_("Invited on"),
+    "sent": N_("Sent on"),
+    "answers": N_("Answers, by question"),
+    "complaint_passed_on": N_("Complaint passed on to the complaint office"),
+    "appointments": N_("Appointments"),
+    "starts_at": N_("Begins at"),
+    "minutes": N_("Length in minutes"),
+    "kind": N_("Kind (of appointment or message)"),
+    "outcome": N_("Outcome"),
+    "confirmed_by_family": N_("Confirmed by the family"),
+    "cancelled_at": N_("Cancelled on"),
+    "cancel_reason": N_("Reason for cancelling"),
+    "complaints": N_("Complaints"),
+    "received": N_("Received on"),
+    "about": N_("Topic"),
+    "anonymous": N_("Sent anonymously"),
+    "status": N_("Status"),
+    "answered_to_your_satisfaction": N_("Rating of the answer"),
+    "messages": N_("Messages"),
+    "at": N_("Time"),
+    "text": N_("Text"),
+    "files": N_("Files"),
+}
+OPAQUE = {"answers"}  # its keys name questions (goal:3, child:5), explained by the key itself
+
+
+def keys_of(data: Any) -> list[str]:
+    """Every key of the export, in the order they first appear (not inside OPAQUE values)."""
+    found: dict[str, None] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                found[key] = None
+                if key not in OPAQUE:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(data)
+    return list(found)
+
+
+def with_legend(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """The export with, first, what its fields mean in the reader's language."""
+    legend = {key: ctx._(LEGEND[key]) for key in keys_of(data) if key in LEGEND}
+    return {ctx._("What the fields mean"): legend, **data}
+
+
 def show_personal_data(ctx: Context, _arg: str) -> None:
     _ = ctx._
     person = ctx.person
@@ -130,7 +200,7 @@ def show_personal_data(ctx: Context, _arg: str) -> None:
         lines.append(_("Your help: {case}").format(case=person.case.title))
     lines.append(_("Linked chats: {count}").format(count=len(data["linked_chats"])))
     lines.append(_("The attached file contains everything in full."))
-    export = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    export = json.dumps(with_legend(ctx, data), ensure_ascii=False, indent=2, default=str).encode()
     ctx.say("\n".join(lines), attachments=[Attachment("meine-daten.json", "application/json", export)])
     ctx.audit("personal_data.exported", "person", ctx.actor,
               case_id=person.case_id if isinstance(person, FamilyMember) else None)

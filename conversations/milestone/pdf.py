@@ -29,25 +29,55 @@ def plain(text: str) -> str:
     return text.replace("⚠", "!")
 
 
-def new_pdf() -> FPDF:
-    pdf = FPDF(format="A4")
+class Confidential(FPDF):
+    """Every page names the case and says it is confidential (a page printed alone says so too)."""
+
+    footer_text = ""
+
+    def footer(self) -> None:
+        if not self.footer_text:
+            return
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 5, self.footer_text.format(page=self.page_no(), pages="{nb}"), align="C")
+        self.set_text_color(0, 0, 0)
+
+
+def _setup(pdf: FPDF) -> FPDF:
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, 15)
+    pdf.set_auto_page_break(True, 18)
     pdf.add_page()
     return pdf
 
 
+def new_pdf() -> FPDF:
+    return _setup(Confidential(format="A4"))
+
+
 def summary_pdf(tr: Translator, summary: Summary) -> bytes:
     _ = tr.gettext
-    pdf = new_pdf()
+    pdf = Confidential(format="A4")
+    pdf.footer_text = _("{reference} · confidential · page {page} of {pages}").replace(
+        "{reference}", summary.reference)
+    _setup(pdf)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.set_text_color(150, 30, 30)
+    pdf.multi_cell(0, 5, _("Confidential: social data (§ 35 SGB I), only for those taking part in the talk"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(1)
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, summary.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 10)
     pdf.ln(2)
     pdf.multi_cell(0, 5, summary.briefing, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
+    if summary.reference:
+        pdf.multi_cell(0, 5, _("Case reference: {reference}").format(reference=summary.reference),
+                       new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.multi_cell(0, 5, _("Answers sent by: {names}").format(names=", ".join(summary.answered) or "—"),
                    new_x="LMARGIN", new_y="NEXT")

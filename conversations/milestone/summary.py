@@ -41,6 +41,7 @@ class Summary:
     missing: list[str]
     sections: list[Section]
     media_count: int = 0
+    reference: str = ""  # the case reference (Aktenzeichen), on every page of the PDF
 
 
 def _answer_text(tr: Translator, topic: str, answer: dict[str, Any] | None, why: dict[str, Any] | None = None
@@ -116,6 +117,7 @@ def build(tr: Translator, ms: Milestone) -> Summary:
         missing=[core.respondent_name(r) for r in invited if r.submitted_at is None],
         sections=[s for s in sections if s.rows],
         media_count=sum(len(a.get("media", [])) for r in sent for a in parsed[r.id].values()),
+        reference=ms.case.reference or "",
     )
 
 
@@ -130,7 +132,12 @@ def _complaints(tr: Translator, family: list[MilestoneResponse], parsed: dict[in
     return result
 
 
-def as_text(tr: Translator, summary: Summary) -> str:
+def bold(text: str, markup: bool) -> str:
+    """``*text*`` where the chat shows it bold; the command line prints plain text."""
+    return f"*{text}*" if markup else text
+
+
+def as_text(tr: Translator, summary: Summary, *, markup: bool = True) -> str:
     _ = tr.gettext
     lines = [summary.title, "", summary.briefing, "",
              _("Answers sent by: {names}").format(names=", ".join(summary.answered) or "—")]
@@ -138,7 +145,7 @@ def as_text(tr: Translator, summary: Summary) -> str:
         lines.append(_("Not sent: {names}").format(names=", ".join(summary.missing)))
     lines.append(_("⚠ marks where the family and the Fachkräfte see it differently."))
     for section in summary.sections:
-        lines += ["", f"*{section.title}*"]
+        lines += ["", bold(section.title, markup)]
         for r in section.rows:
             lines.append(("⚠ " if r.differ else "• ") + r.label)
             if r.family:
@@ -153,7 +160,7 @@ def as_text(tr: Translator, summary: Summary) -> str:
     return text
 
 
-def evaluation_text(tr: Translator, ms: Milestone) -> str | None:
+def evaluation_text(tr: Translator, ms: Milestone, *, markup: bool = True) -> str | None:
     """The evaluation after the talk, for the leader and the Fachkräfte only (never the family)."""
     from sqlalchemy import select
 
@@ -165,7 +172,7 @@ def evaluation_text(tr: Translator, ms: Milestone) -> str | None:
         return None
     _ = tr.gettext
     signs = {True: _("yes"), False: _("no"), None: "—"}[found.child_protection_signs]
-    lines = [f"*{_('Evaluation after the talk')}*",
+    lines = [bold(_("Evaluation after the talk"), markup),
              _("Signs of Kindeswohlgefährdung: {answer}").format(answer=signs)
              + (f" – {found.child_protection_note}" if found.child_protection_note else ""),
              _("Blind spots: {text}").format(text=found.blind_spots or "—"),

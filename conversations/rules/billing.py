@@ -33,6 +33,7 @@ from fractions import Fraction
 from conversations.clock import BERLIN
 from conversations.rules.outcomes import SHORT_NOTICE as SHORT_NOTICE
 from conversations.rules.outcomes import AppointmentFacts, AppointmentKind, Outcome, cancelled_at_short_notice
+from storage.errors import Explained
 
 LATE_CANCELLATION_SHARE = Fraction(1, 2)
 MAX_WEEKLY_MINUTES = 48 * 60
@@ -79,6 +80,11 @@ def charge(facts: AppointmentFacts) -> Charge:
 
 
 # --- months and budgets ----------------------------------------------------------------------------
+
+
+class MonthError(Explained, ValueError):
+    """A month typed wrongly; the command line says it in the operator's language."""
+
 @dataclass(frozen=True)
 class Month:
     year: int
@@ -90,9 +96,9 @@ class Month:
         try:
             year, month = (int(p) for p in text.strip().split("-"))
         except ValueError:
-            raise ValueError(f"{text!r} is not a month like 2027-03") from None
+            raise MonthError("{text!r} is not a month like 2027-03", text=text) from None
         if not 1 <= month <= 12:
-            raise ValueError(f"{text!r} is not a month like 2027-03")
+            raise MonthError("{text!r} is not a month like 2027-03", text=text)
         return cls(year, month)
 
     @classmethod

@@ -56,6 +56,11 @@ class Complaint(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A complaint about the Jugendamt (issue 18): may the officer pass it on to the Jugendamt's complaint
+    # office? "named" (with the complainant's name), "anonymous" (without it), "no"; None: not asked.
+    forward_consent: Mapped[str | None] = mapped_column(String(20))
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
 
     relay: Mapped[ChatIdentity | None] = relationship()
     about_staff: Mapped[StaffMember | None] = relationship(foreign_keys=[about_staff_id])

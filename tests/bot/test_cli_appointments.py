@@ -84,10 +84,10 @@ def test_import_with_a_progress_bar_is_all_or_nothing_and_nachweis_files(run, tm
     run("appointments", "outcome", str(first["id"]), "took_place")
     files = run("nachweis", "F-2027-0001", "2027-04", "--pdf", str(tmp_path / "n.pdf"), "--csv",
                 str(tmp_path / "n.csv"), "--json")
-    assert files["family_confirmation"] is None
+    assert files["family_confirmation"] == "pending"
     assert (tmp_path / "n.pdf").read_bytes().startswith(b"%PDF")
     rows = (tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("case;month;date") and rows[1].startswith("F-2027-0001;2027-04;2027-04-06;10:00")
+    assert "06.04.2027;10:00–11:30;Hausbesuch;Jana Weber;fand statt;1,50;1,50;nein;nein" in rows
 
 
 def test_the_organisation_chooses_its_bundesland_and_closing_days(run) -> None:
@@ -133,8 +133,20 @@ def test_an_overlapping_appointment_is_entered_with_a_warning(run) -> None:
     first = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 10:00", "--json")[0]
     assert first["overlaps_with"] == []
     second = run("appointments", "add", "F-2027-0001", "--start", "2027-03-16 11:00", "--kind", "hilfeplangespraech")
-    assert f"warning: overlaps with appointment #{first['id']}" in second.output
+    assert f"Achtung: überschneidet sich mit Termin #{first['id']}" in second.output
     run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:00", "--kind", "meilensteingespraech")
     refused = run("appointments", "add", "F-2027-0001", "--start", "2027-04-14 10:30", "--kind",
                   "meilensteingespraech", ok=False)
     assert "zu dieser Zeit ist schon ein Meilensteingespräch dieses Falls geplant" in refused.output
+
+
+def test_an_import_beyond_the_budget_asks_the_jugendamt_once_per_case_and_month(run, tmp_path: Path) -> None:
+    run("budget", "set", "F-2027-0001", "2027-04", "2")
+    rows = tmp_path / "april.csv"
+    rows.write_text("case;start;minutes\n" + "".join(f"F-2027-0001;{day:02d}.04.2027 10:00;120\n"
+                                                     for day in (6, 13, 20)) + "F-2027-0001;04.05.2027 10:00;60\n",
+                    encoding="utf-8")
+    assert len(run("appointments", "import", str(rows), "--json")) == 4
+    shown = run("budget", "show", "F-2027-0001", "2027-04", "--json")
+    assert (shown["planned_hours"], shown["pending_extra_hours"]) == (6.0, 4.0)  # one request for the 4 h over
+    assert run("budget", "show", "F-2027-0001", "2027-05", "--json")["pending_extra_hours"] == 0

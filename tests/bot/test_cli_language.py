@@ -39,6 +39,10 @@ def test_help_and_clicks_own_words_are_in_the_same_language(tmp_path: Path):
     assert "Create a case and assign its team." in english and "Options:" in english
     missing = wegbegleiter(tmp_path, "case", "add")
     assert missing.returncode == 2 and "Fehler: Fehlendes Argument 'TITLE'." in missing.stderr
+    nowhere = wegbegleiter(tmp_path, "member", "import", "nix.csv")  # click names the path type at import
+    assert "Datei 'nix.csv' gibt es nicht." in nowhere.stderr
+    assert "File 'nix.csv' does not exist." in wegbegleiter(tmp_path, "member", "import", "nix.csv",
+                                                            WEGBEGLEITER_CLI_LANGUAGE="en").stderr
 
 
 def test_a_setting_that_is_wrong_is_reported_in_the_operators_language(tmp_path: Path):

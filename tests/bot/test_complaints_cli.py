@@ -21,11 +21,11 @@ from tests.conversations.test_complaints import ACCOUNT, complain_anonymously_ab
 @pytest.fixture
 def run(app, database_url, tmp_path):
     runner = CliRunner()
-    env = {"DATABASE_URL": database_url, "WEGBEGLEITER_SECRET_KEY": TEST_SECRET,
+    base = {"DATABASE_URL": database_url, "WEGBEGLEITER_SECRET_KEY": TEST_SECRET,
            "WEGBEGLEITER_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "WEGBEGLEITER_CONFIG": ""}
 
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, list(args), env=base | (env or {}), catch_exceptions=False)
 
     return invoke
 
@@ -94,15 +94,39 @@ def test_export_opens_in_a_spreadsheet_and_as_csv(run, two_complaints, tmp_path,
     assert result == {"file": str(xlsx), "format": "xlsx", "rows": 2, "with_text": False}
     sheet = load_workbook(xlsx).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("reference", "received", "category")
+    assert rows[0][:4] == ("Aktenzeichen", "Eingegangen", "Kategorie", "Anonym")  # the operator's language
     assert [r[0] for r in rows[1:]] == ["B-2027-0001", "B-2027-0002"]
-    assert rows[1][rows[0].index("outcome")] == "upheld" and rows[1][rows[0].index("received")].year == 2027
+    assert rows[1][rows[0].index("Ergebnis")] == "berechtigt" and rows[1][rows[0].index("Anonym")] == "Ja"
+    received = rows[1][rows[0].index("Eingegangen")]
+    assert received.year == 2027 and received.tzinfo is None and received.second == received.microsecond == 0
     assert ACCOUNT not in str(rows)
 
+    # The CSV: ";", German headers, Berlin times without seconds or microseconds, Ja/Nein, the same cells.
     data = tmp_path / "beschwerden.csv"
-    run("complaints", "export", "--status", "closed", "--with-text", "-o", str(data))
-    read = list(csv.DictReader(io.StringIO(data.read_text(encoding="utf-8-sig"))))
-    assert len(read) == 1 and read[0]["what_happened"] == ACCOUNT
+    run("complaints", "export", "-o", str(data))
+    lines = list(csv.reader(io.StringIO(data.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert lines[0] == list(rows[0])
+    for cells, sheet_row in zip(lines[1:], rows[1:], strict=True):
+        for text, value in zip(cells, sheet_row, strict=True):
+            if hasattr(value, "strftime"):
+                assert text == value.strftime("%d.%m.%Y %H:%M")
+            elif isinstance(value, float | int):
+                assert text == f"{value:g}".replace(".", ",")
+            else:
+                assert text == (value or "")
+    assert lines[1][1] == received.strftime("%d.%m.%Y %H:%M") and lines[1][3] == "Ja" and lines[2][3] == "Nein"
+    # --json keeps the field names and gives ISO 8601 with the offset.
+    listed = json.loads(run("complaints", "list", "--json").output)
+    assert listed[0]["received"] == received.strftime("%Y-%m-%dT%H:%M:00+01:00")
+
+    with_text = tmp_path / "mit-text.csv"
+    run("complaints", "export", "--status", "closed", "--with-text", "-o", str(with_text))
+    read = list(csv.DictReader(io.StringIO(with_text.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(read) == 1 and read[0]["Was passiert ist"] == ACCOUNT
+    english = tmp_path / "en.csv"
+    runner_env = {"WEGBEGLEITER_CLI_LANGUAGE": "en"}
+    run("complaints", "export", "-o", str(english), env=runner_env)
+    assert english.read_text(encoding="utf-8-sig").startswith("Reference;Received;Category;Anonymous")
     with app.sessions() as session:
         assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "complaint.exported"))
 
@@ -114,5 +138,9 @@ def test_yearly_figures_for_the_leistungsbericht(run, two_complaints):
     assert stats["by_outcome"] == {"upheld": 1, "partly": 0, "not_upheld": 0, "withdrawn": 0}
     assert stats["median_days_to_answer"] == 3.0 and stats["answered_in_time"] == 1
     assert stats["satisfaction"] == {"partly": 1}
-    assert "Median days to answer: 3.0" in run("complaints", "stats", "--year", "2027").output
+    shown = run("complaints", "stats", "--year", "2027").output
+    assert "Beschwerden 2027: 2 (1 anonym, 1 offen)" in shown and "Mediane Tage bis zur Antwort: 3" in shown
+    assert "Termine 1" in shown and "berechtigt 1" in shown and "Teilweise 1" in shown
+    english = run("complaints", "stats", "--year", "2027", env={"WEGBEGLEITER_CLI_LANGUAGE": "en"}).output
+    assert "Complaints 2027: 2 (1 anonymous, 1 open)" in english and "Median days to answer: 3" in english
     assert json.loads(run("complaints", "stats", "--year", "2026", "--json").output)["total"] == 0

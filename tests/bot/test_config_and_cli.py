@@ -64,8 +64,8 @@ def test_cli_refuses_an_unmigrated_database_with_one_line(tmp_path: Path):
     result = subprocess.run([sys.executable, "-m", "bot", "case", "list"], capture_output=True, text=True,
                             env=cli_env(tmp_path), cwd=tmp_path, timeout=120)
     assert result.returncode != 0
-    assert result.stderr.strip() == ("Fehler: die Datenbank ist nicht eingerichtet oder älter als diese Version: "
-                                     "`wegbegleiter init` ausführen")
+    assert result.stderr.strip() == ("Fehler: es gibt noch keine Datenbank: `wegbegleiter init` ausführen (oder "
+                                     "`wegbegleiter demo`, um Wegbegleiter mit Demo-Daten auszuprobieren)")
 
 
 def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
@@ -88,7 +88,11 @@ def test_cli_creates_a_case_with_team_and_an_invite_letter(tmp_path: Path):
 
 @pytest.mark.parametrize(("setting", "variable"), [("DATABASE_URL=bogus", "DATABASE_URL"),
                                                    ("LOG_LEVEL=LOUD", "LOG_LEVEL"),
-                                                   ("HTTP_LISTEN=irgendwo", "HTTP_LISTEN")])
+                                                   ("HTTP_LISTEN=irgendwo", "HTTP_LISTEN"),
+                                                   ("PUBLIC_BASE_URL=http://bot.example:99999", "PUBLIC_BASE_URL"),
+                                                   ("CONSOLE_IDLE_MINUTES=-5", "CONSOLE_IDLE_MINUTES"),
+                                                   ("MILESTONE_YOUTH_AGE=0", "MILESTONE_YOUTH_AGE"),
+                                                   ("SMTP_FROM=niemand", "SMTP_FROM")])
 def test_a_wrong_setting_is_one_line_naming_its_variable(tmp_path: Path, setting: str, variable: str):
     name, _, value = setting.partition("=")
     result = wegbegleiter(tmp_path, "init", **{name: value})

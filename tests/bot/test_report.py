@@ -148,3 +148,30 @@ def test_periods_and_help_types():
     assert (help_kind("SPFH § 31 SGB VIII"), legal_basis("SPFH § 31 SGB VIII")) == ("SPFH", "§ 31 SGB VIII")
     assert (help_kind("Erziehungsbeistand § 30"), legal_basis("§35a")) == ("Erziehungsbeistand", "§ 35a SGB VIII")
     assert (help_kind(None), legal_basis("ISE")) == ("unknown", "unknown")
+
+
+def test_the_leitung_sees_the_figures_in_the_console(bot, codes):
+    from tests.bot.web.conftest import link_in
+    from tests.support.harness import Bot
+    from tests.support.web import Browser, serving
+
+    with serving(bot.app) as (served, base):
+        people = Bot(served)
+        martina_chat, jana_chat = people.link("martina", codes["Martina"]), people.link("jana", codes["Jana"])
+        demo_month.play(people, codes)
+        leitung, jana = Browser(base), Browser(base)
+        leitung.sign_in(link_in(martina_chat.say("/web")))
+        jana.sign_in(link_in(jana_chat.say("/web")))
+        page = leitung.get("/figures?year=2027&quarter=1")
+        assert page.status_code == 200 and "Kennzahlen von Brücke e.V." in page.text
+        assert "Geleistete Stunden" in page.text and "8,5" in page.text and "&lt; 5" in page.text
+        assert 'href="/figures"' in leitung.get("/overview").text  # in the Leitung's navigation
+        assert not [n for n in NAMES if n in page.text]
+        xlsx = leitung.get("/figures.xlsx?year=2027&quarter=1")
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        pdf = leitung.get("/figures.pdf?year=2027&quarter=1&case_type=SPFH")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        wrong = leitung.get("/figures?year=2027&case_type=ISE")
+        assert wrong.status_code == 200 and "kein Fall hat die Hilfeart" in wrong.text
+        assert jana.get("/figures?year=2027").status_code == 404  # a Fachkraft: not her page
+        assert jana.get("/figures.xlsx?year=2027").status_code == 404

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.channels import telegram as telegram_channel
 from bot.channels.base import (
     Limits,
     OutgoingMessage,
@@ -119,6 +120,29 @@ async def test_a_mother_links_her_chat_through_a_deep_link_in_german(tg_app, sta
     # the menu for chats that are not linked yet, per language
     assert "hilfe" in standin.menu(language="de") and "help" in standin.menu(language="en")
     assert "meine_daten" not in standin.menu(language="de")
+
+
+async def test_a_keyboard_that_could_not_be_removed_after_a_press_is_tried_again(tg_app, standin, codes,
+                                                                                monkeypatch):
+    monkeypatch.setattr(telegram_channel, "KEYBOARD_RETRY_SECONDS", (0.05, 0.05, 0.05))  # real waits, made short
+    async with serving(tg_app):
+        standin.say(MURAT, codes["Murat"])
+        await standin.wait_messages(MURAT, 2)
+        question = standin.messages(MURAT)[1]
+        standin.fail_next("editMessageReplyMarkup", 502)  # Telegram has a bad moment, twice
+        standin.fail_next("editMessageReplyMarkup", 500)
+        standin.press(MURAT, "English")
+        await standin.wait_messages(MURAT, 3)
+        await standin.wait_for(lambda: question.buttons == [])  # the old buttons are gone after all
+        tries = len(standin.calls_of("editMessageReplyMarkup"))
+        assert tries == 3
+        # A message that cannot be edited any more (gone, too old) is not tried again and again.
+        notice = standin.messages(MURAT)[2]
+        standin.fail_next("editMessageReplyMarkup", 400, description="Bad Request: message to edit not found")
+        standin.press(MURAT, "I agree")
+        await standin.wait_messages(MURAT, 5)
+        await asyncio.sleep(0.3)
+        assert len(standin.calls_of("editMessageReplyMarkup")) == tries + 1 and notice.buttons != []
 
 
 async def test_a_father_types_his_code_and_continues_in_english(tg_app, standin, codes):

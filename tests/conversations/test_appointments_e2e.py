@@ -3,8 +3,10 @@ create → remind → confirm / cancel → outcome → statement → monthly pro
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.scheduler import run_all
@@ -132,7 +134,11 @@ def test_a_month_of_appointments(bot, codes, app, clock):
         assert mail.channel == "email" and mail.address == "k.schulz@jugendamt.example"
         files = {a.filename: a.data for a in mail.attachments}
         csv_text = files[f"nachweis-{yilmaz(session).reference}-2027-03.csv"].decode("utf-8-sig")
-        assert csv_text.count("\n") == 5 and "cancelled_by_family" in csv_text and ";confirmed;" in csv_text
-        assert files[f"nachweis-{yilmaz(session).reference}-2027-03.pdf"].startswith(b"%PDF")
+        assert len([line for line in csv_text.splitlines() if line[:10].endswith(".03.2027")]) == 4
+        assert "Summe;;4 Termine;;;8,50;6,50;2;0" in csv_text and "von der Familie abgesagt am" in csv_text
+        confirmed = "Bestätigt von Ayşe Yılmaz am 01.04.2027 08:00 über Test."
+        assert confirmed in csv_text
+        pdf = PdfReader(io.BytesIO(files[f"nachweis-{yilmaz(session).reference}-2027-03.pdf"]))
+        assert confirmed in " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
         stmt = budget.case_statement(session, yilmaz(session), Month(2027, 3))
         assert (stmt.used_minutes, stmt.short_notice_count) == (510, 2)

@@ -67,6 +67,9 @@ handle_complaint                  .   .   .   .   .   .   .   .   x   x   .   . 
 write_complaint                   x   .   .   .   .   .   .   .   .   .   .   .   .
 reply_to_complaint                x   .   .   .   .   .   .   .   .   .   .   .   .
 rate_complaint                    x   .   .   .   .   .   .   .   .   .   .   .   .
+forward_complaint                 .   .   .   .   .   .   .   .   x   x   .   .   .
+forward_complaint:no_consent      .   .   .   .   .   .   .   .   .   .   .   .   .
+see_figures                       .   .   .   .   .   .   .   .   .   x   x   .   x
 read_milestone_answers            .   .   .   x   .   .   .   x   .   .   .   .   x
 record_evaluation:after_talk      .   .   .   .   .   .   .   x   .   .   .   .   .
 record_evaluation:before_talk     .   .   .   .   .   .   .   .   .   .   .   .   .
@@ -149,6 +152,11 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
     about_officer = Complaint(status="new", organisation_id=org.id, category="staff", about_staff_id=kerstin.id,
                               leitung_only=True, created_at=now)
     draft = Complaint(status="draft", organisation_id=org.id, relay=ayse_chat, category="other", created_at=now)
+    to_jugendamt = Complaint(status="new", organisation_id=org.id, relay=ayse_chat, member_id=ayse.id,
+                             case_id=case.id, category="jugendamt", forward_consent="named", created_at=now)
+    kept_here = Complaint(status="new", organisation_id=org.id, relay=ayse_chat, category="jugendamt",
+                          anonymous=True, forward_consent="no", created_at=now)
+    session.add_all([to_jugendamt, kept_here])
     family_response = MilestoneResponse(milestone=ms, member_id=ayse.id, version="adult", invited_at=now)
     staff_response = MilestoneResponse(milestone=ms, staff_id=jana.id, version="staff", invited_at=now)
     deadline = HilfeplanItem(case=case, key="entwicklungsbericht:1", kind="entwicklungsbericht", owner="traeger",
@@ -200,6 +208,9 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "write_complaint": lambda p: authz.may_write_complaint(p, draft),
         "reply_to_complaint": lambda p: authz.may_reply_to_complaint(p, complaint),
         "rate_complaint": lambda p: authz.may_rate_complaint(p, complaint),
+        "forward_complaint": lambda p: authz.may_forward_complaint(p, to_jugendamt),
+        "forward_complaint:no_consent": lambda p: authz.may_forward_complaint(p, kept_here),
+        "see_figures": authz.may_see_figures,
         "read_milestone_answers": lambda p: authz.may_read_milestone_answers(p, ms),
         "record_evaluation:after_talk": lambda p: authz.may_record_evaluation(p, ms, after_talk),
         "record_evaluation:before_talk": lambda p: authz.may_record_evaluation(p, ms, before_talk),
@@ -251,6 +262,7 @@ def test_a_closed_case_keeps_its_records_readable_and_takes_no_new_actions(app):
     assert still == {"see_case", "see_hours", "acknowledge_escalation", "handle_alert", "close_escalation:attendance",
                      "close_escalation:alert", "raise_alert", "complain", "see_complaint",
                      "see_complaint:about_officer", "handle_complaint", "write_complaint", "reply_to_complaint",
+                     "forward_complaint", "see_figures",  # issue 18: the report's and the Jugendamt complaint's
                      "rate_complaint", "read_milestone_answers", "record_evaluation:after_talk",
                      # no case to close: always the same
                      "use_console", "work_complaints", "see_overview", "use_command:termin",

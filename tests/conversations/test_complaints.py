@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from conversations.clock import berlin
 from conversations.complaints import rules
+from conversations.flows.account import keys_of
 from conversations.messages import Attachment
 from conversations.registry import REGISTRY
 from conversations.settings import Settings
@@ -61,6 +62,7 @@ def test_olga_complains_anonymously_and_kerstin_works_it_to_the_end(bot, codes, 
     assert len(new) == 1 and "Eine neue Beschwerde ist eingegangen" in new[0] and "B-2027-0001" in new[0]
     assert "Von: anonym" in new[0] and "(Tobias Klein)" in new[0] and "Sprache: Deutsch" in new[0]
     assert "Olga" not in new[0] and "Petrenko" not in new[0]
+    assert f"Was passiert ist:\n{ACCOUNT}\n" in new[0]  # her own words, not only the topic
     assert tobias.receive() == []  # the Fachkraft concerned hears nothing
 
     shown = kerstin.press("Anzeigen")[0]
@@ -86,6 +88,9 @@ def test_olga_complains_anonymously_and_kerstin_works_it_to_the_end(bot, codes, 
     kerstin.say("Wir haben mit Herrn Klein gesprochen. Ab sofort kommt er pünktlich.")
     answer = olga.receive()[0]
     assert "Die Antwort auf Ihre Beschwerde B-2027-0001, von Kerstin Braun" in answer and "pünktlich" in answer
+    queue = kerstin.say("/beschwerden")[0].splitlines()
+    assert queue[1].startswith("B-2027-0001 · ") and queue[1].endswith(" · beantwortet (Kerstin Braun)")
+    assert queue[1].count("beantwortet") == 1  # the status once per line
 
     kerstin.press("Abschließen")
     kerstin.press("berechtigt")
@@ -262,6 +267,10 @@ def test_my_data_includes_my_own_complaints_also_the_anonymous_ones(bot, codes):
     mine = export["complaints"][0]
     assert mine["reference"] == "B-2027-0001" and mine["anonymous"] is True
     assert mine["messages"][0]["text"] == ACCOUNT and mine["files"] == ["sprachnachricht.ogg"]
+    legend = export["Was die Felder bedeuten"]  # the keys stay for programs; the legend is in her language
+    assert list(export)[0] == "Was die Felder bedeuten"
+    assert (legend["about"], legend["anonymous"], legend["messages"]) == ("Thema", "Anonym geschickt", "Nachrichten")
+    assert set(keys_of({k: v for k, v in export.items() if k != "Was die Felder bedeuten"})) <= set(legend)
 
 
 def test_after_the_complainant_unlinked_nothing_reaches_a_stranger_and_the_officer_is_told(bot, codes, app):

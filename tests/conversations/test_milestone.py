@@ -353,7 +353,7 @@ def test_goals_and_milestones_from_the_command_line(app, codes, tmp_path, monkey
                                            "handlungsziel"])
     assert added.exit_code == 0, added.output
     listed = runner.invoke(cli_module.cli, ["goals", "list", ref])
-    assert "Leyla schläft" in listed.output and "Children: Emre, Leyla" in listed.output
+    assert "Leyla schläft" in listed.output and "Kinder: Emre, Leyla" in listed.output
     refused = runner.invoke(cli_module.cli, ["milestone", "add", ref, "--date", "2027-04-14T10:00", "--leader",
                                              str(jana_id)])
     assert refused.exit_code != 0 and "gespraechsfuehrung" in refused.output
@@ -365,6 +365,12 @@ def test_goals_and_milestones_from_the_command_line(app, codes, tmp_path, monkey
                                            str(pdf)])
     assert shown.exit_code == 0, shown.output
     assert "Leyla schläft" in shown.output and pdf.read_bytes().startswith(b"%PDF")
+    assert "\nZiele aus dem Hilfeplan\n" in shown.output and "*" not in shown.output  # no chat markup in a terminal
+    pages = PdfReader(str(pdf)).pages
+    first = " ".join(pages[0].extract_text().split())
+    assert "Vertraulich: Sozialdaten" in first and f"Aktenzeichen: {ref}" in first
+    assert all(f"{ref} · vertraulich · Seite {n} von {len(pages)}" in " ".join(p.extract_text().split())
+               for n, p in enumerate(pages, start=1))
 
 
 def test_a_fachkraft_keeps_the_goals_in_the_chat(app, codes, bot):

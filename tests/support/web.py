@@ -31,11 +31,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: App) -> Iterator[tuple[App, str]]:
-    """Serve the web application for ``app``; yields the app (its PUBLIC_BASE_URL pointing here) and the URL."""
+def serving(app: App, port: int | None = None) -> Iterator[tuple[App, str]]:
+    """Serve the web application for ``app`` (on ``port``, or a free one); yields the app (its PUBLIC_BASE_URL
+    pointing here) and the URL."""
     from bot.web import make_app
 
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     settings = replace(app.settings, public_base_url=base, http_listen=f"127.0.0.1:{port}")
     services = replace(app.services, settings=settings)

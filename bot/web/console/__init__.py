@@ -66,6 +66,9 @@ def add_routes(application: web.Application, app: App) -> None:
     application.router.add_get("/", route(home))
     for area in (overview, cases, deadlines, complaints, milestones, jugendamt, escalations):
         area.add_routes(application)
+    from bot.web.console import figures  # the Träger's figures (issue 18); its area joins the navigation here
+
+    figures.add_routes(application)
 
 
 # Each area adds its entry to AREAS as it is imported.

@@ -186,7 +186,7 @@ def nachweis_pdf(desk: Desk, req: Req) -> web.Response:
     require(authz.may_see_hours(desk.principal, case))
     month = _month(req, desk.now)
     desk.audit("nachweis.read", "case", case.id, case_id=case.id, month=str(month))
-    return web.Response(body=nachweis.pdf_bytes(desk.tr, desk.session, case, month), content_type="application/pdf",
+    return web.Response(body=nachweis.pdf_bytes(desk.tr, desk.session, case, month, desk.now), content_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="nachweis-{case.reference}-{month}.pdf"',
                                  "Cache-Control": "no-store"})
 

@@ -17,7 +17,7 @@ from bot.web.console import AREAS, Area
 from bot.web.console.desk import Desk, Page, Redirect, Req, notice, route
 from conversations import authz
 from conversations.authz import require
-from conversations.complaints import procedure, report, rules
+from conversations.complaints import forwarding, procedure, report, rules
 from conversations.complaints.rules import CATEGORY_LABELS, OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
 from conversations.i18n import N_
 from storage.models import AuditEvent, FamilyMember, StaffMember
@@ -36,6 +36,12 @@ NOT_DELIVERED = notice("complaint_not_delivered", N_("The complainant's chat is 
                                                       "be passed on. It is recorded with the complaint."))
 EMPTY = notice("complaint_empty", N_("Please write a text first. Nothing was sent."))
 ALREADY_CLOSED = notice("complaint_already_closed", N_("This complaint is already closed. Nothing was changed."))
+FORWARDED = notice("complaint_forwarded", N_("The complaint was passed on to the Jugendamt's complaint office. The "
+                                             "complainant has been told."))
+FORWARD_NO_ADDRESS = notice("complaint_forward_no_address", N_(
+    "No address of the Jugendamt's complaint office is set (JUGENDAMT_COMPLAINTS_EMAIL). Nothing was sent."))
+FORWARD_REFUSED = notice("complaint_forward_refused", N_("This complaint cannot be passed on (again). Nothing was "
+                                                         "sent."))
 
 # How the audit trail names what happened (actions written by conversations.complaints.procedure).
 AUDIT_LABELS = {
@@ -50,6 +56,7 @@ AUDIT_LABELS = {
     "complaint.listed": N_("seen in the queue"),
     "complaint.overdue": N_("deadline passed"),
     "complaint.file_read": N_("file opened"),
+    "complaint.forwarded": N_("passed on to the Jugendamt"),
 }
 
 
@@ -158,6 +165,8 @@ def detail(desk: Desk, req: Req) -> Page:
         "trail": trail(desk, complaint), "handle": handle,
         "may_take": handle and complaint.officer_id != desk.staff.id, **due(desk, complaint),
         "outcomes": [(o.value, tr.gettext(label)) for o, label in OUTCOME_LABELS.items()],
+        "may_forward": authz.may_forward_complaint(desk.principal, complaint),
+        "forward_to": forwarding.address_of(desk.session, desk.services, complaint),
     })
 
 
@@ -239,6 +248,14 @@ def close(desk: Desk, req: Req) -> Redirect:
     return _back(complaint, CLOSED if delivered else NOT_DELIVERED)
 
 
+def forward(desk: Desk, req: Req) -> Redirect:
+    """A complaint about the Jugendamt to the Jugendamt's complaint office (the chat's button does the same)."""
+    complaint = _handled(desk, req)
+    result = forwarding.forward(desk.session, desk.services, complaint, desk.staff, desk.now)
+    return _back(complaint, {forwarding.Forwarded.DONE: FORWARDED,
+                             forwarding.Forwarded.NO_ADDRESS: FORWARD_NO_ADDRESS}.get(result, FORWARD_REFUSED))
+
+
 def add_routes(application: web.Application) -> None:
     router = application.router
     router.add_get("/complaints", route(queue))
@@ -248,4 +265,5 @@ def add_routes(application: web.Application) -> None:
     router.add_post("/complaints/{id}/ask", route(write("ask")))
     router.add_post("/complaints/{id}/answer", route(write("answer")))
     router.add_post("/complaints/{id}/close", route(close))
+    router.add_post("/complaints/{id}/forward", route(forward))
 

@@ -49,6 +49,8 @@ def test_another_cases_id_reveals_nothing_and_changes_nothing(web, staff_bot, co
                  "/cases/999999", "/cases/abc"):
         page = jana.get(path)
         assert page.status_code == 404 and "Olga" not in page.text and "Petrenko" not in page.text, path
+    own = jana.get(f"/cases/{case_id(served, 'Familie Yılmaz')}/nachweis.pdf?month=2027-02")
+    assert own.status_code == 200 and own.content.startswith(b"%PDF")  # her own case's Nachweisblatt
     jana.get("/")
     # a form of her own case's page, aimed at the other case's visit: the path-bound token does not fit,
     # and with a token made for that very path (she cannot get one) the rule still says no
