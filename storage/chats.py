@@ -6,9 +6,12 @@ is a stranger that is asked for a code, with no state, no offered choices and no
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections import Counter
+
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
+from storage.erase import erase
 from storage.models import ConversationState, MatrixChoiceMessage, OutboxMessage, OutboxStatus
 from storage.models.telegram import TelegramCallback
 
@@ -31,6 +34,10 @@ def forget_chat(session: Session, channel: str, address: str, *, keep_state: boo
     if not keep_state:
         session.execute(delete(ConversationState).where(ConversationState.channel == channel,
                                                         ConversationState.address == address))
+    # Delivered messages whose text the privacy purge already deleted were kept for the linked chat only;
+    # the rest go when their text does (conversations.privacy.purge.tidy_outbox, which reads no blanked row).
+    erase(session, OutboxMessage.__table__, and_(OutboxMessage.channel == channel, OutboxMessage.address == address,
+                                                 OutboxMessage.blanked_at.is_not(None)), Counter())
     # Buttons already shown: a press must not reach the engine as the payload it once meant.
     if channel == "telegram":
         session.execute(delete(TelegramCallback).where(TelegramCallback.address == address))

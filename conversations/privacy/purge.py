@@ -3,7 +3,8 @@
 One run (the periodic task, or ``wegbegleiter privacy purge``) does, in one transaction:
 
 1. **Outbox**: files of delivered (or finally failed) messages are deleted after ``OUTBOX_FILE_DAYS``,
-   texts after ``OUTBOX_TEXT_DAYS``; a message to a chat that is no longer linked then goes entirely.
+   texts after ``OUTBOX_TEXT_DAYS``; a message to a chat that is no longer linked then goes entirely (a chat
+   unlinked after that takes its blanked rows with it: :func:`storage.chats.forget_chat`).
 2. **Complaints** closed longer ago than their period, with their exchange, files and audit events.
 3. **Audit events** that belong to no case, after the audit period (unless about a complaint or an
    escalation that is still kept: those go with it).
@@ -111,20 +112,33 @@ def year_of(moment: datetime) -> int:
 
 # --- the outbox --------------------------------------------------------------------------------------
 def tidy_outbox(session: Session, settings: Settings, now: datetime, counts: Counter[str]) -> None:
-    """Delivered files after a few days, delivered texts after a month (reasons in the README)."""
-    done_at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
+    """Delivered files after a few days, delivered texts after a month (reasons in the README).
+
+    Only rows whose text is still there are read (``blanked_at IS NULL``, their own index): the history
+    already blanked is never read again, so an hourly run costs what became due since the last one."""
     finished = OutboxMessage.status.in_(FINISHED)
-    old_files = select(OutboxMessage.id).where(finished, done_at < now - timedelta(days=settings.outbox_file_days))
-    counts["files"] += session.execute(
-        delete(OutboxAttachment).where(OutboxAttachment.outbox_id.in_(old_files))).rowcount or 0
-    text_due = and_(finished, done_at < now - timedelta(days=settings.outbox_text_days))
+
+    def done_before(days: int) -> Any:
+        cutoff = now - timedelta(days=days)
+        # A message is created before it is sent: the bound on created_at lets ix_outbox_to_blank find them.
+        return and_(OutboxMessage.blanked_at.is_(None), OutboxMessage.created_at < cutoff, finished,
+                    func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff)
+
+    # From the files kept (a few days' worth), each looking up its message.
+    old_files = exists().where(OutboxMessage.id == OutboxAttachment.outbox_id, done_before(settings.outbox_file_days))
+    counts["files"] += session.execute(delete(OutboxAttachment).where(old_files)).rowcount or 0
+    text_due = done_before(settings.outbox_text_days)
     linked = exists().where(ChatIdentity.channel == OutboxMessage.channel, ChatIdentity.address == OutboxMessage.address)
     staff_email = exists().where(OutboxMessage.channel == "email", StaffMember.email == OutboxMessage.address)
+    # A chat unlinked later loses its blanked rows then (storage.chats.forget_chat).
     gone = select(OutboxMessage.id).where(text_due, not_(linked), not_(staff_email))
     counts["messages"] += erase(session, OutboxMessage.__table__, OutboxMessage.id.in_(gone), Counter())
+    blank = update(OutboxMessage).where(text_due)
     counts["texts"] += session.execute(
-        update(OutboxMessage).where(text_due, or_(OutboxMessage.text != "", OutboxMessage.subject.is_not(None)))
-        .values(text="", subject=None, choices=[], last_error=None)).rowcount or 0
+        blank.where(or_(OutboxMessage.text != "", OutboxMessage.subject.is_not(None)))
+        .values(text="", subject=None, choices=[], last_error=None, blanked_at=now)).rowcount or 0
+    # the rest had no text to delete (or lost it before blanked_at was kept): marked, not read again
+    session.execute(blank.values(choices=[], last_error=None, blanked_at=now))
     # Used signed links are remembered only while they could still be opened (bot.web.links).
     session.execute(delete(LinkUse).where(LinkUse.used_at < now - timedelta(days=settings.link_ttl_days)))
 
@@ -265,8 +279,9 @@ def purge_case(session: Session, services: Services, case: Case, now: datetime, 
             purge_escalations(session, case, kind, deleted, report)
         done[kind.value] = now.isoformat()
         kinds.append(kind.value)
-    complaints_left = session.scalar(select(func.count()).select_from(Complaint).where(Complaint.case_id == case.id))
-    final = all(k.value in done for k in CASE_KINDS) and not complaints_left
+    # (asked only when every kind is done: the hourly run walks every closed case still kept)
+    final = all(k.value in done for k in CASE_KINDS) and not session.scalar(
+        select(func.count()).select_from(Complaint).where(Complaint.case_id == case.id))
     if not kinds and not final:
         return
     record = CasePurge(case.reference, closed, kinds, final, deleted)

@@ -39,6 +39,9 @@ class Appointment(Base):
         # the periodic scans' windows (reminders, "what happened?", agendas, Meilensteine): bounded by time,
         # not by the history stored
         Index("ix_appointment_start", "starts_at"),
+        # which cases had appointments of an outcome in a month (the Nachweis): read from the index alone,
+        # however the rows lie in the table (a case's years of history next to its last month)
+        Index("ix_appointment_outcome_start", "outcome", "starts_at", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

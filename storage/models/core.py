@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, EncryptedBytes, EncryptedDate, EncryptedText, UTCDateTime
@@ -247,7 +248,11 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
                       # a chat's messages not yet delivered (the claim: is one before this in line?)
-                      Index("ix_outbox_chat", "channel", "address", "status", "id"))
+                      Index("ix_outbox_chat", "channel", "address", "status", "id"),
+                      # the texts the privacy purge has still to delete: only rows not blanked yet, so its
+                      # hourly run reads what became due, not the whole history (conversations.privacy.purge)
+                      Index("ix_outbox_to_blank", "created_at", sqlite_where=sql("blanked_at IS NULL"),
+                            postgresql_where=sql("blanked_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -270,6 +275,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The instance sending it (status "sending"): a claim of an instance that no longer runs is taken back.
     claimed_by: Mapped[str | None] = mapped_column(String(80))
+    # When the privacy purge deleted the text (OUTBOX_TEXT_DAYS after delivery); the row stays for its key.
+    blanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list[OutboxAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboxAttachment.id"

@@ -56,7 +56,9 @@ class EscalationNotice(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
     purpose: Mapped[str] = mapped_column(String(30))  # "notify", "team", "reminder", "leitung", "handled"
     channel: Mapped[str] = mapped_column(String(20))
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"))
+    # indexed: deleting an outbox row (the privacy purge, an unlinked chat) sets it to NULL here, and must
+    # not read every notice ever written to find it
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     escalation: Mapped[Escalation] = relationship(back_populates="notices")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot import scheduler
 from conversations import appointments
+from conversations.access import chats as unlinking
 from conversations.clock import berlin
 from conversations.privacy import purge as purging
 from conversations.privacy.retention import Kind, RetentionError, add_years, parse_overrides, policy
@@ -175,6 +176,45 @@ def test_a_closed_case_is_purged_kind_by_kind_over_the_years(app, bot, codes, cl
         (2027, "complaints", "appointments"): 1,
         (2027, "complaint_outcomes", "upheld"): 1,
     }
+
+
+def test_delivered_texts_are_blanked_once_and_a_chat_unlinked_later_takes_its_rows(app, bot, codes, clock):
+    """The purge marks what it blanked and reads it no more (its hourly run costs what became due); the rows
+    kept for a linked chat go when the chat is unlinked; one unlinked before its texts were due loses its
+    rows when they are."""
+    ayse = bot.link("ayse", codes["Ayşe"], "Türkçe")
+    emre = bot.link("emre", codes["Emre"])
+    bot.link("olga", codes["Olga"])
+    with app.sessions.begin() as session:  # blanked before the purge kept the moment: marked, not counted again
+        now = clock.now()
+        session.add(OutboxMessage(channel="test", address="olga", kind="reply", text="", status="sent",
+                                  next_attempt_at=now, created_at=now, sent_at=now))
+    with_text = count(app, OutboxMessage, OutboxMessage.text != "")
+    assert with_text > 0
+
+    clock.advance(timedelta(days=31))
+    first = purging.run(app.services)
+    assert first.outbox["texts"] == with_text and first.outbox["messages"] == 0
+    assert count(app, OutboxMessage, OutboxMessage.blanked_at.is_(None)) == 0
+    assert count(app, OutboxMessage, OutboxMessage.text != "") == 0
+    assert purging.run(app.services).outbox == {"files": 0, "messages": 0, "texts": 0}
+
+    emre.say("/hilfe")  # newer messages, not due yet
+    with app.sessions.begin() as session:
+        for address in ("ayse", "emre"):
+            chat = session.scalar(select(ChatIdentity).where(ChatIdentity.address == address))
+            unlinking.unlink(session, chat, now=clock.now(), actor="test", reason="test")
+    ayse.receive(), emre.receive()  # the neutral line, delivered
+    assert count(app, OutboxMessage, OutboxMessage.address == "ayse") == 1  # only the neutral line, not blanked
+    assert count(app, OutboxMessage, OutboxMessage.address == "emre", OutboxMessage.blanked_at.is_not(None)) == 0
+    olga_kept = count(app, OutboxMessage, OutboxMessage.address == "olga")
+    assert olga_kept > 1
+
+    clock.advance(timedelta(days=31))  # the rest of the unlinked chats' rows go when their texts are due
+    later = purging.run(app.services)
+    assert later.outbox["messages"] > 1
+    assert count(app, OutboxMessage, OutboxMessage.address.in_(["ayse", "emre"])) == 0
+    assert count(app, OutboxMessage, OutboxMessage.address == "olga") == olga_kept  # still linked: kept
 
 
 def test_an_open_complaint_keeps_the_case_until_it_is_answered(app, bot, codes, clock):

@@ -1,0 +1,39 @@
+"""scans: the privacy purge and the Nachweis scan read what is due, not the history stored
+
+The moment a message's text was deleted (``blanked_at``) and an index of the outbox rows not blanked yet, by
+their creation: the hourly purge read every delivered message ever kept to find the few now due. Rows blanked
+before this revision are marked by the purge's next run (the texts' period is a setting, not known here).
+An index of the appointments by outcome, start and case: the Nachweis finds last month's cases from it alone,
+without a table lookup per appointment (scattered among the years of history). An index of the escalation
+notices' outbox message: deleting an outbox row sets it to NULL there, which read every notice.
+
+Revision ID: scan1
+Revises: 0003, e001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "scan1"
+down_revision = ("0003", "e001")  # the outbox and appointments; the escalation notices
+branch_labels = None
+depends_on = None
+
+NOT_BLANKED = sa.text("blanked_at IS NULL")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.add_column(sa.Column("blanked_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_outbox_to_blank", "outbox_message", ["created_at"], sqlite_where=NOT_BLANKED,
+                    postgresql_where=NOT_BLANKED)
+    op.create_index("ix_appointment_outcome_start", "appointment", ["outcome", "starts_at", "case_id"])
+    op.create_index("ix_escalation_notice_outbox_id", "escalation_notice", ["outbox_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_escalation_notice_outbox_id", table_name="escalation_notice")
+    op.drop_index("ix_appointment_outcome_start", table_name="appointment")
+    op.drop_index("ix_outbox_to_blank", table_name="outbox_message")
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.drop_column("blanked_at")
