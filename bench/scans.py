@@ -12,12 +12,14 @@ one); those older than ``OUTBOX_TEXT_DAYS`` are blanked, as the privacy purge le
 The moment is the first working day of a month at 18:30 Berlin, when every scan has work: reminders, the
 "what happened?" questions, the next-day agenda, the Nachweis, the Meilenstein invitations.
 
-Each scan runs once (it writes its messages; their keys make the next runs write nothing), then at least
-``--runs`` times (a cheap one until two seconds went by); printed per run, small and big and big ÷ small: the
-CPU time (mean; this process and, on PostgreSQL, the server processes of its connections, read from /proc:
-wall time on a shared machine measures the neighbours), the wall time (median) and the statements.
+Both databases are built first (on PostgreSQL as two schemas, ``bench_small`` and ``bench_big``). Each scan
+runs once in each (it writes its messages; their keys make the next runs write nothing), then in the small
+and the big one by turns, at least ``--runs`` times each (a cheap one until two seconds went by), so a
+neighbour's load falls on both alike. Printed per run, small and big and big ÷ small: the CPU time (median;
+this process and, on PostgreSQL, the server processes of its connections, read from /proc: wall time on a
+shared machine measures the neighbours), the wall time (median) and the statements.
 ``--explain`` prints the query plan of each scan's slowest statement in the big database.
-A database in ``DATABASE_URL`` is emptied first: never point it at real data.
+The two schemas in ``DATABASE_URL``'s database are dropped first: never point it at real data.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import event, insert, text
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -191,7 +194,7 @@ def scans(app) -> dict[str, Callable[[], object]]:  # type: ignore[no-untyped-de
 
 class CpuClock:
     """CPU seconds spent on the scans: this process's and, on PostgreSQL, those of the server processes behind
-    the pooled connections (their ``/proc/<pid>/schedstat``: the server runs on this machine). On a shared,
+    one app's pooled connections (their ``/proc/<pid>/schedstat``: the server runs on this machine). On a shared,
     busy machine wall time tells more about the neighbours than about the queries."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
@@ -205,7 +208,7 @@ class CpuClock:
         with self.app.db.connect() as conn:
             self.backends = list(conn.execute(text(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND backend_type = 'client backend'")).scalars())
+                "AND application_name = current_setting('application_name')")).scalars())
 
     def __call__(self) -> float:
         seconds = time.process_time()
@@ -217,48 +220,71 @@ class CpuClock:
 
 @dataclass
 class Figure:
-    cpu: float  # seconds per run, mean
+    cpu: float  # seconds per run, median
     wall: float  # seconds per run, median
+    runs: int
     statements: float  # per run
     plan: str
 
 
-def measure(app, runs: int, explain: bool) -> dict[str, Figure]:  # type: ignore[no-untyped-def]
-    results = {}
-    statements: list[tuple[str, object, float]] = []
-    started: dict[int, float] = {}
-    cpu = CpuClock(app)
+class Statements:
+    """The statements one app's engine runs, with their time, to count them and explain the slowest."""
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        started[id(cursor)] = time.perf_counter()
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.seen: list[tuple[str, object, float]] = []
+        self.started: dict[int, float] = {}
 
-    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append((statement, parameters, time.perf_counter() - started.pop(id(cursor), time.perf_counter())))
+    def before(self, conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        self.started[id(cursor)] = time.perf_counter()
 
-    for name, run in scans(app).items():
-        run()  # writes what is due; the next runs find it written
-        cpu.watch()
-        event.listen(app.db, "before_cursor_execute", before)
-        event.listen(app.db, "after_cursor_execute", after)
-        statements.clear()
-        took: list[float] = []
-        first, cpu_first = time.perf_counter(), cpu()
-        while len(took) < runs or (time.perf_counter() - first < MIN_SECONDS and len(took) < 100):
-            start = time.perf_counter()
-            run()
-            took.append(time.perf_counter() - start)
-        cpu_per_run = (cpu() - cpu_first) / len(took)
-        event.remove(app.db, "before_cursor_execute", before)
-        event.remove(app.db, "after_cursor_execute", after)
-        slowest: dict[str, list] = defaultdict(lambda: [0.0, None])
-        for statement, parameters, seconds in statements:
-            slowest[statement][0] += seconds
-            slowest[statement][1] = parameters
-        plan = ""
-        if explain and slowest:
-            statement, (_seconds, parameters) = max(slowest.items(), key=lambda item: item[1][0])
-            plan = explain_plan(app, statement, parameters)
-        results[name] = Figure(cpu_per_run, statistics.median(took), len(statements) / len(took), plan)
+    def after(self, conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        self.seen.append((statement, parameters, time.perf_counter() - self.started.pop(id(cursor), time.perf_counter())))
+
+    def __enter__(self) -> Statements:
+        event.listen(self.app.db, "before_cursor_execute", self.before)
+        event.listen(self.app.db, "after_cursor_execute", self.after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.app.db, "before_cursor_execute", self.before)
+        event.remove(self.app.db, "after_cursor_execute", self.after)
+
+    def slowest_plan(self) -> str:
+        total: dict[str, list] = defaultdict(lambda: [0.0, None])
+        for statement, parameters, seconds in self.seen:
+            total[statement][0] += seconds
+            total[statement][1] = parameters
+        if not total:
+            return ""
+        statement, (_seconds, parameters) = max(total.items(), key=lambda item: item[1][0])
+        return explain_plan(self.app, statement, parameters)
+
+
+def measure(apps: dict, runs: int, explain: bool) -> dict[str, dict[str, Figure]]:  # type: ignore[type-arg]
+    """Each scan in the small and the big database by turns, run for run: a neighbour's load falls on both."""
+    results: dict[str, dict[str, Figure]] = {label: {} for label in apps}
+    tasks = {label: scans(app) for label, app in apps.items()}
+    clocks = {label: CpuClock(app) for label, app in apps.items()}
+    for name in tasks["small"]:
+        for label in apps:
+            tasks[label][name]()  # writes what is due; the next runs find it written
+            clocks[label].watch()
+        cpu: dict[str, list[float]] = {label: [] for label in apps}
+        wall: dict[str, list[float]] = {label: [] for label in apps}
+        watched = {label: Statements(app) for label, app in apps.items()}
+        first = time.perf_counter()
+        while len(cpu["small"]) < runs or (time.perf_counter() - first < MIN_SECONDS and len(cpu["small"]) < 100):
+            for label in apps:
+                with watched[label]:
+                    cpu_start, start = clocks[label](), time.perf_counter()
+                    tasks[label][name]()
+                    wall[label].append(time.perf_counter() - start)
+                    cpu[label].append(clocks[label]() - cpu_start)
+        for label in apps:
+            plan = watched[label].slowest_plan() if explain and label == "big" else ""
+            results[label][name] = Figure(statistics.median(cpu[label]), statistics.median(wall[label]),
+                                          len(cpu[label]), len(watched[label].seen) / len(cpu[label]), plan)
     return results
 
 
@@ -280,14 +306,19 @@ def explain_plan(app, statement: str, parameters) -> str:  # type: ignore[no-unt
 
 
 def database(url: str | None, folder: str, label: str) -> str:
+    """SQLite: a file in the folder. PostgreSQL: a schema of its own in the database (both databases stay
+    open, so their runs can take turns), its connections named after it (their server processes are found
+    by that name)."""
     if not url:
         return f"sqlite:///{folder}/{label}.db"
+    schema = f"bench_{label}"
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    return url
+    return make_url(url).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}).render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -299,7 +330,7 @@ def main() -> None:
     options = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or None
     sizes = {"small": (0, 10_000), "big": (options.big_weeks, options.big_outbox)}
-    figures: dict[str, dict[str, Figure]] = {}
+    apps = {}
     with tempfile.TemporaryDirectory() as folder:
         for label, (weeks, outbox) in sizes.items():
             db_url = database(url, folder, label)
@@ -307,7 +338,7 @@ def main() -> None:
             engine = make_engine(db_url)
             migrate(engine)
             engine.dispose()
-            app = build(settings, ManualClock(NOW))
+            app = apps[label] = build(settings, ManualClock(NOW))
             started = time.perf_counter()
             seed(app, weeks, outbox)
             with app.db.connect() as conn:
@@ -315,17 +346,19 @@ def main() -> None:
                 messages = conn.execute(text("SELECT count(*) FROM outbox_message")).scalar_one()
             print(f"{label}: {appointments:,} appointments, {messages:,} outbox rows "
                   f"(seeded in {time.perf_counter() - started:.0f} s)", flush=True)
-            figures[label] = measure(app, options.runs, options.explain and label == "big")
+        load = os.getloadavg()[0]
+        figures = measure(apps, options.runs, options.explain)
+        for app in apps.values():
             app.db.dispose()
-    print(f"\n{app.db.dialect.name}, at least {options.runs} runs (cheap scans until {MIN_SECONDS:.0f} s), "
-          f"load {os.getloadavg()[0]:.1f}; CPU ms per run (mean), wall ms (median)")
+    print(f"\n{app.db.dialect.name}, small and big by turns, at least {options.runs} runs each (a cheap scan until "
+          f"{MIN_SECONDS:.0f} s), load {load:.1f} → {os.getloadavg()[0]:.1f}; per run, medians: CPU ms, wall ms")
     print(f"{'scan':22} {'small CPU':>9} {'big CPU':>9} {'ratio':>6} {'small wall':>10} {'big wall':>9} {'ratio':>6} "
-          f"{'statements':>12}")
+          f"{'runs':>5} {'statements':>12}")
     for name, small in figures["small"].items():
         big = figures["big"][name]
         print(f"{name:22} {small.cpu * 1000:9.1f} {big.cpu * 1000:9.1f} {ratio(big.cpu, small.cpu):6.2f} "
               f"{small.wall * 1000:10.1f} {big.wall * 1000:9.1f} {ratio(big.wall, small.wall):6.2f} "
-              f"{small.statements:5.0f} →{big.statements:5.0f}")
+              f"{small.runs:5} {small.statements:5.0f} →{big.statements:5.0f}")
         if big.plan:
             print(f"    slowest statement: {big.plan}")
 
