@@ -249,6 +249,10 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
                       # a chat's messages not yet delivered (the claim: is one before this in line?)
                       Index("ix_outbox_chat", "channel", "address", "status", "id"),
+                      # the messages waiting, per chat (the claim's oldest per chat): SQLite chose ix_outbox_chat
+                      # for its grouping and walked every message ever kept to find the few waiting
+                      Index("ix_outbox_waiting", "channel", "address", "id", sqlite_where=sql("status = 'pending'"),
+                            postgresql_where=sql("status = 'pending'")),
                       # the texts the privacy purge has still to delete: only rows not blanked yet, so its
                       # hourly run reads what became due, not the whole history (conversations.privacy.purge)
                       Index("ix_outbox_to_blank", "created_at", sqlite_where=sql("blanked_at IS NULL"),

@@ -5,7 +5,9 @@ their creation: the hourly purge read every delivered message ever kept to find 
 before this revision are marked by the purge's next run (the texts' period is a setting, not known here).
 An index of the appointments by outcome, start and case: the Nachweis finds last month's cases from it alone,
 without a table lookup per appointment (scattered among the years of history). An index of the escalation
-notices' outbox message: deleting an outbox row sets it to NULL there, which read every notice.
+notices' outbox message: deleting an outbox row sets it to NULL there, which read every notice. An index of
+the messages waiting, per chat: the outbox claim's oldest waiting message per chat (SQLite walked every
+message kept, in the order of ix_outbox_chat, for its grouping).
 
 Revision ID: scan1
 Revises: 0003, e001
@@ -20,6 +22,7 @@ branch_labels = None
 depends_on = None
 
 NOT_BLANKED = sa.text("blanked_at IS NULL")
+WAITING = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
@@ -29,9 +32,12 @@ def upgrade() -> None:
                     postgresql_where=NOT_BLANKED)
     op.create_index("ix_appointment_outcome_start", "appointment", ["outcome", "starts_at", "case_id"])
     op.create_index("ix_escalation_notice_outbox_id", "escalation_notice", ["outbox_id"])
+    op.create_index("ix_outbox_waiting", "outbox_message", ["channel", "address", "id"], sqlite_where=WAITING,
+                    postgresql_where=WAITING)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_waiting", table_name="outbox_message")
     op.drop_index("ix_escalation_notice_outbox_id", table_name="escalation_notice")
     op.drop_index("ix_appointment_outcome_start", table_name="appointment")
     op.drop_index("ix_outbox_to_blank", table_name="outbox_message")
