@@ -8,7 +8,8 @@ appointments (six weeks back, four ahead, a Meilensteingespräch in the window) 
 waiting. The small database holds 10⁴ appointments and 10⁴ outbox rows, the big one 10⁶ appointments (years
 of weekly history, 990 per case) and 10⁵ outbox rows, plus as many older Meilensteine. The outbox rows are
 the messages of the past, one every ten minutes (70 days back in the small database, two years in the big
-one); those older than ``OUTBOX_TEXT_DAYS`` are blanked, as the privacy purge leaves them.
+one); those older than ``OUTBOX_TEXT_DAYS`` are blanked, as the privacy purge leaves them. Every month
+before last has its confirmed Nachweis per case (1 month in the small database, 229 in the big one).
 The moment is the first working day of a month at 18:30 Berlin, when every scan has work: reminders, the
 "what happened?" questions, the next-day agenda, the Nachweis, the Meilenstein invitations.
 
@@ -34,7 +35,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, insert, text
@@ -48,6 +49,7 @@ from bot.outbox import ChannelSender  # noqa: E402
 from bot.ratelimit import TokenBucket  # noqa: E402
 from conversations.clock import ManualClock, berlin  # noqa: E402
 from conversations.registry import REGISTRY  # noqa: E402
+from conversations.rules.billing import Month  # noqa: E402
 from conversations.settings import Settings  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -59,6 +61,7 @@ from storage.models import (  # noqa: E402
     ChatIdentity,
     FamilyMember,
     Milestone,
+    NachweisConfirmation,
     Organisation,
     OutboxMessage,
     StaffMember,
@@ -143,6 +146,12 @@ def seed(app, history_weeks: int, old_outbox: int) -> None:  # type: ignore[no-u
                          "created_at": now, "summary_sent_at": now, "evaluation_requested_at": now}
                         for k in range(old_per_case)]
         conn.execute(insert(Milestone), ms_rows)
+        # The Nachweis of every month before last, confirmed (last month's is what the scan asks for).
+        months = past_months(NOW + timedelta(weeks=RECENT_WEEKS.start - history_weeks))
+        for start in range(0, len(months), 10):
+            conn.execute(insert(NachweisConfirmation), [
+                {"case_id": c, "month": month, "status": "confirmed", "asked_at": now}
+                for month in months[start:start + 10] for c in range(1, CASES + 1)])
         # The messages of the past, one every ten minutes (both databases alike; the big one goes back two
         # years): those older than the texts' period were blanked by the privacy purge, as it leaves them.
         text_days = timedelta(days=app.settings.outbox_text_days)
@@ -165,6 +174,16 @@ def seed(app, history_weeks: int, old_outbox: int) -> None:  # type: ignore[no-u
     postgres = app.db.dialect.name == "postgresql"
     with app.db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
+
+
+def past_months(since: datetime) -> list[str]:
+    """The months from ``since`` to the one before last month (``YYYY-MM``)."""
+    last = Month.of(NOW).previous()
+    month, months = Month.of(since), []
+    while month.first_day < last.first_day:
+        months.append(str(month))
+        month = month.next()
+    return months
 
 
 def _appointment(id_: int, case: int, week: int, outcome: str, hours: int = 0) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, EncryptedText, UTCDateTime
@@ -60,7 +60,10 @@ class NachweisConfirmation(Base):
     """The family's confirmation of one month's appointments (the Nachweisblatt's signature)."""
 
     __tablename__ = "nachweis_confirmation"
-    __table_args__ = (UniqueConstraint("case_id", "month"),)
+    __table_args__ = (UniqueConstraint("case_id", "month"),
+                      # one month's confirmations (the Nachweis scan: which cases were asked already), without
+                      # reading the years of months before
+                      Index("ix_nachweis_confirmation_month", "month", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
