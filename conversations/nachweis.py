@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import admin, authz
@@ -106,12 +106,14 @@ def ask_families(session: Session, services: Services) -> int:
     asked = 0
     start, end = month.bounds()
     # One query finds the open cases still to ask (not one per open case and scan), from last month's
-    # appointments (the index on their start): the years of history before are never read.
+    # appointments and last month's confirmations, each one range of its own index (ix_appointment_outcome_start,
+    # ix_nachweis_confirmation_month): the years of history before are never read. (Asked per case, "asked
+    # already?" probed a confirmation per case among the years of months kept.)
     took_place = select(Appointment.case_id).where(Appointment.starts_at >= start, Appointment.starts_at < end,
                                                    Appointment.outcome == Outcome.TOOK_PLACE)
-    asked_before = exists().where(NachweisConfirmation.case_id == Case.id, NachweisConfirmation.month == str(month))
-    for case in session.scalars(select(Case).where(Case.closed_at.is_(None), Case.id.in_(took_place), ~asked_before)
-                                .order_by(Case.id)):
+    asked_already = select(NachweisConfirmation.case_id).where(NachweisConfirmation.month == str(month))
+    for case in session.scalars(select(Case).where(Case.closed_at.is_(None), Case.id.in_(took_place),
+                                                   Case.id.not_in(asked_already)).order_by(Case.id)):
         first = calendar_of(case.organisation).first_working_day(this_month.year, this_month.month)
         if now < datetime.combine(first, quiet.end, tzinfo=BERLIN):
             continue
