@@ -170,7 +170,7 @@ class ChannelSender:
             id=row.id, channel=row.channel, address=row.address, text=row.text,
             choices=[Choice(c["label"], c["payload"]) for c in row.choices or []],
             attachments=[Attachment(a.filename, a.mime_type, a.data) for a in row.attachments],
-            language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent,
+            language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
         )
 
     # --- sending ------------------------------------------------------------------------------
@@ -231,23 +231,21 @@ class ChannelSender:
                 await asyncio.to_thread(self._finish, message, OutboxStatus.SENT, external_id, None)
 
     def _finish(self, message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
+        """Record the outcome: plain UPDATEs of the row (and the chat's open question), nothing loaded."""
         now = self.clock.now()
         with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, message.id)
-            assert row is not None
-            row.status = status
-            row.claimed_by = None
-            row.attempts += 1
-            row.external_id = external_id
-            row.last_error = error
+            identity_id = session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id)
+                .values(status=status, claimed_by=None, attempts=OutboxMessage.attempts + 1, external_id=external_id,
+                        last_error=error, sent_at=now if status == OutboxStatus.SENT else OutboxMessage.sent_at)
+                .returning(OutboxMessage.identity_id)
+                .execution_options(synchronize_session=False)
+            ).scalar()
             if status == OutboxStatus.SENT:
-                row.sent_at = now
-                remember_open_question(session, row)
-            if status == OutboxStatus.BLOCKED and row.identity_id:
-                identity = session.get(ChatIdentity, row.identity_id)
-                if identity is not None:
-                    identity.blocked_at = now
-                log.info("chat %s/%s blocked the bot; not retried", row.channel, row.address)
+                remember_open_question(session, message)
+            if status == OutboxStatus.BLOCKED and identity_id:
+                session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
+                log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
 
     def _retry(self, message: OutgoingMessage, wait: timedelta | None, error: str, counts: bool) -> None:
         now = self.clock.now()
