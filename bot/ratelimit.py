@@ -46,8 +46,8 @@ class ArrivalWindow:
     it counted in one window, the last to start found every other one under way or answered less than a
     window before). The price is one round trip per window: ``count`` per (window + round trip), so
     the full ``count`` and no margin below it. ``spacing`` spreads a window's starts (a fresh burst does
-    not leave all at once); it is kept below window/count, so that late wake-ups along it, which add up,
-    never become what limits the rate.
+    not leave all at once); keep it well below window/count: late wake-ups along it add up, and it must
+    not become what limits the rate.
     """
 
     def __init__(self, count: int, window: float = 1.0, spacing: float = 0.0,
