@@ -142,8 +142,10 @@ def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path:
 
 def test_help_starts_without_the_heavy_libraries(tmp_path: Path):
     # `wegbegleiter --help` (and any command that does not need them) must not pay for PDF, charts, the chat
-    # networks' libraries or the migrations: each is imported where it is used (speed: bench/startup.py).
-    heavy = ("matplotlib", "openpyxl", "dateparser", "telegram", "nio", "alembic", "aiohttp", "holidays")
+    # networks' libraries, the migrations, the database, the models or the flows: each is imported where it is
+    # used (speed: bench/startup.py).
+    heavy = ("matplotlib", "openpyxl", "dateparser", "telegram", "nio", "alembic", "aiohttp", "holidays",
+             "sqlalchemy", "storage.models", "conversations.engine", "bot.cli_access")
     program = ("import sys; sys.argv = ['wegbegleiter', '--help']\nfrom bot.cli import main\ntry:\n    main()\n"
                "except SystemExit:\n    pass\n"
                f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)")
