@@ -155,6 +155,15 @@ def test_help_starts_without_the_heavy_libraries(tmp_path: Path):
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
+def test_a_running_bot_starts_without_the_pdf_chart_and_spreadsheet_libraries():
+    # They cost a serving bot's memory (fpdf with numpy and fontTools: 35 MB) until a turn draws a document.
+    heavy = ("fpdf", "numpy", "matplotlib", "openpyxl")
+    program = ("import sys\nimport bot.app, bot.runner, bot.web, bot.channels.telegram\n"
+               f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
 def test_the_migration_heads_read_from_the_files_are_alembics():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
