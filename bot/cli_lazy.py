@@ -52,6 +52,14 @@ class LazyGroup(click.Group):
             localise(ctx.find_root().command)  # in the operator's language, like the commands loaded at the start
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                            list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as unknown:  # "Did you mean …?" from every command, loaded or not
+            raise click.exceptions.NoSuchCommand(unknown.command_name, possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click lists them (name and the first sentence of the help), without importing the lazy ones."""
         names = [name for name in self.list_commands(ctx)

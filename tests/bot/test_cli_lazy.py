@@ -66,3 +66,9 @@ def test_a_jobs_command_loads_every_job_first_so_the_menu_keeps_its_order(tmp_pa
                              cwd=tmp_path, timeout=120).stderr.strip().splitlines()[-1]
               for program in (lazily, engine_first)]
     assert orders[0] == orders[1] and "open_escalations" in orders[0]
+
+
+def test_a_mistyped_command_is_matched_against_the_commands_not_loaded_yet(tmp_path: Path):
+    result = subprocess.run([sys.executable, "-m", "bot", "case", "clos"], capture_output=True, text=True,
+                            env=cli_env(tmp_path, WEGBEGLEITER_CLI_LANGUAGE="en"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and "No such command 'clos'. Did you mean 'close'?" in result.stderr
