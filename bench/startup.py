@@ -1,6 +1,6 @@
 """How long the command line takes to start: `wegbegleiter --help` and light commands, wall clock and CPU.
 
-    .venv/bin/python bench/startup.py [--runs 10] [--imports]
+    .venv/bin/python bench/startup.py [--runs 10] [--imports] [--steps]
 
 Each command runs ``--runs`` times as a fresh process (``python -m bot ...``, the same as the
 ``wegbegleiter`` script); printed: the median and the best wall-clock time, the median CPU time of the
@@ -8,8 +8,9 @@ process (user + system, less disturbed by other work on a shared machine), and t
 start for comparison. Each command runs once untimed first, with bytecode caching on even where
 ``PYTHONDONTWRITEBYTECODE`` is set (an installed ``wegbegleiter`` has its bytecode; without it every start
 compiles some 50 of the project's modules again, about 0.1 s). A light command that needs a database gets
-a fresh SQLite one (``init`` first, not timed). ``--imports`` also prints the ten slowest imports of ``--help`` (``python -X importtime``);
-``--steps`` the CPU time of each step of ``staff list``, taken one by one in a fresh process.
+a fresh SQLite one (``init`` first, not timed). ``--imports`` also prints the ten slowest imports of
+``--help`` (``python -X importtime``); ``--steps`` the CPU time of each step of ``staff list``, taken one
+by one in a fresh process.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Errors are one line on stderr and a non-zero exit, never a traceback. Everything a command prints goes
 through ``t()`` (``tn()`` for plurals), in the operator's language (``WEGBEGLEITER_CLI_LANGUAGE``; see
 ``bot/cli_language.py``); ``--json`` keys stay English for scripts.
+
+The commands of the jobs' modules (``bot/cli_*.py``) are imported when used, from the table in
+``bot/cli_extensions.py``; this module imports no database, model or job at the top, so that ``--help`` and
+the light commands start fast (bench/README.md, "Start-up of the command line").
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if TYPE_CHECKING:  # the database, the models and the jobs are imported by the c
 
     from bot.wiring import App
     from conversations.admin import Actor
+
 
 @functools.cache
 def cli_actor() -> Actor:
@@ -68,7 +73,7 @@ def explain(exc: Exception) -> str:
     return str(exc)
 
 
-def explained_errors() -> tuple[type[Exception], ...]:
+def operator_errors() -> tuple[type[Exception], ...]:
     """The errors an operator gets as one line (the others are bugs: one line too, see :func:`main`)."""
     from conversations.admin import AdminError
     from storage.db import DatabaseNotReady
@@ -83,7 +88,7 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except Exception as exc:
-            if isinstance(exc, explained_errors()):
+            if isinstance(exc, operator_errors()):
                 raise click.ClickException(explain(exc)) from None
             raise
 
