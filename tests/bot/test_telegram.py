@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels import telegram as telegram_channel
 from bot.channels.base import (
     Limits,
     OutgoingMessage,
