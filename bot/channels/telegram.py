@@ -574,7 +574,8 @@ class TelegramChannel:
             await query.answer()  # stops the spinner on the button
         # Old buttons must not stay on screen (nor be pressed twice). The turn's first reply takes them off
         # when it is sent, or takes the pressed message's place (TelegramTransport); without a reply, here.
-        if pressed is not None and not result.replies:
+        # Not for a press handed in again (after a restart): its reply may show its own buttons there now.
+        if pressed is not None and not result.replies and not result.duplicate:
             removal = asyncio.create_task(self._remove_keyboard(pressed), name="telegram-keyboard")
             self.keyboard_removals.add(removal)
             removal.add_done_callback(self.keyboard_removals.discard)
