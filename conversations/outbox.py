@@ -6,16 +6,17 @@ caused them. The channel senders in :mod:`bot.outbox` deliver them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from conversations import address
+from conversations import address, buttons
 from conversations.choices import distinct
 from conversations.i18n import Translator, translator
-from conversations.messages import Reply
+from conversations.messages import Choice, Reply
 from storage.models import (
     ChatIdentity,
     ConversationState,
@@ -43,6 +44,7 @@ def enqueue(
     urgent: bool = False,
     not_before: datetime | None = None,
     subject: str | None = None,
+    replaces: str | None = None,
 ) -> OutboxMessage | None:
     """Add one message to the outbox. Returns None when ``dedupe_key`` was used before."""
     if dedupe_key is not None and session.scalar(
@@ -60,6 +62,7 @@ def enqueue(
         language=language,
         urgent=urgent,
         dedupe_key=dedupe_key,
+        replaces=replaces,
         next_attempt_at=max(now, not_before) if not_before else now,
         created_at=now,
         attachments=[
@@ -67,10 +70,20 @@ def enqueue(
         ],
     )
     session.add(message)
+    if channel in buttons.CHANNELS and message.choices:
+        buttons.issue(session, message, now)  # committed with the message: no write when it is sent
     return message
 
 
-def remember_open_question(session: Session, message: OutboxMessage) -> None:
+class OutgoingChoices(Protocol):
+    """A message on its way (bot.channels.base.OutgoingMessage): where it goes and what it offers."""
+
+    channel: str
+    address: str
+    choices: Sequence[Choice]
+
+
+def remember_open_question(session: Session, message: OutboxMessage | OutgoingChoices) -> None:
     """A message with options reached the person: its options are now the chat's open question.
 
     Called when the message is delivered (not when it is written), so the open question is always the
@@ -84,7 +97,8 @@ def remember_open_question(session: Session, message: OutboxMessage) -> None:
     session.execute(
         update(ConversationState)
         .where(ConversationState.channel == message.channel, ConversationState.address == message.address)
-        .values(open_choices=[{"label": c["label"], "payload": c["payload"]} for c in message.choices])
+        .values(open_choices=[{"label": c["label"], "payload": c["payload"]} if isinstance(c, dict)
+                              else {"label": c.label, "payload": c.payload} for c in message.choices])
     )
 
 
