@@ -118,16 +118,23 @@ SEND_TIMEOUT = 30.0
 
 
 # --- button tokens ----------------------------------------------------------------------------
-def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage) -> list[str]:
-    """The tokens of this outbox message's buttons (written with it: conversations.buttons), the same
-    ones again when it is re-sent. A message written before tokens came with it gets them here."""
-    with sessions() as session:
-        existing = session.scalars(
-            select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
-            .order_by(TelegramCallback.position)
-        ).all()
+def written_tokens(session: Session, message: OutgoingMessage) -> list[str]:
+    """The tokens written with this outbox message (conversations.buttons), in the order of its choices."""
+    return list(session.scalars(
+        select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
+        .order_by(TelegramCallback.position)
+    ))
+
+
+def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage,
+                    existing: list[str] | None = None) -> list[str]:
+    """The tokens of this outbox message's buttons, the same ones again when it is re-sent. A message
+    written before tokens came with it gets them here."""
+    if existing is None:
+        with sessions() as session:
+            existing = written_tokens(session, message)
     if len(existing) == len(message.choices):
-        return list(existing)
+        return existing
     with sessions.begin() as session:
         session.execute(delete(TelegramCallback).where(TelegramCallback.outbox_id == message.id))
         tokens = [buttons.new_token() for _ in message.choices]
@@ -297,28 +304,32 @@ class TelegramTransport:
         return str(sent_last.message_id) if sent_last else None
 
     def _prepare(self, message: OutgoingMessage) -> tuple[list[str], bool]:
-        """The buttons' tokens, and whether this reply may take the place of the pressed message."""
-        tokens = keyboard_tokens(self.sessions, self.clock, message) if message.choices else []
-        return tokens, bool(message.replaces) and self._may_replace(message)
+        """The buttons' tokens, and whether this reply may take the place of the pressed message (one
+        session for both: this runs for every reply to a press)."""
+        with self.sessions() as session:
+            written = written_tokens(session, message) if message.choices else []
+            in_place = bool(message.replaces) and self._may_replace(session, message)
+        tokens = keyboard_tokens(self.sessions, self.clock, message, written) if message.choices else []
+        return tokens, in_place
 
-    def _may_replace(self, message: OutgoingMessage) -> bool:
+    @staticmethod
+    def _may_replace(session: Session, message: OutgoingMessage) -> bool:
         """Only a question the person just answered, nothing they may want to read again: the pressed
         message is the newest one in the chat (anything newer, and the reply would appear above it), it was
         a reply of the conversation itself (a reminder or a notice keeps its words on screen), one message
         without files, and so is the new reply."""
         if message.attachments or len(split_text(message.text)) != 1:
             return False
-        with self.sessions() as session:
-            newest = session.execute(
-                select(OutboxMessage.id, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text)
-                .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address == message.address,
-                       OutboxMessage.status == OutboxStatus.SENT)  # ix_outbox_chat
-                .order_by(OutboxMessage.id.desc()).limit(1)).first()
-            if newest is None or newest.external_id != message.replaces or newest.kind != "reply" \
-                    or len(split_text(newest.text)) != 1:
-                return False
-            return session.scalar(select(OutboxAttachment.id).where(OutboxAttachment.outbox_id == newest.id)
-                                  .limit(1)) is None
+        newest = session.execute(
+            select(OutboxMessage.id, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text)
+            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address == message.address,
+                   OutboxMessage.status == OutboxStatus.SENT)  # ix_outbox_chat
+            .order_by(OutboxMessage.id.desc()).limit(1)).first()
+        if newest is None or newest.external_id != message.replaces or newest.kind != "reply" \
+                or len(split_text(newest.text)) != 1:
+            return False
+        return session.scalar(select(OutboxAttachment.id).where(OutboxAttachment.outbox_id == newest.id)
+                              .limit(1)) is None
 
     async def _edit_in_place(self, chat_id: int, message_id: int, text: str,
                              markup: InlineKeyboardMarkup | None) -> bool:
