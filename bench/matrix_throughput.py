@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,6 +107,14 @@ async def flow_step(person: MatrixPerson, room: str, turn: int) -> None:
     else:
         await person.say(room, "1")  # Deutsch
         await person.until(room, "auf Deutsch", timeout=60)
+
+
+def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the bot while the turns run (only threads holding the GIL: where its CPU goes),
+    as collapsed stacks for ``bench/profile_summary.py``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw",
+                             "--output", path, "--nonblocking"], stdout=subprocess.DEVNULL)
 
 
 def report(name: str, elapsed: float, latencies: list[float], cpu: float) -> dict[str, float]:
@@ -204,9 +213,13 @@ async def main(args: argparse.Namespace) -> None:
         rooms = await open_rooms(people, bot, not args.plain)
         await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
         await asyncio.gather(*(onboard(p, r, c) for p, r, c in zip(people, rooms, codes, strict=True)))
+        spy = profiler(child.pid, args.profile) if args.profile else None
         cpu = cpu_seconds(child.pid)
         elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
         full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         for person in people:
             await person.stop()
         print(f"{'E2EE' if not args.plain else 'plain'} rooms, {args.people} people: Wegbegleiter uses "
@@ -226,5 +239,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=8, help="family members writing at the same time")
     parser.add_argument("--turns", type=int, default=20, help="turns per person")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy's collapsed stacks of the Wegbegleiter turns "
+                        "into FILE (pip install py-spy)")
     parser.add_argument("--plain", action="store_true", help="unencrypted rooms instead of E2EE")
     asyncio.run(main(parser.parse_args()))

@@ -6,16 +6,16 @@ caused them. The channel senders in :mod:`bot.outbox` deliver them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from conversations import address
 from conversations.choices import distinct
 from conversations.i18n import Translator, translator
-from conversations.messages import Reply
+from conversations.messages import Choice, Reply
 from storage.models import (
     ChatIdentity,
     ConversationState,
@@ -26,6 +26,8 @@ from storage.models import (
 )
 
 Person = FamilyMember | StaffMember
+OPEN_QUESTION = update(ConversationState).where(ConversationState.channel == bindparam("chat_channel"),
+                                                ConversationState.address == bindparam("chat_address"))
 Render = Callable[[Translator], Reply]
 
 
@@ -70,7 +72,7 @@ def enqueue(
     return message
 
 
-def remember_open_question(session: Session, message: OutboxMessage) -> None:
+def remember_open_question(session: Session, channel: str, address: str, choices: Sequence[Choice]) -> None:
     """A message with options reached the person: its options are now the chat's open question.
 
     Called when the message is delivered (not when it is written), so the open question is always the
@@ -79,13 +81,12 @@ def remember_open_question(session: Session, message: OutboxMessage) -> None:
     order they arrived. (A turn that offers nothing clears it when it commits: see the engine.) Only the
     chat's own state row is touched, one UPDATE; a chat without a state has had no turn to answer in.
     """
-    if not message.choices or message.channel == "email":
+    if not choices or channel == "email":
         return
-    session.execute(
-        update(ConversationState)
-        .where(ConversationState.channel == message.channel, ConversationState.address == message.address)
-        .values(open_choices=[{"label": c["label"], "payload": c["payload"]} for c in message.choices])
-    )
+    # On the connection, past the ORM (the caller holds no state row): this runs after every delivery.
+    session.connection().execute(OPEN_QUESTION, {"chat_channel": channel, "chat_address": address,
+                                                 "open_choices": [{"label": c.label, "payload": c.payload}
+                                                                  for c in choices]})
 
 
 def chats_of(session: Session, person: Person) -> list[ChatIdentity]:
