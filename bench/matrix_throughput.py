@@ -113,7 +113,7 @@ def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
     """py-spy sampling the bot while the turns run (only threads holding the GIL: where its CPU goes),
     as collapsed stacks for ``bench/profile_summary.py``."""
     spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw",
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--gil", "--rate", "500", "--format", "raw",
                              "--output", path, "--nonblocking"], stdout=subprocess.DEVNULL)
 
 

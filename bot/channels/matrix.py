@@ -295,6 +295,7 @@ class MatrixChannel:
         self._stopping = asyncio.Event()
         self._refused: set[str] = set()
         self._choices_pruned_at: datetime | None = None
+        self._written = 0  # events handed to the engine or answered with a notice: each may have written replies
         self._waiting_for_keys: dict[str, list[tuple[str, MegolmEvent]]] = {}  # session id → events
         self.synced = asyncio.Event()  # set after every completed sync (tests wait on it)
         self.sync_ok = False  # the last sync succeeded
@@ -543,9 +544,10 @@ class MatrixChannel:
         rooms = [self._handle_room(room_id, info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
+        written = self._written
         await asyncio.gather(*rooms)
-        if self.dispatcher is not None:
-            self.dispatcher.poke()
+        if self.dispatcher is not None and self._written != written:
+            self.dispatcher.poke()  # (a sync of only our own messages wrote nothing: no delivery round for it)
 
     async def _warn_if_skipped(self, room_id: str, prev_batch: str | None, since: str) -> None:
         """A "limited" timeline left events out: ask the homeserver which (between the last sync and this
@@ -614,6 +616,7 @@ class MatrixChannel:
         incoming = Incoming(channel=CHANNEL, address=room_id, event_id=event.event_id,
                             received_at=self.app.services.clock.now(), text=received.text,
                             payload=received.payload, attachments=received.attachments)
+        self._written += 1
         await self._until_stored(self.app.engine.handle, incoming)
 
     async def _until_stored(self, work: Callable[..., Any], *args: Any) -> Any:
@@ -699,6 +702,7 @@ class MatrixChannel:
         except Exception:
             log.warning("key request for %s failed", event.event_id, exc_info=True)
         self._waiting_for_keys.setdefault(event.session_id, []).append((room_id, event))
+        self._written += 1
         await asyncio.to_thread(self._tell_undecryptable, room_id, event.event_id)
 
     def _tell_undecryptable(self, room_id: str, event_id: str) -> None:
