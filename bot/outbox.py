@@ -246,7 +246,7 @@ class ChannelSender:
                 "message": message.id, "status": status, "external_id": external_id, "error": error,
                 "sent": now if status == OutboxStatus.SENT else None}).one()[0]
             if status == OutboxStatus.SENT:
-                remember_open_question(session, message.channel, message.address, message.choices)
+                remember_open_question(session, message)
             if status == OutboxStatus.BLOCKED and identity_id:
                 identity = session.get(ChatIdentity, identity_id)
                 if identity is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -72,7 +73,15 @@ def enqueue(
     return message
 
 
-def remember_open_question(session: Session, channel: str, address: str, choices: Sequence[Choice]) -> None:
+class OutgoingChoices(Protocol):
+    """A message on its way (bot.channels.base.OutgoingMessage): where it goes and what it offers."""
+
+    channel: str
+    address: str
+    choices: Sequence[Choice]
+
+
+def remember_open_question(session: Session, message: OutboxMessage | OutgoingChoices) -> None:
     """A message with options reached the person: its options are now the chat's open question.
 
     Called when the message is delivered (not when it is written), so the open question is always the
@@ -81,12 +90,14 @@ def remember_open_question(session: Session, channel: str, address: str, choices
     order they arrived. (A turn that offers nothing clears it when it commits: see the engine.) Only the
     chat's own state row is touched, one UPDATE; a chat without a state has had no turn to answer in.
     """
-    if not choices or channel == "email":
+    if not message.choices or message.channel == "email":
         return
-    # On the connection, past the ORM (the caller holds no state row): this runs after every delivery.
-    session.connection().execute(OPEN_QUESTION, {"chat_channel": channel, "chat_address": address,
-                                                 "open_choices": [{"label": c.label, "payload": c.payload}
-                                                                  for c in choices]})
+    # After every delivery: a statement built once, run on the connection past the ORM (which has no
+    # state row of this chat to keep in step in the caller's session).
+    session.connection().execute(OPEN_QUESTION, {
+        "chat_channel": message.channel, "chat_address": message.address,
+        "open_choices": [{"label": c["label"], "payload": c["payload"]} if isinstance(c, dict)
+                         else {"label": c.label, "payload": c.payload} for c in message.choices]})
 
 
 def chats_of(session: Session, person: Person) -> list[ChatIdentity]:
