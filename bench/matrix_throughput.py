@@ -12,23 +12,19 @@ for the echo bot is one text echoed back. Every person waits for the answer befo
 people do); all people write at the same time. On 2 cores Synapse itself is the bottleneck, so compare
 the bots by CPU per message and latency rather than by messages per second alone.
 
-Measured 2026-11-23 (2 shared cores, load average about 3–4; Synapse 1.163 on SQLite; 8 people × 10 turns)::
-
-    E2EE   echo bot      13.3 msg/s, bot CPU  3.2 ms/msg, latency p50 527 ms, p95 1013 ms
-           wegbegleiter   8.7 msg/s, bot CPU 26.0 ms/msg, latency p50 865 ms, p95 1312 ms
-    plain  echo bot      10.3 msg/s, bot CPU  2.8 ms/msg, latency p50 698 ms, p95 1293 ms
-           wegbegleiter   7.9 msg/s, bot CPU 25.8 ms/msg, latency p50 952 ms, p95 1334 ms
-
-The same step through the engine and outbox alone (the transcript harness, no network) costs about
-25 ms CPU: nearly all of Wegbegleiter's CPU per message is the conversation core (one transaction
-with state, audit, outbox, choice bookkeeping), the Matrix channel adds about what the echo bot costs.
-Under heavy load (load average 9–11) the figures were 28–31 ms and 3–4 ms per message.
+Printed for each bot: messages/s, bot CPU per message (user and system time of its process, from /proc),
+latency p50 and p95; for Wegbegleiter also the CPU split between its event loop (network, nio, encryption)
+and the threads that do its database work (engine turns, outbox claims and marks). A bot's CPU per message
+depends on how many messages share a sync and an outbox claim, so compare runs of similar messages/s.
+``--profile FILE`` samples Wegbegleiter's turns with py-spy (``.venv/bin/pip install py-spy``);
+``bench/profile_summary.py FILE`` says where the CPU went. Figures: bench/README.md, section "Matrix".
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import statistics
@@ -76,8 +72,30 @@ async def echo_bot(homeserver: str, user_id: str, device_id: str, token: str, st
 
 # --- measuring -----------------------------------------------------------------------------------
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return stat_cpu(Path(f"/proc/{pid}/stat"))
+
+
+def stat_cpu(stat: Path) -> float:
+    """User and system CPU seconds from a /proc …/stat file."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds per thread of a process: the main thread runs the event loop (network, nio, encryption),
+    the others the database work handed to threads (engine turns, outbox claims and marks)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found[int(task.name)] = stat_cpu(task / "stat")
+    return found
+
+
+def split(pid: int, before: dict[int, float], count: int) -> str:
+    after = thread_cpu(pid)
+    main = after.get(pid, 0.0) - before.get(pid, 0.0)
+    threads = sum(cpu - before.get(tid, 0.0) for tid, cpu in after.items() if tid != pid)
+    return f"event loop {1000 * main / count:.1f} ms/msg, database threads {1000 * threads / count:.1f} ms/msg"
 
 
 async def drive(people: list[MatrixPerson], rooms: list[str], turns: int, step) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -214,9 +232,10 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
         await asyncio.gather(*(onboard(p, r, c) for p, r, c in zip(people, rooms, codes, strict=True)))
         spy = profiler(child.pid, args.profile) if args.profile else None
-        cpu = cpu_seconds(child.pid)
+        cpu, threads = cpu_seconds(child.pid), thread_cpu(child.pid)
         elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
         full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+        print(f"{'':12s} bot CPU: {split(child.pid, threads, len(latencies))}")
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
