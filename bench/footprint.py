@@ -96,6 +96,7 @@ def rss(families: int, standin: BotApiStandIn, seconds: float) -> tuple[int, int
         env = {**os.environ, "DATABASE_URL": url, "WEGBEGLEITER_DATA_DIR": folder, "WEGBEGLEITER_SECRET_KEY": SECRET,
                "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": standin.base_url, "HTTP_LISTEN": f"127.0.0.1:{free_port()}",
                "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from their bytecode
         bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=folder,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

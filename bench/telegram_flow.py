@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections import Counter
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
@@ -29,21 +30,29 @@ from bot.channels.telegram import TelegramChannel
 from bot.outbox import Dispatcher
 from tests.support.telegram_standin import BotApiStandIn
 
+CALLS: Counter[str] = Counter()  # Bot API calls of the last Wegbegleiter run, by method
+NOT_PER_PRESS = {"getUpdates", "setMyCommands", "deleteMyCommands"}  # polling; menus are set once per chat
 UNPACED = Limits(per_second=None, per_chat_per_second=None)
 FIRST_CHAT = 700_000
+
+
+CPU: list[float] = []  # process CPU seconds of each run's presses (set up and shutdown not counted)
 
 
 async def rounds(standin: BotApiStandIn, chats: list[int], count: int) -> float:
     """Press the newest keyboard's first button in every chat, ``count`` times; seconds taken."""
     started = time.perf_counter()
+    cpu = time.process_time()
     for _round in range(count):
-        pressed = {}
+        shown = {}
         for chat in chats:
             message_id = standin.last_keyboard[chat]
             buttons = standin.by_id[message_id].buttons
+            shown[chat] = standin.keyboards_shown[chat]
             standin.press(chat, buttons[0][0], data=buttons[0][1], message_id=message_id)
-            pressed[chat] = message_id
-        await standin.wait_for(lambda p=pressed: all(standin.last_keyboard[c] > m for c, m in p.items()), 120)
+        # answered: a new keyboard on the phone (a new message, or the pressed one edited in place)
+        await standin.wait_for(lambda s=shown: all(standin.keyboards_shown[c] > n for c, n in s.items()), 120)
+    CPU.append(time.process_time() - cpu)
     return time.perf_counter() - started
 
 
@@ -80,8 +89,8 @@ async def press_latency(standin: BotApiStandIn, chats: list[int], count: int, ra
     async def watch() -> None:
         while not done.is_set() or waiting:
             now = time.perf_counter()
-            for chat, (message_id, at) in list(waiting.items()):
-                if standin.last_keyboard[chat] > message_id:
+            for chat, (shown, at) in list(waiting.items()):
+                if standin.keyboards_shown[chat] > shown:
                     took.append(now - at)
                     del waiting[chat]
             await asyncio.sleep(0.002)
@@ -95,8 +104,9 @@ async def press_latency(standin: BotApiStandIn, chats: list[int], count: int, ra
             await asyncio.sleep(0.005)
         message_id = standin.last_keyboard[chat]
         buttons = standin.by_id[message_id].buttons
+        shown = standin.keyboards_shown[chat]
         standin.press(chat, buttons[0][0], data=buttons[0][1], message_id=message_id)
-        waiting[chat] = (message_id, time.perf_counter())
+        waiting[chat] = (shown, time.perf_counter())
     done.set()
     await asyncio.wait_for(watcher, 120)
     return took
@@ -113,8 +123,11 @@ async def wegbegleiter(standin: BotApiStandIn, chats: list[int], count: int, rat
     for chat in chats:
         standin.say(chat, "hallo")  # the onboarding asks for the code and offers "Sprache wählen"
     await standin.wait_for(lambda: all(c in standin.last_keyboard for c in chats), 120)
+    before = len(standin.calls)
     result = await (rounds(standin, chats, count) if rate is None
                     else press_latency(standin, chats, count * len(chats), rate))
+    CALLS.clear()
+    CALLS.update(Counter(method for method, _params in standin.calls[before:] if method not in NOT_PER_PRESS))
     stop.set()
     await channel.stop()
     await delivery
@@ -140,16 +153,24 @@ async def main() -> None:
     presses = args.chats * args.rounds
     echo: list[float] = []
     flow: list[float] = []
+    echo_cpu: list[float] = []
+    flow_cpu: list[float] = []
     for run in range(args.repeat):  # alternating, so load from elsewhere hits both alike
         first = FIRST_CHAT + 2 * run * args.chats
         echo.append(presses / await echo_bot(standin, list(range(first, first + args.chats)), args.rounds))
+        echo_cpu.append(CPU[-1] / presses * 1000)
         flow.append(presses / await wegbegleiter(
             standin, list(range(first + args.chats, first + 2 * args.chats)), args.rounds))
-        print(f"run {run + 1}: echo {echo[-1]:.1f}/s, flow {flow[-1]:.1f}/s", flush=True)
+        flow_cpu.append(CPU[-1] / presses * 1000)
+        print(f"run {run + 1}: echo {echo[-1]:.1f}/s ({echo_cpu[-1]:.1f} ms CPU per press), "
+              f"flow {flow[-1]:.1f}/s ({flow_cpu[-1]:.1f} ms CPU per press)", flush=True)
     print(f"{presses} button presses per run ({args.chats} chats x {args.rounds} rounds), best of {args.repeat}")
-    print(f"bare PTB echo bot:          {max(echo):7.1f} presses/s")
-    print(f"Wegbegleiter flow step:     {max(flow):7.1f} presses/s")
-    print(f"ratio flow/echo:            {max(flow) / max(echo):7.2f}")
+    print(f"bare PTB echo bot:          {max(echo):7.1f} presses/s, {min(echo_cpu):5.1f} ms CPU per press")
+    print(f"Wegbegleiter flow step:     {max(flow):7.1f} presses/s, {min(flow_cpu):5.1f} ms CPU per press")
+    print(f"ratio flow/echo:            {max(flow) / max(echo):7.2f} (CPU per press: "
+          f"{min(echo_cpu) / min(flow_cpu):.2f})")
+    print("Bot API calls per press:    " + ", ".join(f"{method} {n / presses:.2f}" for method, n in CALLS.items())
+          + f" (total {sum(CALLS.values()) / presses:.2f})")
 
 
 if __name__ == "__main__":

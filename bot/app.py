@@ -1,95 +1,10 @@
-"""Wiring: settings → database → services → engine, shared by the CLI, the channels and the tests."""
+"""The app, with every job registered first, in the order of conversations.jobs (the chat's menu and /hilfe
+list commands in the order they registered). Import the app from here (the channels, the runner, the web, the
+tests): a job's module imported before the engine would register out of its turn. The wiring is
+:mod:`bot.wiring`; only the command line imports it directly, to start without the flows.
+"""
 
-from __future__ import annotations
+from bot.wiring import LOG_FORMAT, App, RunStatus, build, logging_to_file  # imports no job
+from conversations.engine import Engine  # every job registers, in the order of conversations.jobs
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from sqlalchemy import Engine as DbEngine
-
-from bot import logs
-from bot.config import key_file, secret_key
-from conversations import address
-from conversations.clock import Clock, SystemClock
-from conversations.context import Services
-from conversations.engine import Engine  # first: every job registers, in the order of conversations.jobs
-from conversations.settings import Settings
-from storage import crypto, keys
-from storage.db import (
-    DatabaseNotReady,
-    database_exists,
-    ensure_migrated,
-    make_engine,
-    migrate,
-    session_factory,
-)
-from storage.private_files import create_private
-
-LOG_FORMAT = logs.TEXT_FORMAT
-
-
-@contextmanager
-def logging_to_file(settings: Settings) -> Iterator[Path]:
-    """Log lines (and Python's warnings) go to ``<data dir>/wegbegleiter.log`` meanwhile, not to the terminal:
-    the terminal chat shows the conversation and nothing else."""
-    path = Path(settings.data_dir) / "wegbegleiter.log"
-    create_private(path)  # names may appear in a log line
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root = logging.getLogger()
-    before = root.handlers[:]
-    root.handlers[:] = [handler]
-    logging.captureWarnings(True)
-    try:
-        yield path
-    finally:
-        logging.captureWarnings(False)
-        root.handlers[:] = before
-        handler.close()
-
-
-@dataclass
-class RunStatus:
-    """What `/readyz` and `/metrics` report about the running service (set by :func:`bot.runner.serve`)."""
-
-    channels: list = field(default_factory=list)  # type: ignore[type-arg]  (each may say ``connected``)
-    starting: bool = False  # channels are still connecting (start-up waits for an unreachable network)
-
-
-@dataclass
-class App:
-    settings: Settings
-    db: DbEngine
-    services: Services
-    engine: Engine
-    status: RunStatus = field(default_factory=RunStatus)
-
-    @property
-    def sessions(self):  # type: ignore[no-untyped-def]
-        return self.services.sessions
-
-
-def build(settings: Settings, clock: Clock | None = None, *, init: bool = False) -> App:
-    """Connect to the database (migrating it with ``init``), refusing an unmigrated one."""
-    logs.configure(settings.log_level, settings.log_format)
-    url = settings.resolved_database_url
-    if not init and not database_exists(url):  # a read-only command leaves no file (and no key) behind
-        raise DatabaseNotReady("there is no database yet: run `wegbegleiter init` (or `wegbegleiter demo` to try "
-                               "Wegbegleiter with demo data)")
-    secret = secret_key(settings, create=init)
-    crypto.configure(secret)
-    address.configure(settings.youth_age_limit)
-    db = make_engine(url)
-    # Before migrations (which encrypt existing rows) and before anything else is written.
-    keys.verify(db, secret, source="WEGBEGLEITER_SECRET_KEY" if settings.secret_key else str(key_file(settings)))
-    if init:
-        migrate(db)
-    else:
-        ensure_migrated(db)
-    clock = clock or SystemClock()
-    keys.store(db, secret, clock.now())
-    services = Services(sessions=session_factory(db), clock=clock, settings=settings)
-    return App(settings=settings, db=db, services=services, engine=Engine(services))
+__all__ = ["LOG_FORMAT", "App", "Engine", "RunStatus", "build", "logging_to_file"]

@@ -3,6 +3,10 @@
 Errors are one line on stderr and a non-zero exit, never a traceback. Everything a command prints goes
 through ``t()`` (``tn()`` for plurals), in the operator's language (``WEGBEGLEITER_CLI_LANGUAGE``; see
 ``bot/cli_language.py``); ``--json`` keys stay English for scripts.
+
+The commands of the jobs' modules (``bot/cli_*.py``) are imported when used, from the table in
+``bot/cli_extensions.py``; this module imports no database, model or job at the top, so that ``--help`` and
+the light commands start fast (bench/README.md, "Start-up of the command line").
 """
 
 from __future__ import annotations
@@ -14,26 +18,35 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import config
-from bot.app import App, build
+from bot.cli_extensions import BELOW, COMMANDS
 from bot.cli_language import LocalisedGroup, language, t, tn
-from conversations import address, admin, timeparse
-from conversations.admin import Actor, AdminError
-from conversations.clock import iso
-from conversations.i18n import translator
-from conversations.settings import describe
-from storage.db import DatabaseNotReady
-from storage.errors import Explained
-from storage.keys import WrongKey
-from storage.models import Case, StaffMember
+from bot.cli_lazy import LazyGroup, with_every_job
 
-CLI = Actor("cli")
+if TYPE_CHECKING:  # the database, the models and the jobs are imported by the commands that use them (start-up)
+    from sqlalchemy.orm import Session
+
+    from bot.wiring import App
+    from conversations.admin import Actor
+
+
+@functools.cache
+def cli_actor() -> Actor:
+    """What the CLI's changes are recorded as (``CLI`` to the command modules). Made when first needed: its
+    class lives with the admin functions (the models), which ``--help`` does without."""
+    from conversations.admin import Actor
+
+    return Actor("cli")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CLI":
+        return cli_actor()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def emit(data: Any, human: str | Callable[[], str], as_json: bool) -> None:
@@ -49,6 +62,10 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def explain(exc: Exception) -> str:
     """An error's one line in the operator's language (templates from :class:`Explained`; others as they are)."""
+    from conversations import timeparse
+    from conversations.i18n import translator
+    from storage.errors import Explained
+
     if isinstance(exc, Explained):
         return t(exc.template, **exc.params)
     if isinstance(exc, timeparse.TypedDateError):  # worded for the chat too: its catalog has every language
@@ -56,18 +73,33 @@ def explain(exc: Exception) -> str:
     return str(exc)
 
 
+def operator_errors() -> tuple[type[Exception], ...]:
+    """The errors an operator gets as one line (the others are bugs: one line too, see :func:`main`)."""
+    from conversations.admin import AdminError
+    from storage.db import DatabaseNotReady
+    from storage.keys import WrongKey
+
+    return AdminError, config.ConfigError, DatabaseNotReady, WrongKey, ValueError
+
+
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (AdminError, config.ConfigError, DatabaseNotReady, WrongKey, ValueError) as exc:
-            raise click.ClickException(explain(exc)) from None
+        except Exception as exc:
+            if isinstance(exc, operator_errors()):
+                raise click.ClickException(explain(exc)) from None
+            raise
 
     return wrapper
 
 
 def load_app(init: bool = False) -> App:
+    """The app on the configured database. The engine (every flow) is built when a command first uses it: a
+    command that only reads or writes rows starts without it."""
+    from bot.wiring import build
+
     return build(config.load(), init=init)
 
 
@@ -80,6 +112,8 @@ def unit_of_work(init: bool = False) -> Iterator[tuple[App, Session]]:
 
 def parse_date(value: str | None) -> date | None:
     """A day typed on the command line: ``2027-03-16`` or ``16.03.2027`` (conversations.timeparse)."""
+    from conversations import timeparse
+
     return timeparse.cli_day(value) if value else None
 
 
@@ -92,8 +126,20 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group("wegbegleiter", cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", "-V", prog_name="wegbegleiter", message="%(prog)s %(version)s")
+def _print_version(ctx: click.Context, _param: click.Parameter, wanted: bool) -> None:
+    """``--version``: looked up only when asked (reading the installed packages' metadata takes a while)."""
+    if wanted and not ctx.resilient_parsing:
+        click.echo(f"wegbegleiter {_version()}")
+        ctx.exit()
+
+
+class Wegbegleiter(LocalisedGroup, LazyGroup):
+    """The top-level group: in the operator's language, the jobs' commands loaded when used."""
+
+
+@click.group("wegbegleiter", cls=Wegbegleiter, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Wegbegleiter: chat companion for families in outpatient youth welfare."""
 
@@ -114,6 +160,7 @@ def run() -> None:
     """Serve the configured chat networks (Telegram, Matrix), the outbox and the scheduler."""
     import asyncio
 
+    with_every_job()  # before the runner's modules: the menu, the scheduler's tasks and listeners as registered
     from bot.channels.base import ChannelFailed
     from bot.runner import NoChannel, configured_channels, serve, wait_for_database
 
@@ -130,6 +177,8 @@ def run() -> None:
 @fail_cleanly
 def show_config(markdown: bool, as_json: bool) -> None:
     """Every setting in effect and where it came from (environment, file, default); secrets masked."""
+    from conversations.settings import describe
+
     if markdown:
         click.echo("| variable | default | meaning |\n| --- | --- | --- |")
         for row in describe():
@@ -149,7 +198,7 @@ def show_config(markdown: bool, as_json: bool) -> None:
 
 
 # --- organisations, staff, cases, members -------------------------------------------------------
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=BELOW["org"])
 def org() -> None:
     """Organisations (Träger, Jugendamt)."""
 
@@ -162,13 +211,15 @@ def org() -> None:
 @fail_cleanly
 def org_add(name: str, phone: str | None, hours: str | None, as_json: bool) -> None:
     """Add an organisation (a Träger or a Jugendamt) with its phone number and hours."""
+    from conversations import admin
+
     with unit_of_work() as (app, session):
-        created = admin.add_organisation(session, CLI, app.services.clock.now(), name, phone, hours)
+        created = admin.add_organisation(session, cli_actor(), app.services.clock.now(), name, phone, hours)
         emit({"id": created.id, "name": created.name},
              t("Organisation {id}: {name}", id=created.id, name=created.name), as_json)
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=BELOW["staff"])
 def staff() -> None:
     """Staff members and their roles."""
 
@@ -176,6 +227,9 @@ def staff() -> None:
 def _invite_output(app: App, session: Session, person: Any, code: str, letter: Path | None) -> dict[str, Any]:
     from bot.letters import Invitation, Letterhead, deep_link, invite_letter, matrix_link
     from bot.staff_letter import staff_letter
+    from conversations import address
+    from conversations.clock import iso
+    from storage.models import StaffMember
 
     now = app.services.clock.now()
     tr = address.translator_for(person, now)  # a young person's letter says du
@@ -208,11 +262,13 @@ def _invite_output(app: App, session: Session, person: Any, code: str, letter: P
 def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str | None, language: str,
               org_id: int | None, letter: Path | None, as_json: bool) -> None:
     """Add a staff member and print their invite code."""
+    from conversations import admin
+
     with unit_of_work() as (app, session):
         now = app.services.clock.now()
-        member = admin.add_staff(session, CLI, now, admin.organisation(session, org_id), name, list(roles),
+        member = admin.add_staff(session, cli_actor(), now, admin.organisation(session, org_id), name, list(roles),
                                  email, phone, language)
-        code = admin.invite(session, CLI, now, member, app.settings.invite_ttl_days)
+        code = admin.invite(session, cli_actor(), now, member, app.settings.invite_ttl_days)
         data = {"id": member.id, "name": member.name, "roles": list(roles),
                 **_invite_output(app, session, member, code, letter)}
     emit(data, t("Staff member {id}: {name}", id=data["id"], name=name) + "\n"
@@ -225,6 +281,10 @@ def staff_add(name: str, roles: tuple[str, ...], email: str | None, phone: str |
 @fail_cleanly
 def staff_list(as_json: bool) -> None:
     """Every staff member with their roles."""
+    from sqlalchemy import select
+
+    from storage.models import StaffMember
+
     with unit_of_work() as (_app, session):
         rows = [{"id": s.id, "name": s.name, "roles": sorted(r.role for r in s.roles), "email": s.email,
                  "active": s.active} for s in session.scalars(select(StaffMember).order_by(StaffMember.id))]
@@ -233,7 +293,7 @@ def staff_list(as_json: bool) -> None:
          as_json)
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=BELOW["case"])
 def case() -> None:
     """Cases (families) and who works on them."""
 
@@ -251,14 +311,16 @@ def case() -> None:
 def case_add(title: str, reference: str | None, help_type: str | None, started: str | None,
              fachkraefte: tuple[int, ...], fallfuehrend: int | None, org_id: int | None, as_json: bool) -> None:
     """Create a case and assign its team."""
+    from conversations import admin
+
     with unit_of_work() as (app, session):
         now = app.services.clock.now()
-        created = admin.add_case(session, CLI, now, admin.organisation(session, org_id), title, reference,
+        created = admin.add_case(session, cli_actor(), now, admin.organisation(session, org_id), title, reference,
                                  help_type, parse_date(started))
         for staff_id in fachkraefte:
-            admin.assign(session, CLI, now, created, admin.staff_member(session, staff_id), "fachkraft")
+            admin.assign(session, cli_actor(), now, created, admin.staff_member(session, staff_id), "fachkraft")
         if fallfuehrend:
-            admin.assign(session, CLI, now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
+            admin.assign(session, cli_actor(), now, created, admin.staff_member(session, fallfuehrend), "fallfuehrend")
         data = admin.case_summary(session, created)
     emit(data, t("Case {reference}: {title}", reference=data["reference"], title=title), as_json)
 
@@ -314,7 +376,10 @@ def _overview_text(tr: Any, reference: str, seen: Any) -> str:
 @fail_cleanly
 def case_show(case_ref: str, as_json: bool) -> None:
     """A case at a glance: family, team, this month's hours, open alerts and escalations, next appointments."""
+    with_every_job()  # the overview imports the appointments', budget's and escalations' jobs
+    from conversations import admin
     from conversations.case_overview import overview
+    from conversations.i18n import translator
 
     with unit_of_work() as (app, session):
         now = app.services.clock.now()
@@ -323,7 +388,7 @@ def case_show(case_ref: str, as_json: bool) -> None:
         seen = overview(session, found, now)
         data.update(seen.as_dict())
         text = _case_text(data) + "\n" + _overview_text(translator(language()), found.reference, seen)
-        admin.audit(session, at=now, actor=CLI.label, action="case.read", object_type="case",
+        admin.audit(session, at=now, actor=cli_actor().label, action="case.read", object_type="case",
                     object_id=found.id, case_id=found.id)
     emit(data, text, as_json)
 
@@ -333,13 +398,17 @@ def case_show(case_ref: str, as_json: bool) -> None:
 @fail_cleanly
 def case_list(as_json: bool) -> None:
     """Every case with its reference."""
+    from sqlalchemy import select
+
+    from storage.models import Case
+
     with unit_of_work() as (_app, session):
         rows = [{"id": c.id, "reference": c.reference, "title": c.title, "members": len(c.members)}
                 for c in session.scalars(select(Case).order_by(Case.id))]
     emit(rows, lambda: "\n".join(f"{r['reference']:14} {r['title']}" for r in rows) or t("No cases yet."), as_json)
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=BELOW["member"])
 def member() -> None:
     """Family members and their invite codes."""
 
@@ -358,12 +427,14 @@ def member() -> None:
 def member_add(case_ref: str, first_name: str, last_name: str | None, kind: str, born: str | None, language: str,
                email: str | None, letter: Path | None, as_json: bool) -> None:
     """Add a family member and print their invite code."""
+    from conversations import admin
+
     with unit_of_work() as (app, session):
         now = app.services.clock.now()
         found = admin.find_case(session, case_ref)
-        person = admin.add_member(session, CLI, now, found, first_name, last_name, kind, parse_date(born),
+        person = admin.add_member(session, cli_actor(), now, found, first_name, last_name, kind, parse_date(born),
                                   language, email)
-        code = admin.invite(session, CLI, now, person, app.settings.invite_ttl_days)
+        code = admin.invite(session, cli_actor(), now, person, app.settings.invite_ttl_days)
         data = {"id": person.id, "name": person.display_name, "case": found.reference,
                 **_invite_output(app, session, person, code, letter)}
     emit(data, t("Family member {id}: {name} ({case})", id=data["id"], name=data["name"], case=data["case"])
@@ -440,6 +511,3 @@ def main() -> None:
         click.echo(t("Error: {problem}", problem=f"{exc.__class__.__name__}: {exc}"), err=True)
         sys.exit(1)
 
-
-# Sub-command groups added by the jobs (appointments, complaints, ...) register here.
-from bot import cli_extensions  # noqa: E402,F401

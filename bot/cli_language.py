@@ -100,11 +100,19 @@ def _clean(text: str | None) -> str | None:
     return inspect.cleandoc(text).partition("\f")[0].strip() if text else None
 
 
-def walk(command: click.Command) -> Iterator[click.Command]:
+def walk(command: click.Command, *, loading: bool = False) -> Iterator[click.Command]:
+    """The command and those below it: the ones loaded so far, or with ``loading`` every one (a lazy group's
+    commands are imported when looked up, bot/cli_lazy.py)."""
     yield command
     if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            yield from walk(sub)
+        if loading:
+            context = click.Context(command)
+            below = [command.get_command(context, name) for name in command.list_commands(context)]
+        else:
+            below = list(command.commands.values())
+        for sub in below:
+            if sub is not None:
+                yield from walk(sub, loading=loading)
 
 
 def _texts(command: click.Command) -> Iterator[tuple[Any, str]]:
@@ -119,7 +127,7 @@ def _texts(command: click.Command) -> Iterator[tuple[Any, str]]:
 def help_texts(root: click.Command) -> set[str]:
     """Every help text of the command tree, as the catalog lists them (for ``i18n update``)."""
     found = set()
-    for command in walk(root):
+    for command in walk(root, loading=True):
         for holder, attr in _texts(command):
             source = getattr(holder, f"_source_{attr}", getattr(holder, attr))
             if cleaned := _clean(source):

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from conversations.settings import Settings
 from storage.errors import Explained
 from storage.private_files import create_private
@@ -118,6 +115,10 @@ def load(environ: dict[str, str] | None = None) -> Settings:
 
 
 def hide_password(url: str) -> str:
+    # SQLAlchemy here, not at the top: `wegbegleiter --help` reads the settings (the CLI's language) without it
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -135,6 +136,9 @@ def shown_value(settings: Settings, name: str) -> Any:
 def _check_database_url(url: str) -> None:
     if not url:
         return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

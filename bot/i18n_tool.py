@@ -140,11 +140,12 @@ def extract_cli() -> Path:
     from bot.cli_language import DOMAIN, help_texts
 
     catalog = Catalog(project="wegbegleiter", domain=DOMAIN)
-    keywords = {**CLI_KEYWORDS, **dict.fromkeys(explained_errors())}  # the command tree imported every job
+    helps = help_texts(cli)  # loads every command, and with them every job
+    keywords = {**CLI_KEYWORDS, **dict.fromkeys(explained_errors())}
     for package in ("bot", "conversations", "storage"):
         for _file, _line, message, _comments, _context in extract_from_dir(ROOT / package, keywords=keywords):
             catalog.add(message)
-    for text in (*help_texts(cli), *cli_constants()):
+    for text in (*helps, *cli_constants()):
         catalog.add(text)
     for _file, _line, message, _comments, _context in extract_from_dir(Path(click.__file__).parent):
         catalog.add(message)

@@ -32,7 +32,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Transport,
 )
-from bot.ratelimit import SlidingWindow, TokenBucket
+from bot.ratelimit import ArrivalWindow, TokenBucket
 from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
 from conversations.outbox import remember_open_question
@@ -148,8 +148,8 @@ class ChannelSender:
         self.clock = clock
         self.transport = transport
         limits = transport.limits
-        # To the limit itself, counted per second as the networks count (not a bucket run below it).
-        self.overall = SlidingWindow(max(1, int(limits.per_second)), spacing=0.8 / limits.per_second) \
+        # To the network's limit itself, as its server counts (not a bucket run below it): bot/ratelimit.py.
+        self.overall = ArrivalWindow(max(1, int(limits.per_second)), spacing=0.5 / limits.per_second) \
             if limits.per_second else None
         self.under_way: set[asyncio.Future[None]] = set()  # sends of earlier claims still being paced out
         self.per_chat: dict[str, TokenBucket] = {}
@@ -203,7 +203,7 @@ class ChannelSender:
             id=row.id, channel=row.channel, address=row.address, text=row.text,
             choices=[Choice(c["label"], c["payload"]) for c in row.choices or []],
             attachments=[Attachment(a.filename, a.mime_type, a.data) for a in row.attachments],
-            language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent,
+            language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
         )
 
     # --- sending ------------------------------------------------------------------------------
@@ -243,11 +243,8 @@ class ChannelSender:
 
     async def _deliver(self, message: OutgoingMessage) -> None:
         async with self.concurrency:
-            if self.overall is not None:
-                while not self.overall.try_take():
-                    await asyncio.sleep(self.overall.wait_time())
             try:
-                external_id = await self.transport.send(message)
+                external_id = await self._paced_send(message)
             except RetryLater as exc:
                 self.paused_until = asyncio.get_running_loop().time() + exc.seconds
                 await asyncio.to_thread(self._retry, message, timedelta(seconds=exc.seconds), str(exc), False)
@@ -263,7 +260,18 @@ class ChannelSender:
             else:
                 await asyncio.to_thread(self._finish, message, OutboxStatus.SENT, external_id, None)
 
+    async def _paced_send(self, message: OutgoingMessage) -> str | None:
+        if self.overall is None:
+            return await self.transport.send(message)
+        async with self.overall.sending():
+            try:
+                return await self.transport.send(message)
+            except RetryLater as exc:  # "too many": the sends already claimed wait too, not only new claims
+                self.overall.pause(exc.seconds)
+                raise
+
     def _finish(self, message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
+        """Record the outcome: plain UPDATEs of the row (and the chat's open question), nothing loaded."""
         now = self.clock.now()
         with self.sessions.begin() as session:
             identity_id = session.connection().execute(FINISH, {
@@ -272,9 +280,7 @@ class ChannelSender:
             if status == OutboxStatus.SENT:
                 remember_open_question(session, message)
             if status == OutboxStatus.BLOCKED and identity_id:
-                identity = session.get(ChatIdentity, identity_id)
-                if identity is not None:
-                    identity.blocked_at = now
+                session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
                 log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
 
     def _retry(self, message: OutgoingMessage, wait: timedelta | None, error: str, counts: bool) -> None:

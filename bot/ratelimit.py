@@ -1,9 +1,13 @@
-"""Token buckets for pacing delivery (real time, not the domain clock: this is mechanics)."""
+"""Pacing delivery: a bucket per chat, and a window for a whole network (real time, not the domain clock:
+this is mechanics)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 
 class TokenBucket:
@@ -30,32 +34,77 @@ class TokenBucket:
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
 
-class SlidingWindow:
-    """At most ``count`` starts in any ``window`` seconds, each at least ``spacing`` after the one before.
+class ArrivalWindow:
+    """At most ``count`` sends in any ``window`` seconds as the receiving server counts them.
 
-    Telegram counts its 30 messages per second strictly in every second, so a token bucket has to run
-    below the limit (its burst could exceed it in some second); this paces to the limit itself. The
-    spacing keeps a window's sends from leaving all at once (they would arrive bunched).
+    The server counts a message when its request arrives: somewhere between the moment the send starts
+    and the moment its answer is back, and network and event loop move that moment differently for every
+    send. Counting starts (a sliding window of starts) therefore lets sends that left a second apart
+    arrive closer together, and a server that counts strictly in every second (Telegram: 30) answers
+    429. Here a send holds its place from its start until ``window`` after its answer: at whatever moment
+    the server counted it, the server never sees more than ``count`` in any ``window`` (proof: of the sends
+    it counted in one window, the last to start found every other one under way or answered less than a
+    window before). The price is one round trip per window: ``count`` per (window + round trip), so
+    the full ``count`` and no margin below it. ``spacing`` spreads a window's starts (a fresh burst does
+    not leave all at once); keep it well below window/count: late wake-ups along it add up, and it must
+    not become what limits the rate.
     """
 
-    def __init__(self, count: int, window: float = 1.0, spacing: float = 0.0) -> None:
+    def __init__(self, count: int, window: float = 1.0, spacing: float = 0.0,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.count = count
         self.window = window
         self.spacing = spacing
         self.rate = count / window
-        self.starts: deque[float] = deque()
+        self.now = now
+        self.under_way = 0
+        self.answered: deque[float] = deque()  # when answers came back, oldest first
+        self.last_start = -float("inf")
+        self.not_before = -float("inf")  # the network asked us to wait (429 retry_after)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._turn = asyncio.Lock()  # waiting senders go in the order they came
+        self._freed = asyncio.Event()  # an answer came back (when the places are all under way)
 
-    def wait_time(self) -> float:
-        now = time.monotonic()
-        while self.starts and now - self.starts[0] >= self.window:
-            self.starts.popleft()
-        wait = self.starts[0] + self.window - now if len(self.starts) >= self.count else 0.0
-        if self.starts:
-            wait = max(wait, self.starts[-1] + self.spacing - now)
+    def wait_time(self) -> float | None:
+        """Seconds until a send may start; None when only an answer to a send under way can free a place."""
+        now = self.now()
+        while self.answered and now - self.answered[0] >= self.window:
+            self.answered.popleft()
+        if self.under_way >= self.count:
+            return None
+        wait = max(self.not_before, self.last_start + self.spacing) - now
+        surplus = self.under_way + len(self.answered) - self.count + 1  # places to be freed first
+        if surplus > 0:
+            wait = max(wait, self.answered[surplus - 1] + self.window - now)
         return max(0.0, wait)
 
-    def try_take(self) -> bool:
-        if self.wait_time() > 0:
-            return False
-        self.starts.append(time.monotonic())
-        return True
+    def started(self) -> None:
+        self.under_way += 1
+        self.last_start = self.now()
+
+    def answered_now(self) -> None:
+        self.under_way -= 1
+        self.answered.append(self.now())
+        self._freed.set()
+
+    def pause(self, seconds: float) -> None:
+        """The network said "too many": no send starts for ``seconds``."""
+        self.not_before = max(self.not_before, self.now() + seconds)
+
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Wait for a place, hold it while the body sends, and from its answer on for one window."""
+        if self._loop is not asyncio.get_running_loop():  # (a sender may outlive an event loop)
+            self._loop, self._turn, self._freed = asyncio.get_running_loop(), asyncio.Lock(), asyncio.Event()
+        async with self._turn:
+            while (wait := self.wait_time()) != 0:
+                if wait is None:
+                    self._freed.clear()
+                    await self._freed.wait()
+                else:
+                    await asyncio.sleep(wait)
+            self.started()
+        try:
+            yield
+        finally:
+            self.answered_now()

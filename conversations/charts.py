@@ -15,8 +15,6 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from conversations.documents import FONTS
-
 COLOURS = {  # calm colours that stay apart for people with red-green colour blindness
     "neutral": "#78909c", "ok": "#2e7d32", "over": "#c62828", "info": "#1565c0", "ahead": "#f9a825",
     "waiting": "#8e24aa",
@@ -38,6 +36,10 @@ def _register_fonts() -> list[str]:
     """Our shipped fonts, registered once; returns the family list for ``font.family``."""
     global _fonts_registered
     from matplotlib import font_manager
+
+    # Here, not at the top: conversations.documents imports fpdf (about 35 MB resident), which a running bot
+    # that draws no chart does without.
+    from conversations.documents import FONTS
 
     if not _fonts_registered:
         for path in sorted(FONTS.glob("*.ttf")):

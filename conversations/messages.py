@@ -41,6 +41,10 @@ class Incoming:
     received_at: datetime
     text: str = ""
     payload: str | None = None  # the payload of a pressed choice, already resolved by the channel
+    # Or the single-use token of a pressed button, redeemed by the engine in the turn's own transaction
+    # (conversations.buttons); a token that is unknown or used up refuses the press (TurnResult.refused).
+    button: str | None = None
+    pressed_message: str | None = None  # the network's id of the message whose button was pressed
     attachments: tuple[Attachment, ...] = ()
     sender_name: str | None = None  # as the network shows it; never used for identity
     # The language the network reports for the person (Telegram's language_code, e.g. "tr" or "de-AT"): the

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from conversations import address
+from conversations import address, buttons
 from conversations.choices import distinct
 from conversations.i18n import Translator, translator
 from conversations.messages import Choice, Reply
@@ -46,6 +46,7 @@ def enqueue(
     urgent: bool = False,
     not_before: datetime | None = None,
     subject: str | None = None,
+    replaces: str | None = None,
 ) -> OutboxMessage | None:
     """Add one message to the outbox. Returns None when ``dedupe_key`` was used before."""
     if dedupe_key is not None and session.scalar(
@@ -63,6 +64,7 @@ def enqueue(
         language=language,
         urgent=urgent,
         dedupe_key=dedupe_key,
+        replaces=replaces,
         next_attempt_at=max(now, not_before) if not_before else now,
         created_at=now,
         attachments=[
@@ -70,6 +72,8 @@ def enqueue(
         ],
     )
     session.add(message)
+    if channel in buttons.CHANNELS and message.choices:
+        buttons.issue(session, message, now)  # committed with the message: no write when it is sent
     return message
 
 

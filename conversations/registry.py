@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from conversations.i18n import TELEGRAM_COMMAND, ascii_spellings, ascii_word, base_language, command_words
@@ -57,10 +58,15 @@ class Command:
                 return candidate
         return self.key
 
-    def spellings(self) -> set[str]:
+    def spellings(self) -> frozenset[str]:
+        return self._spellings
+
+    @cached_property
+    def _spellings(self) -> frozenset[str]:
+        # Worked out once: looking a typed word up among every command's spellings is part of most turns.
         words = {w.casefold() for w in (*self.words.values(), *command_words(self.key).values(),
                                          *self.aliases, self.key)}
-        return words | {a for w in words for a in ascii_spellings(w) if TELEGRAM_COMMAND.fullmatch(a)}
+        return frozenset(words | {a for w in words for a in ascii_spellings(w) if TELEGRAM_COMMAND.fullmatch(a)})
 
 
 @dataclass(frozen=True)

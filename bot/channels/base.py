@@ -61,6 +61,9 @@ class OutgoingMessage:
     kind: str = "reply"
     subject: str | None = None
     urgent: bool = False
+    # The network's id of the message whose button was pressed, if this is the first reply to that press: a
+    # channel that can edit messages may show this reply in its place (Telegram), or just take its buttons off.
+    replaces: str | None = None
 
 
 class Transport(Protocol):

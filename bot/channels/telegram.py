@@ -6,9 +6,16 @@ chat are handled in order, different chats side by side. Group chats are refused
 data is ever written where others can read it. An update is confirmed to Telegram only after its turn
 committed (:mod:`bot.channels.telegram_updates`): a crash loses no input.
 
+A button press is two Bot API calls and one database transaction: the engine redeems the button's
+single-use token in the turn itself (:mod:`conversations.buttons`), and the turn's first reply is shown in
+the pressed message's place (``editMessageText``) when that message is the newest in the chat and a
+question of the conversation; otherwise the pressed message keeps its words and loses its buttons, and
+the reply comes below. Then ``answerCallbackQuery`` stops the spinner.
+
 Sending: :class:`TelegramTransport` carries outbox messages; choices become inline keyboards whose
-buttons hold only an opaque, single-use token (``telegram_callback``). The outbox paces delivery to
-Telegram's limits and retries; this module only maps PTB's errors to the outbox's outcomes.
+buttons hold only an opaque, single-use token (``telegram_callback``, written with the outbox message).
+The outbox paces delivery to Telegram's limits and retries; this module only maps PTB's errors to the
+outbox's outcomes.
 """
 
 from __future__ import annotations
@@ -20,16 +27,14 @@ import json
 import logging
 import os
 import re
-import secrets
 import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     Bot,
@@ -68,7 +73,7 @@ from bot.channels.base import (
 )
 from bot.channels.telegram_logging import brief
 from bot.channels.telegram_updates import Poller, WebhookServer
-from conversations import authz
+from conversations import authz, buttons
 from conversations.address import translator_for
 from conversations.authz import Principal
 from conversations.clock import Clock
@@ -78,10 +83,19 @@ from conversations.messages import Attachment, Incoming
 from conversations.registry import REGISTRY, PeriodicTask
 from conversations.settings import Settings
 from storage.locks import Leadership
-from storage.models import ChatIdentity, ConversationState, TelegramCallback, TelegramChatMenu
+from storage.models import (
+    ChatIdentity,
+    ConversationState,
+    OutboxAttachment,
+    OutboxMessage,
+    OutboxStatus,
+    TelegramCallback,
+    TelegramChatMenu,
+)
 
 if TYPE_CHECKING:
     from bot.outbox import Dispatcher
+    from conversations.engine import TurnResult
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's future behaviour (retry_after as timedelta), no warnings
@@ -105,16 +119,18 @@ SEND_TIMEOUT = 30.0
 
 # --- button tokens ----------------------------------------------------------------------------
 def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage) -> list[str]:
-    """One token per choice of this outbox message; the same tokens again when it is re-sent."""
-    with sessions.begin() as session:
+    """The tokens of this outbox message's buttons (written with it: conversations.buttons), the same
+    ones again when it is re-sent. A message written before tokens came with it gets them here."""
+    with sessions() as session:
         existing = session.scalars(
             select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
             .order_by(TelegramCallback.position)
         ).all()
-        if len(existing) == len(message.choices):
-            return list(existing)
+    if len(existing) == len(message.choices):
+        return list(existing)
+    with sessions.begin() as session:
         session.execute(delete(TelegramCallback).where(TelegramCallback.outbox_id == message.id))
-        tokens = [secrets.token_urlsafe(24) for _ in message.choices]  # 32 characters, 192 bits
+        tokens = [buttons.new_token() for _ in message.choices]
         now = clock.now()
         session.add_all(
             TelegramCallback(token=token, address=message.address, outbox_id=message.id, position=i,
@@ -122,33 +138,6 @@ def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: Outg
             for i, (token, choice) in enumerate(zip(tokens, message.choices, strict=True))
         )
         return tokens
-
-
-@dataclass(frozen=True)
-class Press:
-    payload: str | None  # None: refused (unknown, foreign or used token)
-    language: str
-
-
-def redeem(sessions: sessionmaker[Session], clock: Clock, settings: Settings, token: str, address: str,
-           event_id: str) -> Press:
-    """Take a pressed button's payload, once. Using one button uses up its whole keyboard."""
-    with sessions.begin() as session:
-        row = session.get(TelegramCallback, token[:43]) if token else None
-        payload: str | None = None
-        if row is None or row.address != address:
-            log.info("refused an unknown or foreign button token in chat %s", address)
-        elif row.used_at is not None:
-            # The same update again (Telegram redelivers): the engine recognises it and answers once.
-            payload = row.payload if row.used_by_event == event_id else None
-        elif session.execute(
-            update(TelegramCallback)
-            .where(TelegramCallback.outbox_id == row.outbox_id, TelegramCallback.used_at.is_(None))
-            .values(used_at=clock.now(), used_by_event=event_id)
-        ).rowcount:  # type: ignore[attr-defined]
-            payload = row.payload
-        # The language only matters for the refusal (the engine finds it again for a turn).
-        return Press(payload, chat_language(session, address, settings) if payload is None else "")
 
 
 def forget_old_tokens(sessions: sessionmaker[Session], clock: Clock) -> None:
@@ -253,10 +242,10 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 class TelegramTransport:
     channel = CHANNEL
-    # Telegram: about 30 messages/s overall and 1/s per chat (short bursts tolerated). 26/s because the
-    # outbox's bucket lets a burst of 4 through: no second goes over 30. Measured against the stand-in's
-    # limits: the same 25 messages/s delivered as with 28/s, with a quarter of the 429s.
-    limits = Limits(per_second=26, per_chat_per_second=1, per_chat_burst=3)
+    # Telegram: 30 messages/s overall, counted in every second as they arrive, and 1/s per chat (short
+    # bursts tolerated). The outbox paces to the 30 as Telegram counts them (bot/ratelimit.py
+    # ArrivalWindow); bench/telegram_burst.py measures it.
+    limits = Limits(per_second=30, per_chat_per_second=1, per_chat_burst=3)
 
     def __init__(self, bot: Bot, sessions: sessionmaker[Session], clock: Clock) -> None:
         self.bot = bot
@@ -286,9 +275,14 @@ class TelegramTransport:
     async def _send(self, message: OutgoingMessage) -> str | None:
         chat_id = int(message.address)
         markup = None
-        if message.choices:
-            tokens = await asyncio.to_thread(keyboard_tokens, self.sessions, self.clock, message)
-            markup = keyboard([c.label for c in message.choices], tokens)
+        in_place = False
+        if message.choices or message.replaces:
+            tokens, in_place = await asyncio.to_thread(self._prepare, message)
+            markup = keyboard([c.label for c in message.choices], tokens) if message.choices else None
+        if message.replaces:
+            if in_place and await self._edit_in_place(chat_id, int(message.replaces), message.text, markup):
+                return message.replaces
+            await self._take_buttons_off(chat_id, int(message.replaces))
         files = message.attachments
         if len(files) == 1 and len(message.text) <= CAPTION_LIMIT:
             sent = await self._send_file(chat_id, files[0], message.text or None, markup)
@@ -301,6 +295,52 @@ class TelegramTransport:
         for i, attachment in enumerate(files):
             sent_last = await self._send_file(chat_id, attachment, None, markup if i == len(files) - 1 else None)
         return str(sent_last.message_id) if sent_last else None
+
+    def _prepare(self, message: OutgoingMessage) -> tuple[list[str], bool]:
+        """The buttons' tokens, and whether this reply may take the place of the pressed message."""
+        tokens = keyboard_tokens(self.sessions, self.clock, message) if message.choices else []
+        return tokens, bool(message.replaces) and self._may_replace(message)
+
+    def _may_replace(self, message: OutgoingMessage) -> bool:
+        """Only a question the person just answered, nothing they may want to read again: the pressed
+        message is the newest one in the chat (anything newer, and the reply would appear above it), it was
+        a reply of the conversation itself (a reminder or a notice keeps its words on screen), one message
+        without files, and so is the new reply."""
+        if message.attachments or len(split_text(message.text)) != 1:
+            return False
+        with self.sessions() as session:
+            newest = session.execute(
+                select(OutboxMessage.id, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text)
+                .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address == message.address,
+                       OutboxMessage.status == OutboxStatus.SENT)  # ix_outbox_chat
+                .order_by(OutboxMessage.id.desc()).limit(1)).first()
+            if newest is None or newest.external_id != message.replaces or newest.kind != "reply" \
+                    or len(split_text(newest.text)) != 1:
+                return False
+            return session.scalar(select(OutboxAttachment.id).where(OutboxAttachment.outbox_id == newest.id)
+                                  .limit(1)) is None
+
+    async def _edit_in_place(self, chat_id: int, message_id: int, text: str,
+                             markup: InlineKeyboardMarkup | None) -> bool:
+        """The pressed question becomes the reply: one call instead of taking its buttons off and sending."""
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+            return True
+        except BadRequest as exc:  # (a network failure goes up: the outbox tries the edit again)
+            if "not modified" in str(exc).lower():
+                return True
+            log.info("could not edit message %s in place (%s); sending the reply as a new message", message_id,
+                     exc)
+            return False
+
+    async def _take_buttons_off(self, chat_id: int, message_id: int) -> None:
+        """The answered question stays, without its buttons (they cannot be pressed twice anyway). A message
+        that cannot be edited (gone, too old) keeps them; a failure of the network (5xx, 429, no answer)
+        fails this send, and the outbox tries both again, the reply not sent yet."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+        except BadRequest as exc:
+            log.info("the buttons of message %s stay on screen: %s", message_id, exc)
 
     async def _send_file(self, chat_id: int, attachment: Attachment, caption: str | None,
                          markup: InlineKeyboardMarkup | None) -> Message:
@@ -442,8 +482,6 @@ class TelegramChannel:
         return self.intake.failed_at if isinstance(self.intake, Poller) else None
 
     def _due_or_sending(self) -> bool:
-        from storage.models import OutboxMessage, OutboxStatus
-
         now = self.clock.now()
         with self.app.sessions() as session:
             return session.scalar(select(OutboxMessage.id).where(
@@ -514,27 +552,37 @@ class TelegramChannel:
                                     blocked)
 
     async def _on_press(self, update: Update) -> None:
+        """The button's token is redeemed in the turn itself (one transaction: conversations.buttons); the
+        spinner on the button stops when the turn has committed, with a word if the button was used up."""
         query = update.callback_query
         assert query is not None and update.effective_chat is not None
         address = str(update.effective_chat.id)
-        press = await asyncio.to_thread(redeem, self.app.sessions, self.clock, self.settings, query.data or "",
-                                        address, f"u{update.update_id}")
-        if press.payload is None:
-            text = translator(press.language).gettext(
+        pressed = query.message if isinstance(query.message, Message) else None
+        result = await self._turn(Incoming(
+            channel=CHANNEL, address=address, event_id=f"u{update.update_id}", received_at=self.clock.now(),
+            button=query.data or "", pressed_message=str(pressed.message_id) if pressed else None,
+            sender_name=query.from_user.first_name if query.from_user else None,
+            language=query.from_user.language_code if query.from_user else None))
+        if result.refused:
+            language = await asyncio.to_thread(self._chat_language, address)
+            text = translator(language).gettext(
                 "This button was already used or is no longer valid. Nothing was changed.")
             with contextlib.suppress(TelegramError):
                 await query.answer(text[:200])
             return
         with contextlib.suppress(TelegramError):
             await query.answer()  # stops the spinner on the button
-        if isinstance(query.message, Message):  # old buttons must not stay on screen (nor be pressed twice)
-            removal = asyncio.create_task(self._remove_keyboard(query.message), name="telegram-keyboard")
+        # Old buttons must not stay on screen (nor be pressed twice). The turn's first reply takes them off
+        # when it is sent, or takes the pressed message's place (TelegramTransport); without a reply, here.
+        # Not for a press handed in again (after a restart): its reply may show its own buttons there now.
+        if pressed is not None and not result.replies and not result.duplicate:
+            removal = asyncio.create_task(self._remove_keyboard(pressed), name="telegram-keyboard")
             self.keyboard_removals.add(removal)
             removal.add_done_callback(self.keyboard_removals.discard)
-        await self._turn(Incoming(channel=CHANNEL, address=address, event_id=f"u{update.update_id}",
-                                  received_at=self.clock.now(), payload=press.payload,
-                                  sender_name=query.from_user.first_name if query.from_user else None,
-                                  language=query.from_user.language_code if query.from_user else None))
+
+    def _chat_language(self, address: str) -> str:
+        with self.app.sessions() as session:
+            return chat_language(session, address, self.settings)
 
     async def _remove_keyboard(self, message: Message) -> None:
         """Take the buttons off a message that was answered. A failed edit (no network, 429, a 5xx) is tried
@@ -603,19 +651,20 @@ class TelegramChannel:
             attachments.append(Attachment(filename, mime_type, data))
         return attachments
 
-    async def _turn(self, incoming: Incoming) -> None:
-        menu = await asyncio.to_thread(self._handle_in_thread, incoming)
-        if self.dispatcher is not None:
+    async def _turn(self, incoming: Incoming) -> TurnResult:
+        result, menu = await asyncio.to_thread(self._handle_in_thread, incoming)
+        if self.dispatcher is not None and result.replies:
             self.dispatcher.poke()  # the replies are in the outbox: send them now, not at the next poll
         if menu is not None:
             await self._set_chat_menu(incoming.address, *menu)
+        return result
 
-    def _handle_in_thread(self, incoming: Incoming) -> tuple[str, list[BotCommand]] | None:
+    def _handle_in_thread(self, incoming: Incoming) -> tuple[TurnResult, tuple[str, list[BotCommand]] | None]:
         result = self.app.engine.handle(incoming)
-        if result.duplicate:
-            return None
+        if result.duplicate or result.refused:
+            return result, None
         with self.app.sessions() as session:
-            return chat_menu(session, incoming.address, self.settings)
+            return result, chat_menu(session, incoming.address, self.settings)
 
     async def _tell(self, address: str, update: Update, render: Callable[[Callable[[str], str]], str]) -> None:
         """A notice from the channel itself, through the outbox, in the chat's language, once per update."""

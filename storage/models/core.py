@@ -270,6 +270,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The instance sending it (status "sending"): a claim of an instance that no longer runs is taken back.
     claimed_by: Mapped[str | None] = mapped_column(String(80))
+    # The first reply to a pressed button: the network's id of the pressed message (bot.channels.base).
+    replaces: Mapped[str | None] = mapped_column(String(255))
 
     attachments: Mapped[list[OutboxAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="OutboxAttachment.id"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.core import OutboxMessage
 
 
 class TelegramCallback(Base):
@@ -30,6 +31,9 @@ class TelegramCallback(Base):
     # The update that used it: Telegram redelivering that same update may go on to the engine
     # (which answers it once); any other press is refused.
     used_by_event: Mapped[str | None] = mapped_column(String(64))
+    # Written with its outbox message in one flush (the message's id is filled in then); never loaded.
+    outbox: Mapped[OutboxMessage] = relationship(
+        primaryjoin="OutboxMessage.id == foreign(TelegramCallback.outbox_id)", lazy="raise")
 
 
 class TelegramChatMenu(Base):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bot.app
+import bot.wiring
 from bot.cli import cli
 from conversations.clock import ManualClock, berlin
 
@@ -17,7 +17,7 @@ from conversations.clock import ManualClock, berlin
 def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
     """The CLI's clock, in this process: Monday 1 March 2027, 09:00 (tests move it)."""
     clock = ManualClock(berlin(2027, 3, 1, 9, 0))
-    monkeypatch.setattr(bot.app, "SystemClock", lambda: clock)
+    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
     return clock
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bot.app
+import bot.wiring
 from bot.cli import cli
 from conversations.clock import ManualClock, berlin
 
@@ -16,7 +16,7 @@ from conversations.clock import ManualClock, berlin
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     clock = ManualClock(berlin(2027, 3, 1, 9, 0))
-    monkeypatch.setattr(bot.app, "SystemClock", lambda: clock)
+    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
     monkeypatch.setenv("WEGBEGLEITER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -142,8 +142,10 @@ def test_a_postgresql_url_without_its_driver_names_the_install_command(tmp_path:
 
 def test_help_starts_without_the_heavy_libraries(tmp_path: Path):
     # `wegbegleiter --help` (and any command that does not need them) must not pay for PDF, charts, the chat
-    # networks' libraries or the migrations: each is imported where it is used (speed: bench/startup.py).
-    heavy = ("matplotlib", "openpyxl", "dateparser", "telegram", "nio", "alembic", "aiohttp", "holidays")
+    # networks' libraries, the migrations, the database, the models or the flows: each is imported where it is
+    # used (speed: bench/startup.py).
+    heavy = ("matplotlib", "openpyxl", "dateparser", "telegram", "nio", "alembic", "aiohttp", "holidays",
+             "sqlalchemy", "storage.models", "conversations.engine", "bot.cli_access")
     program = ("import sys; sys.argv = ['wegbegleiter', '--help']\nfrom bot.cli import main\ntry:\n    main()\n"
                "except SystemExit:\n    pass\n"
                f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)")
@@ -151,6 +153,15 @@ def test_help_starts_without_the_heavy_libraries(tmp_path: Path):
                             cwd=tmp_path, timeout=120)
     assert result.stdout.startswith("Aufruf: wegbegleiter")
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_running_bot_starts_without_the_pdf_chart_and_spreadsheet_libraries():
+    # They cost a serving bot's memory (fpdf with numpy and fontTools: 35 MB) until a turn draws a document.
+    heavy = ("fpdf", "numpy", "matplotlib", "openpyxl")
+    program = ("import sys\nimport bot.app, bot.runner, bot.web, bot.channels.telegram\n"
+               f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
 
 
 def test_the_migration_heads_read_from_the_files_are_alembics():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bot.app
+import bot.wiring
 from bot import config
 from bot.app import build
 from bot.cli import cli
@@ -22,7 +22,7 @@ from tests.support.cli import wegbegleiter
 @pytest.fixture
 def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
     clock = ManualClock(berlin(2027, 3, 1, 9, 0))  # Monday 1 March 2027
-    monkeypatch.setattr(bot.app, "SystemClock", lambda: clock)
+    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
     return clock
 
 

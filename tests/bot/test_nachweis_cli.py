@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-import bot.app
+import bot.wiring
 from bot.cli import cli
 from conversations.clock import ManualClock, berlin
 
@@ -23,7 +23,7 @@ MARKS = re.compile("[\u2066-\u2069\u200e\u200f]")
 @pytest.fixture
 def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
     clock = ManualClock(berlin(2027, 3, 1, 9, 0))
-    monkeypatch.setattr(bot.app, "SystemClock", lambda: clock)
+    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
     return clock
 
 

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels import telegram as telegram_channel
 from bot.channels.base import (
     Limits,
     OutgoingMessage,
@@ -122,27 +121,54 @@ async def test_a_mother_links_her_chat_through_a_deep_link_in_german(tg_app, sta
     assert "meine_daten" not in standin.menu(language="de")
 
 
-async def test_a_keyboard_that_could_not_be_removed_after_a_press_is_tried_again(tg_app, standin, codes,
-                                                                                monkeypatch):
-    monkeypatch.setattr(telegram_channel, "KEYBOARD_RETRY_SECONDS", (0.05, 0.05, 0.05))  # real waits, made short
+async def test_the_answer_to_a_pressed_question_takes_its_place_and_a_failed_edit_is_tried_again(
+        tg_app, standin, codes):
+    clock = tg_app.services.clock
     async with serving(tg_app):
         standin.say(MURAT, codes["Murat"])
         await standin.wait_messages(MURAT, 2)
         question = standin.messages(MURAT)[1]
-        standin.fail_next("editMessageReplyMarkup", 502)  # Telegram has a bad moment, twice
-        standin.fail_next("editMessageReplyMarkup", 500)
+        standin.fail_next("editMessageText", 502)  # Telegram has a bad moment
         standin.press(MURAT, "English")
-        await standin.wait_messages(MURAT, 3)
-        await standin.wait_for(lambda: question.buttons == [])  # the old buttons are gone after all
-        tries = len(standin.calls_of("editMessageReplyMarkup"))
-        assert tries == 3
-        # A message that cannot be edited any more (gone, too old) is not tried again and again.
-        notice = standin.messages(MURAT)[2]
+
+        def waiting_to_retry() -> bool:
+            with tg_app.sessions() as session:
+                return session.scalar(select(OutboxMessage.id).where(
+                    OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.last_error.is_not(None))) is not None
+
+        await standin.wait_for(waiting_to_retry)
+        clock.advance(timedelta(seconds=1))  # the outbox's first retry is due
+        texts = await standin.wait_messages(MURAT, 3)
+        assert "Nothing is recorded until you agree." in texts[2]  # the consent question, in English
+        shown = standin.messages(MURAT)[2]
+        assert shown.message_id == question.message_id  # in the answered question's place, not below it
+        assert question.buttons == [] and shown.buttons  # the language buttons are gone, the new ones there
+        assert len(standin.calls_of("editMessageText")) == 2 and not standin.calls_of("sendMessage")[2:]
+        assert len(standin.calls_of("answerCallbackQuery")) == 1  # two Bot API calls for the press
+
+
+async def test_an_older_question_answered_later_keeps_its_words_and_loses_its_buttons(tg_app, standin, codes):
+    async with serving(tg_app):
+        await link(standin, MURAT, codes["Murat"], "English")
+        menu = standin.messages(MURAT)[-1]
+        assert menu.buttons
+        standin.say(MURAT, "/help")  # something newer comes below the menu
+        help_text = (await standin.wait_for(lambda: [s for s in standin.messages(MURAT)
+                                                     if s.text.startswith("I can help you with these commands")]))[0]
+        await asyncio.sleep(0.3)  # everything the help brings has arrived
+        count, edits = len(standin.messages(MURAT)), len(standin.calls_of("editMessageText"))
         standin.fail_next("editMessageReplyMarkup", 400, description="Bad Request: message to edit not found")
-        standin.press(MURAT, "I agree")
-        await standin.wait_messages(MURAT, 5)
-        await asyncio.sleep(0.3)
-        assert len(standin.calls_of("editMessageReplyMarkup")) == tries + 1 and notice.buttons != []
+        standin.press(MURAT, menu.buttons[0][0], data=menu.buttons[0][1], message_id=menu.message_id)
+        await standin.wait_messages(MURAT, count + 1)  # the answer comes as a new message, at the end
+        answer = standin.messages(MURAT)[count]
+        assert answer.method == "sendMessage" and answer.message_id > help_text.message_id
+        # A message that cannot be edited (gone, too old) is not tried again: the reply goes out regardless.
+        assert len(standin.calls_of("editMessageReplyMarkup")) == 1
+        assert len(standin.calls_of("editMessageText")) == edits
+        answers = len(standin.callback_answers)
+        standin.press(MURAT, menu.buttons[0][0], data=menu.buttons[0][1], message_id=menu.message_id)
+        await standin.wait_for(lambda: len(standin.callback_answers) > answers)
+        assert "no longer valid" in standin.callback_answers[-1].get("text", "")  # used up all the same
 
 
 async def test_a_father_types_his_code_and_continues_in_english(tg_app, standin, codes):

@@ -19,7 +19,7 @@ import json
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,7 +123,8 @@ class BotApiStandIn:
             self.recent: deque[float] = deque()
             self.last_in_chat: dict[int, float] = {}
             self.too_many = 0  # 429s answered because of the flood limits
-            self.last_keyboard: dict[int, int] = {}  # chat → newest message sent with buttons
+            self.last_keyboard: dict[int, int] = {}  # chat → newest message showing buttons (sent or edited)
+            self.keyboards_shown: Counter[int] = Counter()  # chat → keyboards shown so far (sent or edited in)
             self.handed_out: set[int] = set()  # update ids getUpdates returned at least once
 
     # --- what people do -----------------------------------------------------------------------
@@ -401,6 +402,7 @@ class BotApiStandIn:
             self.by_id[sent.message_id] = sent
             if sent.reply_markup:
                 self.last_keyboard[chat_id] = sent.message_id
+                self.keyboards_shown[chat_id] += 1
         message: dict[str, Any] = {"message_id": sent.message_id, "date": int(time.time()),
                                    "chat": self._chat(chat_id), "from": BOT_USER}
         if sent.text and method == "sendMessage":
@@ -438,6 +440,9 @@ class BotApiStandIn:
         return True
 
     def _edit(self, params: dict[str, Any], text: str | None) -> Any:
+        """A message edited in place. New text is recorded as a new entry of the chat's transcript (with
+        the same message id): tests read everything the person was shown, in order; the old entry keeps
+        its words but no buttons, as they are no longer on screen."""
         with self.lock:
             sent = self.by_id.get(int(params.get("message_id") or 0))
             if sent is None or sent.chat_id != int(params["chat_id"]):
@@ -446,9 +451,15 @@ class BotApiStandIn:
             if text is None and markup == sent.reply_markup:
                 raise ApiError(400, "Bad Request: message is not modified")
             if text is not None:
-                sent.edits.append(sent.text)
-                sent.text = text
+                edited = Sent(sent.message_id, sent.chat_id, "editMessageText", text=text,
+                              edits=[*sent.edits, sent.text])
+                sent.reply_markup = None
+                self.sent.append(edited)
+                self.by_id[sent.message_id] = sent = edited
             sent.reply_markup = markup
+            if markup and markup.get("inline_keyboard"):  # a new question in the old message's place
+                self.last_keyboard[sent.chat_id] = sent.message_id
+                self.keyboards_shown[sent.chat_id] += 1
             return {"message_id": sent.message_id, "date": int(time.time()), "chat": self._chat(sent.chat_id),
                     "from": BOT_USER, "text": sent.text}
 

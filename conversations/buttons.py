@@ -1,0 +1,61 @@
+"""Single-use button tokens: what a pressed button means stays on our side.
+
+A network whose buttons carry data back to us (Telegram's inline keyboards) gets only an opaque random
+token per button. The tokens are written with their outbox message, in the same transaction (a turn's
+replies and their buttons commit together), and a press is redeemed inside the turn it starts: taking
+the payload, the turn and the new buttons are one transaction. Using one button of a keyboard uses up
+the whole keyboard, so an old list cannot be answered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+from storage.models.telegram import TelegramCallback
+
+log = logging.getLogger(__name__)
+
+CHANNELS = frozenset({"telegram"})  # networks whose buttons send a token back
+TOKEN_LENGTH = 43  # what Telegram's 64 bytes of callback data can take of token_urlsafe(32)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters, 192 bits
+
+
+def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
+    """Tokens for each choice of a message just added to the outbox (its id is filled in at the flush)."""
+    session.add_all(
+        TelegramCallback(token=new_token(), address=message.address, outbox=message, position=i,
+                         payload=choice["payload"], created_at=now)
+        for i, choice in enumerate(message.choices)
+    )
+
+
+def redeem(session: Session, address: str, token: str, event_id: str, now: datetime) -> str | None:
+    """The payload of a pressed button, once; None for an unknown, foreign or used token.
+
+    Within the turn's transaction: if the turn fails, the button is not used up and the press can come again.
+    One statement: the whole keyboard the token belongs to is used up, and the pressed button's payload
+    comes back only if it was still unused.
+    """
+    token = token[:TOKEN_LENGTH]
+    keyboard = select(TelegramCallback.outbox_id).where(TelegramCallback.token == token,
+                                                        TelegramCallback.address == address).scalar_subquery()
+    used = session.execute(
+        update(TelegramCallback)
+        .where(TelegramCallback.outbox_id == keyboard, TelegramCallback.used_at.is_(None))
+        .values(used_at=now, used_by_event=event_id)
+        .returning(TelegramCallback.token, TelegramCallback.payload)
+        .execution_options(synchronize_session=False)
+    ).all() if token else []
+    payload = next((payload for used_token, payload in used if used_token == token), None)
+    if payload is None:
+        log.info("refused an unknown, foreign or used button token in chat %s", address)
+    return payload
