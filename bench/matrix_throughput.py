@@ -12,24 +12,21 @@ for the echo bot is one text echoed back. Every person waits for the answer befo
 people do); all people write at the same time. On 2 cores Synapse itself is the bottleneck, so compare
 the bots by CPU per message and latency rather than by messages per second alone.
 
-Measured 2026-11-23 (2 shared cores, load average about 3–4; Synapse 1.163 on SQLite; 8 people × 10 turns)::
-
-    E2EE   echo bot      13.3 msg/s, bot CPU  3.2 ms/msg, latency p50 527 ms, p95 1013 ms
-           wegbegleiter   8.7 msg/s, bot CPU 26.0 ms/msg, latency p50 865 ms, p95 1312 ms
-    plain  echo bot      10.3 msg/s, bot CPU  2.8 ms/msg, latency p50 698 ms, p95 1293 ms
-           wegbegleiter   7.9 msg/s, bot CPU 25.8 ms/msg, latency p50 952 ms, p95 1334 ms
-
-The same step through the engine and outbox alone (the transcript harness, no network) costs about
-25 ms CPU: nearly all of Wegbegleiter's CPU per message is the conversation core (one transaction
-with state, audit, outbox, choice bookkeeping), the Matrix channel adds about what the echo bot costs.
-Under heavy load (load average 9–11) the figures were 28–31 ms and 3–4 ms per message.
+Printed for each bot: messages/s, bot CPU per message (user and system time of its process, from /proc),
+latency p50 and p95; for Wegbegleiter also the CPU split between its event loop (network, nio, encryption)
+and the threads that do its database work (engine turns, outbox claims and marks). A bot's CPU per message
+depends on how many messages share a sync and an outbox claim, so compare runs of similar messages/s.
+``--profile FILE`` samples Wegbegleiter's turns with py-spy (``.venv/bin/pip install py-spy``);
+``bench/profile_summary.py FILE`` says where the CPU went. Figures: bench/README.md, section "Matrix".
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -75,8 +72,30 @@ async def echo_bot(homeserver: str, user_id: str, device_id: str, token: str, st
 
 # --- measuring -----------------------------------------------------------------------------------
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return stat_cpu(Path(f"/proc/{pid}/stat"))
+
+
+def stat_cpu(stat: Path) -> float:
+    """User and system CPU seconds from a /proc …/stat file."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds per thread of a process: the main thread runs the event loop (network, nio, encryption),
+    the others the database work handed to threads (engine turns, outbox claims and marks)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found[int(task.name)] = stat_cpu(task / "stat")
+    return found
+
+
+def split(pid: int, before: dict[int, float], count: int) -> str:
+    after = thread_cpu(pid)
+    main = after.get(pid, 0.0) - before.get(pid, 0.0)
+    threads = sum(cpu - before.get(tid, 0.0) for tid, cpu in after.items() if tid != pid)
+    return f"event loop {1000 * main / count:.1f} ms/msg, database threads {1000 * threads / count:.1f} ms/msg"
 
 
 async def drive(people: list[MatrixPerson], rooms: list[str], turns: int, step) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -106,6 +125,14 @@ async def flow_step(person: MatrixPerson, room: str, turn: int) -> None:
     else:
         await person.say(room, "1")  # Deutsch
         await person.until(room, "auf Deutsch", timeout=60)
+
+
+def profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the bot while the turns run (only threads holding the GIL: where its CPU goes),
+    as collapsed stacks for ``bench/profile_summary.py``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--gil", "--rate", "500", "--format", "raw",
+                             "--output", path, "--nonblocking"], stdout=subprocess.DEVNULL)
 
 
 def report(name: str, elapsed: float, latencies: list[float], cpu: float) -> dict[str, float]:
@@ -204,9 +231,14 @@ async def main(args: argparse.Namespace) -> None:
         rooms = await open_rooms(people, bot, not args.plain)
         await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
         await asyncio.gather(*(onboard(p, r, c) for p, r, c in zip(people, rooms, codes, strict=True)))
-        cpu = cpu_seconds(child.pid)
+        spy = profiler(child.pid, args.profile) if args.profile else None
+        cpu, threads = cpu_seconds(child.pid), thread_cpu(child.pid)
         elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
         full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+        print(f"{'':12s} bot CPU: {split(child.pid, threads, len(latencies))}")
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         for person in people:
             await person.stop()
         print(f"{'E2EE' if not args.plain else 'plain'} rooms, {args.people} people: Wegbegleiter uses "
@@ -226,5 +258,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=8, help="family members writing at the same time")
     parser.add_argument("--turns", type=int, default=20, help="turns per person")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy's collapsed stacks of the Wegbegleiter turns "
+                        "into FILE (pip install py-spy)")
     parser.add_argument("--plain", action="store_true", help="unencrypted rooms instead of E2EE")
     asyncio.run(main(parser.parse_args()))

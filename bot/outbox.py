@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, cast, distinct, func, or_, select, true, update
+from sqlalchemy import Integer, Select, Update, bindparam, cast, distinct, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from bot.channels.base import (
     OutgoingMessage,
@@ -46,6 +48,15 @@ RETRY_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 MAX_BACKOFF = RETRY_AFTER[-1]
 SWEEP_EVERY = 5.0  # seconds between looks for claims of instances that died (one small query)
+# After every send, so built once and run on the session's connection without loading the message: on
+# SQLite, building the statement and the ORM's bookkeeping cost several times what running it does.
+FINISH = (
+    update(OutboxMessage).where(OutboxMessage.id == bindparam("message"))
+    .values(status=bindparam("status"), claimed_by=None, attempts=OutboxMessage.attempts + 1,
+            external_id=bindparam("external_id"), last_error=bindparam("error"),
+            sent_at=func.coalesce(bindparam("sent", type_=OutboxMessage.sent_at.type), OutboxMessage.sent_at))
+    .returning(OutboxMessage.identity_id)
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -79,6 +90,54 @@ def release_dead_claims(sessions: sessionmaker[Session], now: datetime) -> int:
         return released
 
 
+@dataclass(frozen=True)
+class ClaimStatements:
+    """A channel's claim, built once: it runs after every turn and twice a second, and building its five
+    statements cost about as much as running them on SQLite. Parameters: ``now``, ``limit``, ``ids``,
+    ``addresses``, ``lease_end``, ``instance``."""
+
+    stale: Update
+    oldest_due: Select[tuple[int]]
+    candidates: Select[tuple[OutboxMessage]]
+    first_in_line: Select[tuple[str, int]]
+    take: ReturningUpdate[tuple[int]]
+
+    @classmethod
+    def build(cls, channel: str, address_filter: str | None) -> ClaimStatements:
+        now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
+        ids = bindparam("ids", expanding=True)
+        return cls(
+            stale=update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.next_attempt_at < now)
+            .values(status=OutboxStatus.PENDING, claimed_by=None),
+            oldest_due=select(func.min(OutboxMessage.id))  # per chat (a chat with many due messages takes one place)
+            .where(OutboxMessage.channel == channel,
+                   OutboxMessage.address == address_filter if address_filter else true(),
+                   OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+            .group_by(OutboxMessage.address)
+            .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
+            .limit(bindparam("limit", type_=Integer)),
+            candidates=select(OutboxMessage)
+            .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+            .with_for_update(skip_locked=True, of=OutboxMessage),  # PostgreSQL: another instance's claim
+            first_in_line=select(OutboxMessage.address, func.min(OutboxMessage.id))
+            .where(OutboxMessage.channel == channel,
+                   OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
+                   OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),  # ix_outbox_chat
+                   or_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.attempts > 0,
+                       OutboxMessage.next_attempt_at <= now))
+            .group_by(OutboxMessage.address),
+            take=update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, next_attempt_at=bindparam("lease_end"),
+                    claimed_by=bindparam("instance"))
+            .returning(OutboxMessage.id),
+        )
+
+
 class ChannelSender:
     """Delivers one channel's messages with that network's pacing."""
 
@@ -96,60 +155,34 @@ class ChannelSender:
         self.per_chat: dict[str, TokenBucket] = {}
         self.paused_until = 0.0  # after a network-wide 429
         self.concurrency = asyncio.Semaphore(concurrency)
+        self.statements = ClaimStatements.build(transport.channel, address_filter)
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
         now = self.clock.now()
-        channel = self.transport.channel
         with self.sessions.begin() as session:
             if locks.is_postgres(session):
                 locks.announce_instance(session.get_bind())  # before the first claim: others see us alive
-            # A stale lease means the process died mid-send: hand the message out again.
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
-                       OutboxMessage.next_attempt_at < now)
-                .values(status=OutboxStatus.PENDING, claimed_by=None)
-            )
+            claim = self.statements
+            # A stale lease means the process died mid-send: hand the message out again. (The UPDATEs here
+            # run on the connection, past the ORM's bookkeeping for them: nothing they change is loaded.)
+            session.connection().execute(claim.stale, {"now": now})
             # Due messages, oldest first; then, for their chats at once, the first message still in line
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
             # yet); a self-join here was planned as a loop over every waiting message per message.
-            oldest_due = session.scalars(  # per chat (a chat with many due messages takes one place)
-                select(func.min(OutboxMessage.id))
-                .where(OutboxMessage.channel == channel,
-                       OutboxMessage.address == self.address_filter if self.address_filter else true(),
-                       OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-                .group_by(OutboxMessage.address)
-                .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
-                .limit(limit)
-            ).all()
-            candidates = session.scalars(
-                select(OutboxMessage)
-                .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
-                .where(OutboxMessage.id.in_(oldest_due))
-                .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
-                .with_for_update(skip_locked=True, of=OutboxMessage)  # PostgreSQL: another instance's claim
-            ).all() if oldest_due else []
+            oldest_due = session.scalars(claim.oldest_due, {"now": now, "limit": limit}).all()
+            candidates = session.scalars(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
             first_in_line: dict[str, int] = {}
             addresses = sorted({row.address for row in candidates})
             for start in range(0, len(addresses), 500):
                 first_in_line.update(session.execute(
-                    select(OutboxMessage.address, func.min(OutboxMessage.id))
-                    .where(OutboxMessage.channel == channel, OutboxMessage.address.in_(addresses[start:start + 500]),
-                           OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),  # ix_outbox_chat
-                           or_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.attempts > 0,
-                               OutboxMessage.next_attempt_at <= now))
-                    .group_by(OutboxMessage.address)).tuples().all())
+                    claim.first_in_line, {"addresses": addresses[start:start + 500], "now": now}).tuples().all())
             rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
             wanted = [row for row in rows if self._chat_may_send(row.address)]
-            taken = set(session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in wanted]), OutboxMessage.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE, claimed_by=locks.INSTANCE_ID)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )) if wanted else set()
+            taken = set(session.connection().execute(claim.take, {
+                "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
+            }).scalars()) if wanted else set()
             claimed = [self._outgoing(row) for row in wanted if row.id in taken]
             return claimed
 
@@ -241,13 +274,9 @@ class ChannelSender:
         """Record the outcome: plain UPDATEs of the row (and the chat's open question), nothing loaded."""
         now = self.clock.now()
         with self.sessions.begin() as session:
-            identity_id = session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message.id)
-                .values(status=status, claimed_by=None, attempts=OutboxMessage.attempts + 1, external_id=external_id,
-                        last_error=error, sent_at=now if status == OutboxStatus.SENT else OutboxMessage.sent_at)
-                .returning(OutboxMessage.identity_id)
-                .execution_options(synchronize_session=False)
-            ).scalar()
+            identity_id = session.connection().execute(FINISH, {
+                "message": message.id, "status": status, "external_id": external_id, "error": error,
+                "sent": now if status == OutboxStatus.SENT else None}).one()[0]
             if status == OutboxStatus.SENT:
                 remember_open_question(session, message)
             if status == OutboxStatus.BLOCKED and identity_id:

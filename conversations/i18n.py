@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -66,6 +66,7 @@ def _available_languages() -> tuple[str, ...]:  # read once per process: every t
     return (*ordered, *sorted(found - set(ordered)))
 
 
+@cache  # the language menu and the command words ask on every turn; babel parses the locale each time
 def language_name(lang: str) -> str:
     """The language's own name for itself ("Deutsch", "Türkçe", "Leichte Sprache"), for the language menu."""
     if lang in OWN_NAMES:
@@ -352,6 +353,7 @@ _DOTLESS = str.maketrans({"ı": "i", "ß": "ss"})
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
+@lru_cache(maxsize=4096)  # every command's spellings are compared with what was typed, on every turn
 def ascii_word(word: str) -> str:
     """The spelling someone without Turkish letters on their keyboard types: yardım → yardim, menü → menu."""
     folded = unicodedata.normalize("NFKD", word.casefold().translate(_DOTLESS))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from conversations import address, buttons
@@ -27,6 +27,8 @@ from storage.models import (
 )
 
 Person = FamilyMember | StaffMember
+OPEN_QUESTION = update(ConversationState).where(ConversationState.channel == bindparam("chat_channel"),
+                                                ConversationState.address == bindparam("chat_address"))
 Render = Callable[[Translator], Reply]
 
 
@@ -94,12 +96,12 @@ def remember_open_question(session: Session, message: OutboxMessage | OutgoingCh
     """
     if not message.choices or message.channel == "email":
         return
-    session.execute(
-        update(ConversationState)
-        .where(ConversationState.channel == message.channel, ConversationState.address == message.address)
-        .values(open_choices=[{"label": c["label"], "payload": c["payload"]} if isinstance(c, dict)
-                              else {"label": c.label, "payload": c.payload} for c in message.choices])
-    )
+    # After every delivery: a statement built once, run on the connection past the ORM (which has no
+    # state row of this chat to keep in step in the caller's session).
+    session.connection().execute(OPEN_QUESTION, {
+        "chat_channel": message.channel, "chat_address": message.address,
+        "open_choices": [{"label": c["label"], "payload": c["payload"]} if isinstance(c, dict)
+                         else {"label": c.label, "payload": c.payload} for c in message.choices]})
 
 
 def chats_of(session: Session, person: Person) -> list[ChatIdentity]:

@@ -40,7 +40,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,8 @@ from nio import (
 )
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
-from sqlalchemy import delete, select
+from nio.store import DefaultStore
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.app import App
@@ -106,6 +107,7 @@ CHANNEL = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 FIRST_SYNC_WAIT = 10.0  # seconds a delivery waits for the rooms after a start before it is tried again
 CHOICES_KEPT = timedelta(days=60)
+CHOICES_PRUNED_EVERY = timedelta(hours=1)  # old choices go in one DELETE now and then, not with every send
 MAX_DOWNLOAD = 25 * 1024 * 1024  # bigger files are not fetched (a voice note is far smaller)
 KEYCAPS = {f"{n}\ufe0f\u20e3": n for n in range(1, 10)} | {f"{n}\u20e3": n for n in range(1, 10)} | {"🔟": 10}
 # Element quotes the message answered to ("> <@a:b> text") above a reply; the engine wants only the answer.
@@ -115,7 +117,11 @@ SYNC_FILTER = {
     "account_data": {"types": []},
     "room": {"timeline": {"limit": 100}, "ephemeral": {"types": []}, "account_data": {"types": []}},
 }
-
+# Run after every sync and every message with choices: built once (on SQLite, building a statement and the
+# ORM's bookkeeping for it cost several times what running it does) and run on the session's connection.
+SAVE_TOKEN = update(MatrixAccount).where(MatrixAccount.user_id == bindparam("account")).values(
+    next_batch=bindparam("next_batch"), updated_at=bindparam("now"))
+REMEMBER_CHOICES = insert(MatrixChoiceMessage)
 
 GROUP_REFUSAL = N_("Hello! I only talk in direct chats between one person and me, so that nothing about "
                   "your help is seen by others. Please start a direct chat with me. I am leaving this room now.")
@@ -132,6 +138,15 @@ def strip_reply_fallback(body: str, content: dict[str, Any]) -> str:
     if (content.get("m.relates_to") or {}).get("m.in_reply_to"):
         return REPLY_FALLBACK.sub("", body, count=1)
     return body
+
+
+class CryptoStore(DefaultStore):
+    """nio's crypto store, minus the write nio makes after every sync: it stores the rooms that became
+    encrypted with that sync, and did so (an account lookup and a transaction) when there were none."""
+
+    def save_encrypted_rooms(self, rooms: set[str]) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
 
 
 @dataclass
@@ -267,7 +282,7 @@ class MatrixChannel:
         self.store_path = Path(settings.data_dir) / "matrix-store"
         pickle_key = hmac.new(secret_key(settings).encode(), b"matrix-store", hashlib.sha256).hexdigest()
         config = AsyncClientConfig(
-            encryption_enabled=True, store_sync_tokens=False, pickle_key=pickle_key,
+            encryption_enabled=True, store_sync_tokens=False, pickle_key=pickle_key, store=CryptoStore,
             max_limit_exceeded=0, max_timeouts=0,  # the outbox and the sync loop decide about retries
             request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
         )
@@ -279,6 +294,8 @@ class MatrixChannel:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._refused: set[str] = set()
+        self._choices_pruned_at: datetime | None = None
+        self._written = 0  # events handed to the engine or answered with a notice: each may have written replies
         self._waiting_for_keys: dict[str, list[tuple[str, MegolmEvent]]] = {}  # session id → events
         self.synced = asyncio.Event()  # set after every completed sync (tests wait on it)
         self.sync_ok = False  # the last sync succeeded
@@ -405,19 +422,24 @@ class MatrixChannel:
 
     def _save_token(self, next_batch: str) -> None:
         with self.app.sessions.begin() as session:
-            account = session.get(MatrixAccount, self.user_id)
-            if account is not None:
-                account.next_batch = next_batch
-                account.updated_at = self.app.services.clock.now()
+            session.connection().execute(SAVE_TOKEN, {"account": self.user_id, "next_batch": next_batch,
+                                                      "now": self.app.services.clock.now()})
 
     def _remember_choices(self, event_id: str, address: str, outbox_id: int, payloads: list[str]) -> None:
         now = self.app.services.clock.now()
-        with self.app.sessions.begin() as session:
-            # A reaction on a message older than this is not worth keeping its choices for.
-            session.execute(delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
-            if session.get(MatrixChoiceMessage, event_id) is None:
-                session.add(MatrixChoiceMessage(event_id=event_id, address=address, outbox_id=outbox_id,
-                                                payloads=payloads, created_at=now))
+        prune = self._choices_pruned_at is None or now - self._choices_pruned_at >= CHOICES_PRUNED_EVERY
+        try:
+            with self.app.sessions.begin() as session:
+                if prune:  # a reaction on a message older than CHOICES_KEPT is not worth keeping its choices for
+                    session.connection().execute(
+                        delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
+                session.connection().execute(REMEMBER_CHOICES, {
+                    "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
+                    "created_at": now})
+        except IntegrityError:
+            return  # remembered already: the homeserver answered a repeated send with the same event
+        if prune:
+            self._choices_pruned_at = now
 
     def _choice_payload(self, room_id: str, event_id: str, number: int) -> str | None:
         with self.app.sessions() as session:
@@ -522,9 +544,10 @@ class MatrixChannel:
         rooms = [self._handle_room(room_id, info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
+        written = self._written
         await asyncio.gather(*rooms)
-        if self.dispatcher is not None:
-            self.dispatcher.poke()
+        if self.dispatcher is not None and self._written != written:
+            self.dispatcher.poke()  # (a sync of only our own messages wrote nothing: no delivery round for it)
 
     async def _warn_if_skipped(self, room_id: str, prev_batch: str | None, since: str) -> None:
         """A "limited" timeline left events out: ask the homeserver which (between the last sync and this
@@ -593,6 +616,7 @@ class MatrixChannel:
         incoming = Incoming(channel=CHANNEL, address=room_id, event_id=event.event_id,
                             received_at=self.app.services.clock.now(), text=received.text,
                             payload=received.payload, attachments=received.attachments)
+        self._written += 1
         await self._until_stored(self.app.engine.handle, incoming)
 
     async def _until_stored(self, work: Callable[..., Any], *args: Any) -> Any:
@@ -678,6 +702,7 @@ class MatrixChannel:
         except Exception:
             log.warning("key request for %s failed", event.event_id, exc_info=True)
         self._waiting_for_keys.setdefault(event.session_id, []).append((room_id, event))
+        self._written += 1
         await asyncio.to_thread(self._tell_undecryptable, room_id, event.event_id)
 
     def _tell_undecryptable(self, room_id: str, event_id: str) -> None:
