@@ -55,6 +55,11 @@ def staff_privacy_notice(tr: Translator, org: Organisation | None, settings: Set
     ])
 
 
+# What was agreed to stays readable in the chat: a channel that shows an answer in the pressed question's
+# place (Telegram) does so only for plain replies, so the notice keeps its words once "I agree" is pressed.
+PRIVACY_NOTICE = "privacy-notice"
+
+
 def privacy_notice_for(tr: Translator, person: FamilyMember | StaffMember | None, settings: Settings) -> str:
     """The notice in effect for this person: their organisation's retention periods, in their language."""
     if isinstance(person, StaffMember):
@@ -190,6 +195,7 @@ class Onboarding(Flow):
         ctx.say(
             privacy_notice_for(ctx.tr, person, ctx.services.settings) + "\n\n" + _("Nothing is recorded until you agree."),
             [Choice(_("I agree"), "accept"), Choice(_("No, thank you"), "decline")],
+            kind=PRIVACY_NOTICE,
         )
 
     def on_privacy(self, ctx: Context, frame: Frame) -> None:

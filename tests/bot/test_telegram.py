@@ -106,9 +106,14 @@ async def test_a_mother_links_her_chat_through_a_deep_link_in_german(tg_app, sta
         assert language_question.buttons == []  # the keyboard is gone: it cannot be pressed twice
         assert standin.callback_answers[-1].get("text") is None  # the spinner stopped, nothing to say
 
+        notice_shown = standin.messages(AYSE)[3]
         standin.press(AYSE, "Ich bin einverstanden")
         texts = await standin.wait_messages(AYSE, 6)
         assert "Dieser Chat ist jetzt verbunden" in texts[4] and "Was möchten Sie tun?" in texts[5]
+        # What she agreed to stays readable (without its buttons); the answer came below it.
+        linked = standin.messages(AYSE)[4]
+        assert standin.by_id[notice_shown.message_id].text == notice_shown.text and notice_shown.buttons == []
+        assert linked.message_id > notice_shown.message_id
 
         standin.say(AYSE, "/hilfe")
         help_text = (await standin.wait_messages(AYSE, 7))[6]
@@ -157,13 +162,14 @@ async def test_an_older_question_answered_later_keeps_its_words_and_loses_its_bu
                                                      if s.text.startswith("I can help you with these commands")]))[0]
         await asyncio.sleep(0.3)  # everything the help brings has arrived
         count, edits = len(standin.messages(MURAT)), len(standin.calls_of("editMessageText"))
+        removals = len(standin.calls_of("editMessageReplyMarkup"))
         standin.fail_next("editMessageReplyMarkup", 400, description="Bad Request: message to edit not found")
         standin.press(MURAT, menu.buttons[0][0], data=menu.buttons[0][1], message_id=menu.message_id)
         await standin.wait_messages(MURAT, count + 1)  # the answer comes as a new message, at the end
         answer = standin.messages(MURAT)[count]
         assert answer.method == "sendMessage" and answer.message_id > help_text.message_id
         # A message that cannot be edited (gone, too old) is not tried again: the reply goes out regardless.
-        assert len(standin.calls_of("editMessageReplyMarkup")) == 1
+        assert len(standin.calls_of("editMessageReplyMarkup")) == removals + 1
         assert len(standin.calls_of("editMessageText")) == edits
         answers = len(standin.callback_answers)
         standin.press(MURAT, menu.buttons[0][0], data=menu.buttons[0][1], message_id=menu.message_id)

@@ -33,6 +33,7 @@ from conversations import appointments as appts
 from conversations import budget
 from conversations.admin import Actor
 from conversations.clock import berlin
+from conversations.flows.onboarding import PRIVACY_NOTICE
 from conversations.messages import Attachment, Incoming
 from conversations.milestone import core
 from conversations.registry import REGISTRY
@@ -185,7 +186,7 @@ class World:
             return
         arrived = self.deliver()
         mine = [m for m in arrived if m.address == act.who]
-        replies = [m for m in mine if m.kind in ("reply", "complaint.show")]
+        replies = [m for m in mine if m.kind in ("reply", "complaint.show", PRIVACY_NOTICE)]
         self.counts["replies"] += len(replies)
         if result.replies == 0 or not replies:
             self.problems.append(f"{act}: no reply")
