@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import bot.wiring
-from bot.cli import cli
 from conversations.clock import ManualClock, berlin
+from tests.support.cli import Invoke, cli_clock_at_start, operator_cli, yilmaz_case
 
 
 @pytest.fixture
 def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
-    """The CLI's clock, in this process: Monday 1 March 2027, 09:00 (tests move it)."""
-    clock = ManualClock(berlin(2027, 3, 1, 9, 0))
-    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
-    return clock
+    return cli_clock_at_start(monkeypatch)
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_clock: ManualClock):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WEGBEGLEITER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    monkeypatch.delenv("DATABASE_URL", raising=False)  # its own SQLite file
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return json.loads(result.stdout) if "--json" in args and ok else result
-
-    invoke("init")
-    invoke("org", "add", "Brücke e.V.")
-    jana = invoke("staff", "add", "Jana Weber", "--role", "fachkraft", "--json")
-    invoke("case", "add", "Familie Yılmaz", "--reference", "F-2027-0001", "--fachkraft", str(jana["id"]))
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_clock: ManualClock) -> Invoke:
+    invoke = operator_cli(tmp_path, monkeypatch)
+    yilmaz_case(invoke)
     invoke("member", "add", "F-2027-0001", "Ayşe", "--last-name", "Yılmaz")
     return invoke
 

@@ -5,42 +5,26 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
 
-import bot.wiring
-from bot.cli import cli
 from conversations.clock import ManualClock, berlin
+from tests.support.cli import Invoke, cli_clock_at_start, operator_cli
 
 MARKS = re.compile("[\u2066-\u2069\u200e\u200f]")
 
 
 @pytest.fixture
 def cli_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
-    clock = ManualClock(berlin(2027, 3, 1, 9, 0))
-    monkeypatch.setattr(bot.wiring, "SystemClock", lambda: clock)
-    return clock
+    return cli_clock_at_start(monkeypatch)
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_clock: ManualClock):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WEGBEGLEITER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("WEGBEGLEITER_CLI_LANGUAGE", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        return json.loads(result.stdout) if "--json" in args and ok else result
-
-    return invoke
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_clock: ManualClock) -> Invoke:
+    return operator_cli(tmp_path, monkeypatch)
 
 
 def pdf_text(path: Path) -> list[str]:
