@@ -85,7 +85,7 @@ class OutgoingChoices(Protocol):
     choices: Sequence[Choice]
 
 
-def remember_open_question(session: Session, message: OutboxMessage | OutgoingChoices) -> None:
+def remember_open_question(session: Session, message: OutgoingChoices) -> None:
     """A message with options reached the person: its options are now the chat's open question.
 
     Called when the message is delivered (not when it is written), so the open question is always the
@@ -100,8 +100,7 @@ def remember_open_question(session: Session, message: OutboxMessage | OutgoingCh
     # state row of this chat to keep in step in the caller's session).
     session.connection().execute(OPEN_QUESTION, {
         "chat_channel": message.channel, "chat_address": message.address,
-        "open_choices": [{"label": c["label"], "payload": c["payload"]} if isinstance(c, dict)
-                         else {"label": c.label, "payload": c.payload} for c in message.choices]})
+        "open_choices": [{"label": c.label, "payload": c.payload} for c in message.choices]})
 
 
 def chats_of(session: Session, person: Person) -> list[ChatIdentity]:
