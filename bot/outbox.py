@@ -48,6 +48,7 @@ RETRY_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 MAX_BACKOFF = RETRY_AFTER[-1]
 SWEEP_EVERY = 5.0  # seconds between looks for claims of instances that died (one small query)
+SHARE_EVERY = 1.0  # seconds between counts of the instances sending side by side (one small query each)
 # After every send, so built once and run on the session's connection without loading the message: on
 # SQLite, building the statement and the ORM's bookkeeping cost several times what running it does.
 FINISH = (
@@ -156,6 +157,33 @@ class ChannelSender:
         self.paused_until = 0.0  # after a network-wide 429
         self.concurrency = asyncio.Semaphore(concurrency)
         self.statements = ClaimStatements.build(transport.channel, address_filter)
+        self.share: locks.Share | None = None  # (the running dispatcher's: see take_share)
+
+    def take_share(self) -> None:
+        """Several instances on one PostgreSQL send to the same network side by side, each claiming from the
+        one outbox: each paces to its share of the network's limit, so that together they keep it (two
+        instances sending to Telegram: 15/s each). The running dispatcher looks again every second, so an
+        instance that starts or stops changes the others' share within about a second; one that stands by
+        (Matrix in an instance that does not sync) takes no share."""
+        if self.overall is None:
+            return
+        if self.share is None:
+            with self.sessions() as session:
+                self.share = locks.Share(session.get_bind(), f"send:{self.transport.channel}")
+        if getattr(self.transport, "active", True):
+            self.share.join()
+        else:
+            self.share.leave()
+        senders = self.share.holders()
+        count = max(1, int(self.transport.limits.per_second or 1) // senders)
+        if count != self.overall.count:
+            log.info("sending to %s at up to %s messages/s (%s instances send side by side)",
+                     self.transport.channel, count, senders)
+            self.overall.resize(count)
+
+    def leave_share(self) -> None:
+        if self.share is not None:
+            self.share.leave()
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
@@ -328,9 +356,12 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
         loop = asyncio.get_running_loop()
-        swept = -SWEEP_EVERY
+        swept = shared = -SWEEP_EVERY
         while not stop.is_set():
             try:
+                if loop.time() - shared >= SHARE_EVERY:
+                    shared = loop.time()
+                    await asyncio.to_thread(self.take_shares)
                 if loop.time() - swept >= SWEEP_EVERY and self.senders:
                     swept = loop.time()
                     sender = next(iter(self.senders.values()))
@@ -347,7 +378,18 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
         # Graceful stop: what is due now still goes out.
-        await self.drain(rounds=5)
+        try:
+            await self.drain(rounds=5)
+        finally:
+            await asyncio.to_thread(self.leave_shares)
+
+    def take_shares(self) -> None:
+        for sender in self.senders.values():
+            sender.take_share()
+
+    def leave_shares(self) -> None:
+        for sender in self.senders.values():
+            sender.leave_share()
 
 
 def status_counts(session: Session) -> dict[str, int]:

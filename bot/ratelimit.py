@@ -65,6 +65,13 @@ class ArrivalWindow:
         self._turn = asyncio.Lock()  # waiting senders go in the order they came
         self._freed = asyncio.Event()  # an answer came back (when the places are all under way)
 
+    def resize(self, count: int) -> None:
+        """From now on at most ``count`` per window (another instance started or stopped sending beside this
+        one). Sends already under way keep their places; a smaller count lets new ones start only once enough
+        of those have been answered for a window."""
+        self.count = count
+        self.rate = count / self.window
+
     def wait_time(self) -> float | None:
         """Seconds until a send may start; None when only an answer to a send under way can free a place."""
         now = self.now()

@@ -11,6 +11,8 @@ No home-made coordination service: PostgreSQL is already shared by every instanc
 - :func:`exclusive` runs a periodic scan in one instance at a time (the others skip that round).
 - Every running instance holds :func:`instance_lock` on its own id: an outbox claim whose instance no
   longer holds it was left by a dead process and is taken back at once (see ``bot.outbox``).
+- :class:`Share` is held by every instance doing one kind of work side by side (sending to Telegram), so
+  that each can count the others and take its share of a limit they must keep together.
 
 SQLite serves one instance: there every lock is granted at once.
 """
@@ -142,23 +144,91 @@ class InstanceLock(Leadership):
         self.key = key(f"instance:{instance_id}")
 
 
+class Share:
+    """A role any number of instances hold at once (a shared advisory lock on a connection of its own);
+    :meth:`holders` counts them as PostgreSQL's lock table does, so an instance that dies stops counting the
+    moment its connection closes. On SQLite (one instance) this process is the only holder."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self.key = key(f"share:{name}")
+        self.connection: Connection | None = None
+        unsigned = self.key & 0xFFFF_FFFF_FFFF_FFFF
+        # pg_locks shows a bigint key as its high half (classid) and low half (objid), objsubid 1.
+        self._halves = {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+
+    def join(self) -> None:
+        if not is_postgres(self.engine) or self.connection is not None:
+            return
+        connection = _side_engine(self.engine).connect()
+        try:
+            connection.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": self.key})
+            connection.commit()
+        except Exception:
+            connection.invalidate()
+            connection.close()
+            raise
+        self.connection = connection
+
+    def leave(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": self.key})
+            connection.commit()
+            connection.close()
+        except Exception:
+            connection.invalidate()
+
+    def holders(self) -> int:
+        """How many instances hold the share now (at least 1: this one, which is about to act on it)."""
+        if self.connection is None:
+            return 1
+        try:
+            count = self.connection.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"), self._halves).scalar()
+            self.connection.commit()
+        except Exception:
+            log.warning("lost the database connection that holds the share %s; joining again", self.name)
+            self.connection.invalidate()
+            self.connection = None
+            self.join()
+            return self.holders()
+        return max(1, int(count or 0))
+
+
+_side_engines: dict[str, Engine] = {}
 _instance_locks: dict[str, InstanceLock] = {}
 _instance_guard = threading.Lock()
 
 
+def _side_engine(engine: Engine) -> Engine:
+    """An engine of the same database for connections held as long as the process lives, outside the
+    application's pool, so that disposing of the application's engine (tests do, for every test) does not
+    end the process's life as others see it; TCP keepalives so a vanished machine's locks go too."""
+    url = engine.url.render_as_string(hide_password=False)
+    with _instance_guard:
+        side = _side_engines.get(url)
+        if side is None:
+            side = _side_engines[url] = create_engine(url, poolclass=NullPool, connect_args=KEEPALIVE)
+        return side
+
+
 def announce_instance(engine: Engine, *, check: bool = False) -> None:
     """Hold this process's instance lock on this database (once; with ``check`` again if its connection
-    was lost: a round trip, so only now and then).
-
-    On a connection of its own outside the application's pool, so that disposing of the application's
-    engine (tests do, for every test) does not end the process's life as others see it."""
+    was lost: a round trip, so only now and then), on a connection of its own (:func:`_side_engine`)."""
     if not is_postgres(engine):
         return
+    side = _side_engine(engine)
     url = engine.url.render_as_string(hide_password=False)
     with _instance_guard:
         lock = _instance_locks.get(url)
         if lock is None:
-            lock = _instance_locks[url] = InstanceLock(create_engine(url, poolclass=NullPool, connect_args=KEEPALIVE))
+            lock = _instance_locks[url] = InstanceLock(side)
         if lock.connection is None or (check and not lock.still_held()):
             lock.release()
             lock.try_acquire()
@@ -178,4 +248,5 @@ def _let_go() -> None:
     """Close the instance locks' connections before the interpreter tears down their driver."""
     for lock in _instance_locks.values():
         lock.release()
-        lock.engine.dispose()
+    for side in _side_engines.values():
+        side.dispose()

@@ -37,6 +37,19 @@ def test_a_send_holds_its_place_from_its_start_until_a_window_after_its_answer()
     assert window.wait_time() == 0.0
 
 
+def test_a_window_made_smaller_lets_no_send_start_until_the_sends_before_fall_below_the_new_count():
+    time = Time()
+    window = ArrivalWindow(4, now=time)
+    for _ in range(3):
+        window.started()
+        window.answered_now()
+    window.resize(2)  # another instance started sending beside this one
+    assert window.rate == 2.0
+    assert window.wait_time() == 1.0  # two of the three must leave the window first
+    time.now = 1.0
+    assert window.wait_time() == 0.0
+
+
 def test_after_a_too_many_answer_no_send_starts_until_the_wait_is_over():
     time = Time()
     window = ArrivalWindow(30, now=time)

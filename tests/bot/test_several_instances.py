@@ -4,6 +4,7 @@
   turn (to the other one when one does not answer). 100 chats go through both; one instance is killed
   with kill -9 midway: nothing lost, nothing answered twice, the survivor carries on.
 - Polling mode: exactly one instance polls (an advisory lock); when it is killed the other takes over.
+- A burst of reminders sent by two instances side by side keeps Telegram's 30 messages/s together.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from conversations.messages import Reply
+from conversations.outbox import enqueue
 from storage.models import OutboxMessage, OutboxStatus, ProcessedEvent
 from tests.bot.test_nothing_lost import fresh_keyboard, press_rounds
 from tests.bot.test_telegram import shared_standin
@@ -155,3 +160,29 @@ async def test_one_instance_polls_and_another_takes_over_when_it_is_killed(postg
     assert "polling Telegram" in second.log_text() and took_over < 30
     assert {f"u{u}" for u in greetings + presses} - handled(app) == set()
     assert "Traceback" not in second.log_text()
+
+
+async def test_two_instances_sending_a_burst_side_by_side_keep_telegrams_limit_together(postgres_only, database_url,
+                                                                                        tmp_path):
+    app = postgres_only
+    standin = shared_standin()
+    standin.reset()
+    standin.enforce_limits(overall=30, per_chat=1)  # as Telegram counts: 429 above 30 in any second
+    bots = [instance(name, tmp_path, database_url, standin.base_url).start() for name in ("a", "b")]
+    chats = [str(FIRST_CHAT + 1000 + i) for i in range(240)]
+    try:
+        for bot in bots:
+            bot.wait_for_log("2 instances send side by side")  # each knows of the other before the burst
+        now = datetime.now(UTC)
+        with app.sessions.begin() as session:  # as a job's scan writes reminders: one transaction
+            for chat in chats:
+                enqueue(session, channel="telegram", address=chat, reply=Reply("Erinnerung: morgen 10:00 Uhr"),
+                        now=now, language="de", kind="reminder")
+        await standin.wait_for(lambda: unsent(app) == 0, 60)
+    finally:
+        for bot in bots:
+            bot.stop()
+    received = Counter(str(sent.chat_id) for sent in standin.sent if sent.text.startswith("Erinnerung"))
+    assert received == Counter(chats), "a reminder was lost or sent twice"
+    assert standin.too_many == 0, "together the instances sent more than Telegram allows"
+    assert all("Traceback" not in bot.log_text() for bot in bots)

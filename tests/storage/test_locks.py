@@ -72,3 +72,18 @@ def test_a_periodic_scan_runs_in_one_instance_at_a_time(two_engines):
         assert mine and not theirs
     with locks.exclusive(second, "appointment-reminders") as theirs:
         assert theirs
+
+
+def test_instances_doing_the_same_work_count_each_other_and_stop_counting_one_that_died(two_engines):
+    first, second = two_engines
+    one, two = locks.Share(first, "send:test"), locks.Share(second, "send:test")
+    one.join()
+    assert one.holders() == 1
+    two.join()
+    assert one.holders() == two.holders() == 2
+    assert locks.Share(first, "send:another").holders() == 1  # (not joined: only itself)
+    assert two.connection is not None
+    two.connection.invalidate()  # the process died: its connection is gone
+    two.connection = None
+    assert one.holders() == 1
+    one.leave()
