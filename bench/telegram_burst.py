@@ -10,15 +10,21 @@ job takes to write them is printed on its own. Printed: that rate against 30/s, 
 that every chat got its reminder exactly once.
 
     .venv/bin/python bench/telegram_burst.py [--reminders 3000]
+    DATABASE_URL=postgresql://… .venv/bin/python bench/telegram_burst.py --instances 2
+
+With ``--instances N`` (PostgreSQL) the reminders are sent by N ``wegbegleiter run`` processes side by
+side instead of a channel in this process: together they must keep the 30/s (each paces to its share).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from telegram_common import fresh_app
@@ -28,6 +34,7 @@ from bot.outbox import Dispatcher
 from conversations.messages import Reply
 from conversations.outbox import notify
 from storage.models import Case, ChatIdentity, FamilyMember, Organisation, OutboxMessage, OutboxStatus
+from tests.support.instances import Instance, instance
 from tests.support.telegram_standin import BotApiStandIn
 
 FIRST_CHAT = 300_000
@@ -74,18 +81,32 @@ def delivered(app, since: datetime) -> tuple[int, float, float]:  # type: ignore
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reminders", type=int, default=3000)
+    parser.add_argument("--instances", type=int, default=0,
+                        help="send with N `wegbegleiter run` processes (PostgreSQL in DATABASE_URL)")
     args = parser.parse_args()
     standin = BotApiStandIn().start()
     app = fresh_app(standin)
     people = add_people(app, args.reminders)
     standin.enforce_limits(overall=30, per_chat=1)
 
-    channel = TelegramChannel(app)  # Telegram's real pacing: 30 in any second as they arrive, 1/s per chat
-    dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
-    channel.dispatcher = dispatcher
-    stop = asyncio.Event()
-    await channel.start()
-    delivery = asyncio.create_task(dispatcher.run(stop))  # the bot runs; nothing is due yet
+    processes: list[Instance] = []
+    if args.instances:
+        if app.db.dialect.name != "postgresql":
+            raise SystemExit("--instances needs PostgreSQL in DATABASE_URL (SQLite serves one instance)")
+        folder = Path(tempfile.mkdtemp(prefix="wb-burst-"))
+        processes = [instance(f"i{n}", folder, app.settings.database_url, standin.base_url,
+                              WEGBEGLEITER_SECRET_KEY=app.settings.secret_key, LOG_LEVEL="INFO").start()
+                     for n in range(args.instances)]
+        for process in processes:  # each knows of the others before the burst
+            process.wait_for_log(f"{args.instances} instances send side by side" if args.instances > 1
+                                 else "polling Telegram")
+    else:
+        channel = TelegramChannel(app)  # Telegram's real pacing: 30 in any second as they arrive, 1/s per chat
+        dispatcher = Dispatcher(app.sessions, app.services.clock, {channel.name: channel.transport})
+        channel.dispatcher = dispatcher
+        stop = asyncio.Event()
+        await channel.start()
+        delivery = asyncio.create_task(dispatcher.run(stop))  # the bot runs; nothing is due yet
 
     writing = time.perf_counter()
     committed = await asyncio.to_thread(write_reminders, app, people)  # (as the scheduler runs a scan; no poke)
@@ -97,9 +118,13 @@ async def main() -> None:
             shown = time.perf_counter() - started
             print(f"{shown:5.0f} s: {times[0]} sent, {standin.too_many} answered 429", flush=True)
     cpu = time.process_time() - cpu
-    stop.set()
-    await channel.stop()
-    await delivery
+    if processes:
+        for process in processes:
+            process.stop()
+    else:
+        stop.set()
+        await channel.stop()
+        await delivery
 
     _sent, first, seconds = times
     per_chat = Counter(s.chat_id for s in standin.sent)
@@ -109,7 +134,11 @@ async def main() -> None:
     print(f"429 answers:         {standin.too_many}")
     print(f"chats reached once:  {sum(1 for n in per_chat.values() if n == 1)} of {args.reminders}"
           f" (twice or more: {sum(1 for n in per_chat.values() if n > 1)})")
-    print(f"CPU while delivering: {cpu:.1f} s (bot and stand-in), {cpu / args.reminders * 1000:.1f} ms per reminder")
+    if processes:
+        print(f"sent by {len(processes)} instances side by side")
+    else:
+        print(f"CPU while delivering: {cpu:.1f} s (bot and stand-in), {cpu / args.reminders * 1000:.1f} ms per"
+              " reminder")
 
 
 if __name__ == "__main__":
