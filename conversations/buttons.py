@@ -13,7 +13,9 @@ import logging
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -29,6 +31,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)  # 32 characters, 192 bits
 
 
+WRITE = insert(TelegramCallback.__table__)  # built once: a turn's reply writes its tokens with it
+
+
 def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
     """Tokens for each choice of a message just added to the outbox (its id is filled in at the flush)."""
     session.add_all(
@@ -36,6 +41,14 @@ def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
                          payload=choice["payload"], created_at=now)
         for i, choice in enumerate(message.choices)
     )
+
+
+def issue_for(connection: Connection, outbox_id: int, address: str, choices: Sequence[dict[str, str]],
+              now: datetime) -> None:
+    """:func:`issue` for a message already written (conversations.outbox.write_reply): one INSERT."""
+    connection.execute(WRITE, [{"token": new_token(), "address": address, "outbox_id": outbox_id, "position": i,
+                                "payload": choice["payload"], "created_at": now}
+                               for i, choice in enumerate(choices)])
 
 
 def redeem(session: Session, address: str, token: str, event_id: str, now: datetime) -> str | None:

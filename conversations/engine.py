@@ -23,7 +23,7 @@ from conversations.context import WAY_BACK, Context, Services
 from conversations.flows.base import CANCEL_CHOICE, WORDS, Frame
 from conversations.i18n import translator
 from conversations.messages import Choice, Incoming, Reply
-from conversations.outbox import enqueue
+from conversations.outbox import enqueue, write_reply
 from conversations.registry import REGISTRY, Command
 from storage.db import transaction
 from storage.locks import lock_chat
@@ -401,9 +401,9 @@ class Engine:
         state.stack = [f.to_dict() for f in ctx.stack]
         language = ctx.tr.lang
         for i, reply in enumerate(ctx.replies):
-            enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
-                    now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None,
-                    kind=reply.kind, replaces=ctx.incoming.pressed_message if i == 0 else None)
+            write_reply(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
+                        now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None,
+                        replaces=ctx.incoming.pressed_message if i == 0 else None)
         state.offered = {"step": choices.stored(ctx.step_options())}
         if ctx.pending is not None:
             state.offered["pending"] = ctx.pending[:MAX_PENDING]
