@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
-from collections.abc import Sequence
-
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -31,7 +30,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)  # 32 characters, 192 bits
 
 
-WRITE = insert(TelegramCallback.__table__)  # built once: a turn's reply writes its tokens with it
+# Built once: a turn writes the tokens of its reply's buttons, a press redeems one.
+WRITE = insert(TelegramCallback.__table__)
+_CALLBACK = TelegramCallback.__table__.c
+REDEEM = (update(TelegramCallback.__table__)
+          .where(_CALLBACK.outbox_id == select(_CALLBACK.outbox_id)
+                 .where(_CALLBACK.token == bindparam("pressed"), _CALLBACK.address == bindparam("chat_address"))
+                 .scalar_subquery(),
+                 _CALLBACK.used_at.is_(None))
+          .values(used_at=bindparam("now"), used_by_event=bindparam("event"))
+          .returning(_CALLBACK.token, _CALLBACK.payload))
 
 
 def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
@@ -59,15 +67,8 @@ def redeem(session: Session, address: str, token: str, event_id: str, now: datet
     comes back only if it was still unused.
     """
     token = token[:TOKEN_LENGTH]
-    keyboard = select(TelegramCallback.outbox_id).where(TelegramCallback.token == token,
-                                                        TelegramCallback.address == address).scalar_subquery()
-    used = session.execute(
-        update(TelegramCallback)
-        .where(TelegramCallback.outbox_id == keyboard, TelegramCallback.used_at.is_(None))
-        .values(used_at=now, used_by_event=event_id)
-        .returning(TelegramCallback.token, TelegramCallback.payload)
-        .execution_options(synchronize_session=False)
-    ).all() if token else []
+    used = session.connection().execute(REDEEM, {"pressed": token, "chat_address": address, "now": now,
+                                                 "event": event_id}).all() if token else []
     payload = next((payload for used_token, payload in used if used_token == token), None)
     if payload is None:
         log.info("refused an unknown, foreign or used button token in chat %s", address)
