@@ -1,8 +1,9 @@
 """A chat's conversation state during one turn: read and written as plain rows, past the ORM.
 
-Every turn reads one state row and writes it back; as an ORM object that was a load, attribute events
-and a unit-of-work flush (about a tenth of a turn on SQLite). Here it is one prebuilt SELECT and one
-prebuilt UPDATE (or INSERT for a new chat) on the turn's connection, in the turn's transaction.
+Every turn reads one state row and writes it back; as an ORM object that was a load with its attribute
+events and an UPDATE through the unit of work at commit (bench/footprint.py: with the turn's replies, the
+larger part of a turn). Here it is one prebuilt SELECT and one prebuilt UPDATE (or INSERT for a new
+chat) on the turn's connection, in the turn's transaction.
 Only what the turn may change is written: ``open_choices`` belongs to delivery
 (:func:`conversations.outbox.remember_open_question`) unless the turn clears it.
 """
