@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -29,6 +30,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)  # 32 characters, 192 bits
 
 
+# Built once: a turn writes the tokens of its reply's buttons, a press redeems one.
+WRITE = insert(TelegramCallback.__table__)
+_CALLBACK = TelegramCallback.__table__.c
+REDEEM = (update(TelegramCallback.__table__)
+          .where(_CALLBACK.outbox_id == select(_CALLBACK.outbox_id)
+                 .where(_CALLBACK.token == bindparam("pressed"), _CALLBACK.address == bindparam("chat_address"))
+                 .scalar_subquery(),
+                 _CALLBACK.used_at.is_(None))
+          .values(used_at=bindparam("now"), used_by_event=bindparam("event"))
+          .returning(_CALLBACK.token, _CALLBACK.payload))
+
+
 def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
     """Tokens for each choice of a message just added to the outbox (its id is filled in at the flush)."""
     session.add_all(
@@ -36,6 +49,14 @@ def issue(session: Session, message: OutboxMessage, now: datetime) -> None:
                          payload=choice["payload"], created_at=now)
         for i, choice in enumerate(message.choices)
     )
+
+
+def issue_for(connection: Connection, outbox_id: int, address: str, choices: Sequence[dict[str, str]],
+              now: datetime) -> None:
+    """:func:`issue` for a message already written (conversations.outbox.write_reply): one INSERT."""
+    connection.execute(WRITE, [{"token": new_token(), "address": address, "outbox_id": outbox_id, "position": i,
+                                "payload": choice["payload"], "created_at": now}
+                               for i, choice in enumerate(choices)])
 
 
 def redeem(session: Session, address: str, token: str, event_id: str, now: datetime) -> str | None:
@@ -46,15 +67,8 @@ def redeem(session: Session, address: str, token: str, event_id: str, now: datet
     comes back only if it was still unused.
     """
     token = token[:TOKEN_LENGTH]
-    keyboard = select(TelegramCallback.outbox_id).where(TelegramCallback.token == token,
-                                                        TelegramCallback.address == address).scalar_subquery()
-    used = session.execute(
-        update(TelegramCallback)
-        .where(TelegramCallback.outbox_id == keyboard, TelegramCallback.used_at.is_(None))
-        .values(used_at=now, used_by_event=event_id)
-        .returning(TelegramCallback.token, TelegramCallback.payload)
-        .execution_options(synchronize_session=False)
-    ).all() if token else []
+    used = session.connection().execute(REDEEM, {"pressed": token, "chat_address": address, "now": now,
+                                                 "event": event_id}).all() if token else []
     payload = next((payload for used_token, payload in used if used_token == token), None)
     if payload is None:
         log.info("refused an unknown, foreign or used button token in chat %s", address)

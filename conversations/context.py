@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conversations import address
 from conversations.authz import Principal, in_audience
+from conversations.chat_state import ChatState
 from conversations.choices import Offer, distinct, offers
 from conversations.clock import Clock
 from conversations.flows.base import Frame
@@ -19,7 +20,7 @@ from conversations.i18n import Translator, offered_language
 from conversations.messages import Attachment, Choice, Incoming, Reply
 from conversations.registry import REGISTRY, Audience
 from conversations.settings import Settings
-from storage.models import AuditEvent, Case, ChatIdentity, ConversationState, FamilyMember, StaffMember
+from storage.models import AuditEvent, Case, ChatIdentity, FamilyMember, StaffMember
 
 WAY_BACK = "nav:resume"  # the option back to the interrupted question (or the menu)
 
@@ -93,7 +94,7 @@ class Context:
         session: Session,
         services: Services,
         incoming: Incoming,
-        state: ConversationState,
+        state: ChatState,
         identity: ChatIdentity | None,
     ) -> None:
         self.session = session

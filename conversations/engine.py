@@ -12,23 +12,33 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload
 
 import conversations.jobs  # noqa: F401  (registers every flow, command, action and task)
 from conversations import buttons, choices
+from conversations.chat_state import ChatState
 from conversations.context import WAY_BACK, Context, Services
 from conversations.flows.base import CANCEL_CHOICE, WORDS, Frame
 from conversations.i18n import translator
 from conversations.messages import Choice, Incoming, Reply
-from conversations.outbox import enqueue
+from conversations.outbox import enqueue, write_reply
 from conversations.registry import REGISTRY, Command
 from storage.db import transaction
 from storage.locks import lock_chat
 from storage.models import Case, ChatIdentity, ConversationState, FamilyMember, ProcessedEvent
 
 log = logging.getLogger(__name__)
+
+# Built once: building a statement and its cache key cost about as much as running it on SQLite.
+# A redelivered event fails at this INSERT, before anything else happens (the table's, not the ORM's).
+RECORD_EVENT = insert(ProcessedEvent.__table__)
+# The chat's identity with the person, their case and its organisation (language, du or Sie): one query.
+IDENTITY = (select(ChatIdentity)
+            .options(joinedload(ChatIdentity.member).joinedload(FamilyMember.case).joinedload(Case.organisation),
+                     joinedload(ChatIdentity.staff))
+            .where(ChatIdentity.channel == bindparam("chat_channel"), ChatIdentity.address == bindparam("chat_address")))
 
 MAX_TEXT = 4000  # longer texts are refused kindly (Telegram's own limit is 4096)
 MAX_PENDING = 40  # a bare number asked about (see _ask_about_number) is short; it waits in the chat's state
@@ -58,10 +68,10 @@ class Engine:
         try:
             with transaction(self.services.sessions) as session:
                 lock_chat(session, incoming.channel, incoming.address)  # one turn per chat, in any instance
-                # A redelivered event fails here, before anything else happens. (A plain INSERT: the
-                # ORM's unit of work for one row cost a tenth of a turn.)
-                session.execute(insert(ProcessedEvent).values(channel=incoming.channel, event_id=incoming.event_id,
-                                                              at=self.services.clock.now()))
+                # A redelivered event fails here, before anything else happens.
+                session.connection().execute(RECORD_EVENT, {"channel": incoming.channel,
+                                                            "event_id": incoming.event_id,
+                                                            "at": self.services.clock.now()})
                 if incoming.button is not None:
                     payload = buttons.redeem(session, incoming.address, incoming.button, incoming.event_id,
                                              self.services.clock.now())
@@ -158,19 +168,8 @@ class Engine:
             ) is not None
 
     def _context(self, session, incoming: Incoming) -> Context:  # type: ignore[no-untyped-def]
-        where = (ConversationState.channel == incoming.channel, ConversationState.address == incoming.address)
-        state = session.scalar(select(ConversationState).where(*where))
-        if state is None:
-            state = ConversationState(channel=incoming.channel, address=incoming.address, stack=[], offered={},
-                                      updated_at=self.services.clock.now())
-            session.add(state)
-        identity = session.scalar(
-            select(ChatIdentity)
-            # the person, their case and its organisation (language, du or Sie) in the same query
-            .options(joinedload(ChatIdentity.member).joinedload(FamilyMember.case).joinedload(Case.organisation),
-                     joinedload(ChatIdentity.staff))
-            .where(ChatIdentity.channel == incoming.channel, ChatIdentity.address == incoming.address)
-        )
+        state = ChatState.load(session, incoming.channel, incoming.address)
+        identity = session.scalar(IDENTITY, {"chat_channel": incoming.channel, "chat_address": incoming.address})
         if identity is not None and identity.blocked_at is not None:
             identity.blocked_at = None  # they wrote to us again, so they unblocked the bot
         return Context(session, self.services, incoming, state, identity)
@@ -400,18 +399,16 @@ class Engine:
     def _save(self, ctx: Context) -> None:
         state, now = ctx.state, ctx.services.clock.now()
         state.stack = [f.to_dict() for f in ctx.stack]
-        state.updated_at = now
         language = ctx.tr.lang
         for i, reply in enumerate(ctx.replies):
-            enqueue(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
-                    now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None,
-                    kind=reply.kind, replaces=ctx.incoming.pressed_message if i == 0 else None)
+            write_reply(ctx.session, channel=ctx.incoming.channel, address=ctx.incoming.address, reply=reply,
+                        now=now, language=language, identity_id=ctx.identity.id if ctx.identity else None,
+                        replaces=ctx.incoming.pressed_message if i == 0 else None)
         state.offered = {"step": choices.stored(ctx.step_options())}
         if ctx.pending is not None:
             state.offered["pending"] = ctx.pending[:MAX_PENDING]
         if ctx.failed is not None:
             state.offered["failed"] = ctx.failed
-        if not any(reply.choices for reply in ctx.replies):
-            # Nothing offered in answer: the list above it is answered or passed. (A reply with options
-            # becomes the open question when it is delivered: conversations.outbox.remember_open_question.)
-            state.open_choices = []
+        # Nothing offered in answer: the list above it is answered or passed. (A reply with options
+        # becomes the open question when it is delivered: conversations.outbox.remember_open_question.)
+        state.save(ctx.session, now=now, clear_open_question=not any(reply.choices for reply in ctx.replies))

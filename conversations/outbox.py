@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from conversations import address, buttons
@@ -30,6 +30,8 @@ Person = FamilyMember | StaffMember
 OPEN_QUESTION = update(ConversationState).where(ConversationState.channel == bindparam("chat_channel"),
                                                 ConversationState.address == bindparam("chat_address"))
 Render = Callable[[Translator], Reply]
+WRITE_MESSAGE = insert(OutboxMessage.__table__)  # built once (see write_reply)
+WRITE_ATTACHMENT = insert(OutboxAttachment.__table__)
 
 
 def enqueue(
@@ -54,19 +56,9 @@ def enqueue(
     ):
         return None
     message = OutboxMessage(
-        channel=channel,
-        address=address,
-        identity_id=identity_id,
-        kind=kind,
-        subject=subject,
-        text=translator(language).display(reply.text),  # right-to-left languages get bidi isolates
-        choices=[{"label": c.label, "payload": c.payload} for c in distinct(reply.choices)],
-        language=language,
-        urgent=urgent,
-        dedupe_key=dedupe_key,
-        replaces=replaces,
-        next_attempt_at=max(now, not_before) if not_before else now,
-        created_at=now,
+        **_row(channel=channel, address=address, reply=reply, now=now, language=language, identity_id=identity_id,
+               kind=kind, subject=subject, urgent=urgent, dedupe_key=dedupe_key, replaces=replaces,
+               not_before=not_before),
         attachments=[
             OutboxAttachment(filename=a.filename, mime_type=a.mime_type, data=a.data) for a in reply.attachments
         ],
@@ -75,6 +67,41 @@ def enqueue(
     if channel in buttons.CHANNELS and message.choices:
         buttons.issue(session, message, now)  # committed with the message: no write when it is sent
     return message
+
+
+def write_reply(session: Session, *, channel: str, address: str, reply: Reply, now: datetime, language: str,
+                identity_id: int | None = None, replaces: str | None = None) -> int:
+    """:func:`enqueue` for a turn's own reply, written at once past the ORM; returns the message's id.
+
+    Every turn writes its replies and their buttons' tokens; as ORM objects that was most of the turn's
+    flush. Here: one INSERT for the message, one for its tokens, one for its files (if any), on the
+    session's connection. What the ORM still holds is flushed first, so a message a flow wrote in this
+    turn (a notice to another chat of the same person) keeps its place before the reply, as before.
+    """
+    session.flush()
+    connection = session.connection()
+    row = _row(channel=channel, address=address, reply=reply, now=now, language=language, identity_id=identity_id,
+               kind=reply.kind, replaces=replaces)
+    outbox_id = connection.execute(WRITE_MESSAGE, row).inserted_primary_key[0]
+    if reply.attachments:
+        connection.execute(WRITE_ATTACHMENT, [{"outbox_id": outbox_id, "filename": a.filename,
+                                               "mime_type": a.mime_type, "data": a.data} for a in reply.attachments])
+    if channel in buttons.CHANNELS and row["choices"]:
+        buttons.issue_for(connection, outbox_id, address, row["choices"], now)
+    return outbox_id
+
+
+def _row(*, channel: str, address: str, reply: Reply, now: datetime, language: str, identity_id: int | None,
+         kind: str, subject: str | None = None, urgent: bool = False, dedupe_key: str | None = None,
+         replaces: str | None = None, not_before: datetime | None = None) -> dict[str, Any]:
+    """An outbox row's columns, as :func:`enqueue` and :func:`write_reply` both write them."""
+    return {
+        "channel": channel, "address": address, "identity_id": identity_id, "kind": kind, "subject": subject,
+        "text": translator(language).display(reply.text),  # right-to-left languages get bidi isolates
+        "choices": [{"label": c.label, "payload": c.payload} for c in distinct(reply.choices)],
+        "language": language, "urgent": urgent, "dedupe_key": dedupe_key, "replaces": replaces,
+        "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
+    }
 
 
 class OutgoingChoices(Protocol):
