@@ -85,5 +85,8 @@ def test_instances_doing_the_same_work_count_each_other_and_stop_counting_one_th
     assert two.connection is not None
     two.connection.invalidate()  # the process died: its connection is gone
     two.connection = None
+    deadline = time.monotonic() + 10  # the server ends the closed connection's backend a moment later
+    while one.holders() != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert one.holders() == 1
     one.leave()
