@@ -1,6 +1,6 @@
 """Memory of a running bot, and the CPU of one engine turn.
 
-    .venv/bin/python bench/footprint.py [--families 10000] [--turns 400]
+    .venv/bin/python bench/footprint.py [--families 10000] [--turns 400] [--only rss|turn]
 
 RSS: ``wegbegleiter run`` as its own process, connected to the Telegram stand-in (in this process), on a
 fresh SQLite database: once empty, once with ``--families`` families (3 members each, two linked by
@@ -134,10 +134,15 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=10_000)
     parser.add_argument("--turns", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=25)
+    parser.add_argument("--only", choices=("rss", "turn"), help="run one part of the bench (to iterate on it)")
     options = parser.parse_args()
-    took = sorted(engine_turns(options.turns))
-    print(f"engine turn CPU: median {statistics.median(took) * 1000:.1f} ms, "
-          f"p95 {took[int(len(took) * 0.95)] * 1000:.1f} ms ({len(took)} turns)", flush=True)
+    if options.only != "rss":
+        took = sorted(engine_turns(options.turns))
+        print(f"engine turn CPU: median {statistics.median(took) * 1000:.1f} ms, "
+              f"p95 {took[int(len(took) * 0.95)] * 1000:.1f} ms ({len(took)} turns)", flush=True)
+    if options.only == "turn":
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return
     standin = BotApiStandIn().start()
     for families in (0, options.families):
         now, peak = rss(families, standin, options.seconds)
