@@ -147,7 +147,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> jinja2.Environment:
     """The templates of every page (the console's and the signed links'), made at the first page shown:
     Jinja2 costs a running bot about 1.5 MB, and most bots serve chats for hours before anyone opens the
-    console (bench/footprint.py). The first page waits for the import once (about 30 ms), as it waits
+    console (bench/footprint.py). The first page waits for the import once (about 35 ms), as it waits
     for its template to compile."""
     import jinja2
 
