@@ -166,7 +166,7 @@ async def serve(app: App, channels: list[Channel], stop: asyncio.Event | None = 
         delivery = asyncio.create_task(dispatcher.run(stop))
         await stop.wait()
         log.info("stopping: no new events, finishing delivery")
-        jobs.shutdown(wait=False)
+        jobs.shutdown()
         for channel in channels:
             await channel.stop()
         started.clear()

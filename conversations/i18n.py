@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 import locales
 from conversations.clock import BERLIN
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 SOURCE_LANGUAGE = "en"  # msgids are English; every other language has a catalog
 DEFAULT_LANGUAGE = "de"
@@ -98,7 +99,11 @@ def _load(lang: str, domain: str) -> _gettext.GNUTranslations | None:
             return _gettext.GNUTranslations(fh)
     if not po.exists():
         return None
-    # Not compiled yet (a fresh checkout): compile in memory rather than show English.
+    # Not compiled yet (a fresh checkout): compile in memory rather than show English. Babel's catalog
+    # reader is imported only here, for the first catalog that is not compiled (not at start).
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     buf = io.BytesIO()

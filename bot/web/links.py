@@ -72,7 +72,7 @@ def page(title: str, text: str, *, form: str = "", status: int = 200, lang: str 
     from bot.web.console.desk import Page, render
     from conversations.i18n import translator
 
-    response = render(None, translator(lang), Page("link_action.html", {
+    response = render(translator(lang), Page("link_action.html", {
         "title": title, "text": text, "form": Markup(form)}, status))  # noqa: S704  (the form is built here)
     # The address carries the signature: it never leaves as a Referer to another site, while our own
     # form's POST still names its origin (with "no-referrer" browsers would send "Origin: null").

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -29,6 +30,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.runner import Backoff, serve, wait_for_database
 from conversations.messages import Reply
 from conversations.outbox import enqueue
+from conversations.registry import PeriodicTask
 from storage.models import OutboxMessage, StaffMember
 from tests.bot.test_telegram import AYSE, TOKEN, UNPACED, shared_standin
 from tests.conftest import with_settings
@@ -122,6 +124,33 @@ async def test_health_readiness_and_metrics_of_a_running_bot(app, standin, codes
 
 async def ready(http: httpx.AsyncClient) -> bool:
     return (await http.get("/readyz")).status_code == 200
+
+
+async def test_a_running_bot_runs_every_scan_at_start_and_again_one_round_at_a_time(app, monkeypatch):
+    # Reminders and deadlines keep coming while the bot runs; a scan slower than its interval is not started
+    # a second time beside itself (its rows would be read twice at once).
+    running: Counter[str] = Counter()
+    rounds: Counter[str] = Counter()
+    beside_itself = []
+
+    def scan(name: str):  # type: ignore[no-untyped-def]
+        def run(_services) -> None:  # type: ignore[no-untyped-def]
+            running[name] += 1
+            beside_itself.append(running[name] > 1)
+            rounds[name] += 1
+            running[name] -= 1
+        return run
+
+    # every 0 s: each round is due again before it has finished
+    monkeypatch.setattr(scheduler.REGISTRY, "tasks", {name: PeriodicTask(name, 0, scan(name)) for name in ("a", "b")})
+    scans = scheduler.start(app.services)
+    try:
+        async with asyncio.timeout(60):
+            while min(rounds["a"], rounds["b"]) < 3:
+                await asyncio.sleep(0.01)
+    finally:
+        scans.shutdown()
+    assert not any(beside_itself)
 
 
 def test_metrics_show_what_waits_in_the_outbox_and_open_alerts(app, bot, clock, codes):

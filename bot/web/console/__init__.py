@@ -1,7 +1,7 @@
 """The staff console: server-rendered pages for the Leitung, Fachkräfte, the Beschwerdestelle, the
 Gesprächsführung and the Jugendamt, on the same aiohttp application as the signed links.
 
-Why aiohttp (+ aiohttp-jinja2) and not Starlette: aiohttp already serves the signed links and runs in
+Why aiohttp (+ Jinja2) and not Starlette: aiohttp already serves the signed links and runs in
 the bot's own event loop beside the channels and the outbox, so the whole HTTP surface is one
 application and one dependency; the pages are plain server-rendered HTML (Jinja2) with htmx, a static
 file, where a part of a page updates in place. Nothing here needs ASGI.
@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from bot.app import App
 from bot.web.console import signin
-from bot.web.console.desk import APP_KEY, ENVIRONMENT, Desk, Page, Req, layout_data, route
+from bot.web.console.desk import APP_KEY, Desk, Page, Req, layout_data, route
 
 HERE = Path(__file__).parent
 
@@ -60,7 +59,6 @@ def home(desk: Desk, req: Req) -> Page:
 
 def add_routes(application: web.Application, app: App) -> None:
     application[APP_KEY] = app
-    aiohttp_jinja2.setup(application, **ENVIRONMENT)
     application.router.add_static("/static", HERE / "static", append_version=False)
     signin.add_routes(application)
     application.router.add_get("/", route(home))

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,9 @@ from conversations.i18n import Translator, available_languages, language_name, n
 from storage.db import transaction
 from storage.models import StaffMember
 from storage.models.console import ConsoleSession
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger(__name__)
 
@@ -140,27 +141,30 @@ SECURITY_HEADERS = {
 
 
 TEMPLATES = Path(__file__).parent / "templates"
-ENVIRONMENT: dict[str, Any] = {"loader": jinja2.FileSystemLoader(TEMPLATES), "autoescape": True,
-                               "undefined": jinja2.StrictUndefined}
 
 
 @cache
-def standalone_environment() -> jinja2.Environment:
-    """The same templates for a page made outside a console request (the signed links' pages)."""
-    return jinja2.Environment(**ENVIRONMENT)
+def environment() -> jinja2.Environment:
+    """The templates of every page (the console's and the signed links'), made at the first page shown:
+    Jinja2 costs a running bot about 1.5 MB, and most bots serve chats for hours before anyone opens the
+    console (bench/footprint.py). The first page waits for the import once (about 35 ms), as it waits
+    for its template to compile."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined)
 
 
-def render(application: web.Application | None, tr: Translator, page: Page, **common: Any) -> web.Response:
-    env = aiohttp_jinja2.get_env(application) if application is not None else standalone_environment()
+def render(tr: Translator, page: Page, **common: Any) -> web.Response:
     context = {"_": tr.gettext, "ngettext": tr.ngettext, "tr": tr, "lang": tr.lang,
                "dir": "rtl" if tr.rtl else "ltr", "languages": languages(), "staff": None, "notice": None,
                "nav": [], "path": "", **common, **page.context}
-    body = env.get_template(page.template).render(context)
+    body = environment().get_template(page.template).render(context)
     return web.Response(text=body, content_type="text/html", status=page.status, headers=SECURITY_HEADERS)
 
 
-def not_found(application: web.Application, tr: Translator, **common: Any) -> web.Response:
-    return render(application, tr, Page("not_found.html", status=404), **common)
+def not_found(tr: Translator, **common: Any) -> web.Response:
+    return render(tr, Page("not_found.html", status=404), **common)
 
 
 def secure_cookies(app: App) -> bool:
@@ -192,7 +196,7 @@ def route(view: View) -> Callable[[web.Request], Any]:
                   query=dict(request.query), form={k: str(v) for k, v in form.items()},
                   htmx=request.headers.get("HX-Request") == "true")
         token = request.cookies.get(sessions.COOKIE)
-        answer = await asyncio.to_thread(run, request.app, app, view, token, req)
+        answer = await asyncio.to_thread(run, app, view, token, req)
         if isinstance(answer, Redirect):
             url = answer.url()
             if req.htmx:  # htmx would swap the next page into this one: let it load the page as a whole
@@ -207,7 +211,7 @@ class Refused(Exception):
     """A POST without the CSRF token of its form and session."""
 
 
-def run(application: web.Application, app: App, view: View, token: str | None, req: Req) -> Answer:
+def run(app: App, view: View, token: str | None, req: Req) -> Answer:
     services, now = app.services, app.services.clock.now()
     idle = timedelta(minutes=app.settings.console_idle_minutes)
     tr, staff_id = translator(None), None
@@ -228,7 +232,7 @@ def run(application: web.Application, app: App, view: View, token: str | None, r
                                           in NOTICES else None}
                 for provider in _common:
                     common.update(provider(desk, req))
-                return render(application, tr, answer, **common)
+                return render(tr, answer, **common)
             return answer
     except (NotAllowed, Refused) as refusal:
         # Rolled back: nothing the refused request touched stays. The refusal itself is recorded.
@@ -237,8 +241,8 @@ def run(application: web.Application, app: App, view: View, token: str | None, r
                   object_type="console", path=req.path, method=req.method,
                   reason="csrf" if isinstance(refusal, Refused) else "not_allowed")
         if isinstance(refusal, Refused):
-            return render(application, tr, Page("refused.html", status=403))
-        return not_found(application, tr)
+            return render(tr, Page("refused.html", status=403))
+        return not_found(tr)
 
 
 # Notices shown once after an action (the redirect names them), translated when shown.

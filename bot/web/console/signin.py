@@ -65,7 +65,7 @@ def _page(request: web.Request, template: str, status: int = 200, **context: obj
     pre, new = _pre_cookie(request)
     tr = translator(browser_language(request))
     key = request.query.get("notice", "")
-    response = render(request.app, tr, Page(template, dict(context), status),
+    response = render(tr, Page(template, dict(context), status),
                       csrf=lambda path: pre_token(pre, path), path=request.path, staff=None,
                       notice=tr.gettext(NOTICES[key]) if key in NOTICES else None)
     if new:
