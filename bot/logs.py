@@ -51,5 +51,5 @@ def configure(level: str, log_format: str = "text") -> None:
         if log_format == "json":
             logging.captureWarnings(True)  # Python's warnings as JSON lines too, not as bare text on stderr
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    for noisy in ("httpx", "fontTools"):
+    for noisy in ("httpx", "fontTools", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

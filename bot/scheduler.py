@@ -1,4 +1,4 @@
-"""Periodic work: the scans that jobs registered (due reminders, deadlines, ...), each every ``every`` seconds.
+"""Periodic work: APScheduler triggers the scans that jobs registered (due reminders, deadlines, ...).
 
 The work itself is stored as rows with unique keys, so a scan that runs twice, late, or on two
 instances creates nothing twice. With several instances on one PostgreSQL a scan runs in one of them at
@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from conversations.context import Services
 from conversations.registry import REGISTRY, PeriodicTask
@@ -43,36 +46,35 @@ def run_all(services: Services) -> None:
         run_task(task, services)
 
 
-async def run_periodically(task: PeriodicTask, services: Services, thread: Executor) -> None:
-    """``task`` now and then every ``task.every`` seconds, counted from the start of the first round, in
-    ``thread``. A round never overlaps the one before; rounds missed meanwhile (a scan that took longer than its
-    interval, or waited for another) are made up by one round at once, not several (what APScheduler did for us
-    with ``coalesce`` and ``max_instances=1``; its import cost a running bot about 1 MB, bench/footprint.py)."""
-    loop = asyncio.get_running_loop()
-    due = loop.time()
-    while True:
-        await loop.run_in_executor(thread, run_task, task, services)
-        due += task.every
-        if due < loop.time():  # behind: one round now, the next ones in step from here
-            due = loop.time()
-        await asyncio.sleep(due - loop.time())
-
-
 class Scans:
-    """The running scans, one asyncio task each, taking turns in one thread of their own. All are due at start:
-    in the default pool they took every thread it has (six on two cores), so a chat's turn waited behind them,
-    and each of those threads kept memory of its own (1.4 MB of an idle bot, bench/footprint.py).
-    :meth:`shutdown` stops them from starting another round; a round under way finishes in its thread (its
-    transaction commits or rolls back as a whole)."""
+    """The running scans: APScheduler starts each at once and then every ``task.every`` seconds, never beside
+    itself, rounds missed meanwhile made up by one (``max_instances=1``, ``coalesce``). The rounds take turns in
+    one thread of their own: all are due at start, and in the default pool they took every thread it has (six on
+    two cores), so a chat's turn waited behind them, and each of those threads kept memory of its own (1.4 MB of
+    an idle bot, bench/footprint.py). :meth:`shutdown` starts no further round; a round under way finishes in
+    its thread (its transaction commits or rolls back as a whole)."""
 
     def __init__(self, services: Services) -> None:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scans")
-        self.tasks = [asyncio.create_task(run_periodically(task, services, self.thread), name=f"scan {task.name}")
-                      for task in REGISTRY.tasks.values()]
+        self.stopping = False
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        now = datetime.now(UTC)  # (the scheduler's time is the machine's: this is mechanics, not the domain clock)
+        for task in REGISTRY.tasks.values():
+            self.scheduler.add_job(self._round, "interval", args=[task, services], seconds=task.every, id=task.name,
+                                   max_instances=1, coalesce=True, next_run_time=now)
+        self.scheduler.start()
+
+    async def _round(self, task: PeriodicTask, services: Services) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.thread, run_task, task, services)
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            log.debug("periodic task %s not started: the bot stops", task.name)  # (it was waiting its turn)
 
     def shutdown(self) -> None:
-        for task in self.tasks:
-            task.cancel()
+        self.stopping = True
+        self.scheduler.shutdown(wait=False)
         self.thread.shutdown(wait=False, cancel_futures=True)
 
 

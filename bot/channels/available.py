@@ -21,10 +21,9 @@ CHANNELS = (  # module, the setting that switches it on
 # Parts of libraries that no channel uses but that load because what they need is installed: httpcore's
 # HTTP/2 connections (h2, hpack, hyperframe: about 1.5 MB of a running bot; h2 is installed for matrix-nio,
 # while the Bot API client speaks HTTP/1.1, python-telegram-bot's default), httpx's command line (pygments,
-# where pytest brought it) and APScheduler, for python-telegram-bot's JobQueue (the scans have their own
-# loop, bot.scheduler; 1 MB). Marked absent before the channels are imported, they take the libraries' own
-# way for a missing optional package: a stand-in that says so if it were ever used, no JobQueue.
-UNUSED_MODULES = ("httpcore._sync.http2", "httpcore._async.http2", "httpx._main", "apscheduler")
+# where pytest brought it). Marked absent before the channels are imported, they take the libraries' own
+# way for a missing optional package: a stand-in that says so if it were ever used.
+UNUSED_MODULES = ("httpcore._sync.http2", "httpcore._async.http2", "httpx._main")
 
 
 def leave_out_unused_modules() -> None:

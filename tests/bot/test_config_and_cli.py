@@ -159,9 +159,9 @@ def test_a_running_bot_starts_without_the_libraries_it_does_not_serve_with():
     # They cost a serving bot's memory (bench/footprint.py) until they are needed: fpdf with numpy and fontTools
     # (35 MB) until a turn draws a document, Jinja2 until someone opens the console, babel's catalog reader until
     # a catalog is not compiled, PostgreSQL's dialect until the database is PostgreSQL; HTTP/2, httpx's command
-    # line and APScheduler (python-telegram-bot's JobQueue) are never used.
+    # line are never used.
     heavy = ("fpdf", "numpy", "matplotlib", "openpyxl", "jinja2", "babel.messages", "h2", "pygments",
-             "sqlalchemy.dialects.postgresql", "apscheduler")
+             "sqlalchemy.dialects.postgresql")
     program = ("import sys\nimport bot.app, bot.runner, bot.web\n"
                "from bot.channels.available import import_configured\n"
                "from conversations.settings import Settings\n"
