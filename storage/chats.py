@@ -17,10 +17,14 @@ from storage.models.telegram import TelegramCallback
 
 
 def withdraw_pending(session: Session, channel: str, address: str) -> int:
-    """Messages for this address not handed to the network yet are withdrawn (with their files)."""
+    """Messages for this address not handed to the network yet are withdrawn (with their files).
+
+    Locked first (PostgreSQL): a message an outbox claim is taking at this moment is waited for and then,
+    being on its way, no longer found here. Deleting it would let what follows (a goodbye) overtake it, since
+    a chat's next message waits only for the ones still in the outbox."""
     rows = session.scalars(select(OutboxMessage).where(
         OutboxMessage.channel == channel, OutboxMessage.address == address,
-        OutboxMessage.status == OutboxStatus.PENDING)).all()
+        OutboxMessage.status == OutboxStatus.PENDING).with_for_update(of=OutboxMessage)).all()
     for row in rows:
         session.delete(row)
     return len(rows)

@@ -90,3 +90,39 @@ def test_instances_doing_the_same_work_count_each_other_and_stop_counting_one_th
         time.sleep(0.02)
     assert one.holders() == 1
     one.leave()
+
+
+def test_a_message_being_claimed_is_not_withdrawn_from_under_the_claim(two_engines, app):
+    # The help ends (`case close`) at the moment the outbox takes the chat's waiting appointment notice: the
+    # notice is on its way and must stay in the outbox, or the goodbye queued behind it overtakes it.
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from conversations.messages import Reply
+    from conversations.outbox import enqueue
+    from storage.chats import withdraw_pending
+    from storage.models import OutboxMessage, OutboxStatus
+
+    first, second = two_engines
+    with app.sessions.begin() as session:
+        row = enqueue(session, channel="telegram", address="7301", reply=Reply("Neuer Termin"),
+                      now=datetime.now(UTC), language="de")
+        session.flush()
+        notice = row.id
+    withdrawn: list[int] = []
+    with Session(first) as claim, claim.begin():
+        claim.execute(update(OutboxMessage).where(OutboxMessage.id == notice).values(status=OutboxStatus.SENDING))
+
+        def close_case() -> None:
+            with Session(second) as session, session.begin():
+                withdrawn.append(withdraw_pending(session, "telegram", "7301"))
+
+        closing = threading.Thread(target=close_case)
+        closing.start()
+        closing.join(0.5)  # it waits for the claim
+    closing.join(10)
+    assert withdrawn == [0]
+    with Session(first) as session:
+        assert session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == notice)) == OutboxStatus.SENDING
