@@ -71,6 +71,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_logging import brief
 from bot.channels.telegram_updates import Poller, WebhookServer
 from conversations import authz, buttons
@@ -115,6 +116,9 @@ CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgot
 # Seconds before a Bot API call is given up. Longer than Telegram's slow answers: a send given up while
 # Telegram still carries it out is sent again, and the person reads it twice.
 SEND_TIMEOUT = 30.0
+# Connections kept open for sending: the turns answering presses side by side and the outbox's sends
+# (Telegram lets 30 messages a second through; round trips of 0.1 s need a few connections, not dozens).
+SEND_CONNECTIONS = 16
 
 
 # --- button tokens ----------------------------------------------------------------------------
@@ -430,7 +434,10 @@ class TelegramChannel:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
         # Long timeouts: a send that Telegram answers slowly must not be given up and sent a second time.
-        builder = builder.read_timeout(read_timeout).write_timeout(max(read_timeout, 20.0)).updater(None)
+        # getUpdates has a connection of its own: a long poll never holds up a send.
+        builder = builder.request(AiohttpRequest(connections=SEND_CONNECTIONS, read_timeout=read_timeout,
+                                                 pool_timeout=read_timeout)) \
+            .get_updates_request(AiohttpRequest(connections=1, read_timeout=read_timeout)).updater(None)
         self.application: Application = builder.build()  # type: ignore[type-arg]
         self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
         if limits is not None:  # tests that are not about pacing need not wait for it
