@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import urllib.request
 
 import aiohttp
 import httpx
@@ -41,6 +42,8 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._env_proxies: dict[str, str] = {}
+        self._proxy_for: dict[str, str | None] = {}  # "scheme://host" → its proxy from the environment
 
     @property
     def read_timeout(self) -> float | None:
@@ -52,8 +55,12 @@ class AiohttpRequest(BaseRequest):
                 self._ssl = await asyncio.to_thread(httpx.create_ssl_context)
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.connections, ssl=self._ssl),
-                headers={"User-Agent": self.USER_AGENT}, trust_env=True,  # HTTPS_PROXY, as httpx honours it
+                headers={"User-Agent": self.USER_AGENT},
                 skip_auto_headers=("Accept-Encoding",))  # Telegram's answers are small JSON
+            # HTTPS_PROXY and NO_PROXY, read once as httpx does (aiohttp's trust_env reads the environment
+            # and ~/.netrc in a worker thread on every request).
+            self._env_proxies = urllib.request.getproxies_environment()
+            self._proxy_for.clear()
 
     async def shutdown(self) -> None:
         if self._session is not None:
@@ -83,9 +90,19 @@ class AiohttpRequest(BaseRequest):
             total=None, sock_connect=connect, sock_read=read,
             connect=None if connect is None or pool is None else connect + pool)
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(method, url, data=body, timeout=timeout,
+                                             proxy=self._proxy(url)) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+    def _proxy(self, url: str) -> str | None:
+        scheme, _, host = url.split("/", 3)[:3]
+        origin = f"{scheme}//{host}"
+        if origin not in self._proxy_for:
+            name = scheme.rstrip(":")
+            bypass = urllib.request.proxy_bypass_environment(host.rpartition("@")[2], self._env_proxies)
+            self._proxy_for[origin] = None if bypass else self._env_proxies.get(name)
+        return self._proxy_for[origin]

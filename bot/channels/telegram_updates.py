@@ -45,12 +45,15 @@ class Poller:
     """``getUpdates`` with our own offsets. ``accept`` queues an update and resolves True once it is handled."""
 
     def __init__(self, bot: Bot, accept: Accept, leadership: Leadership, *, timeout: int = 10,
-                 allowed_updates: list[str] | None = None) -> None:
+                 allowed_updates: list[str] | None = None, backlog: int = 16) -> None:
         self.bot = bot
         self.accept = accept
         self.leadership = leadership
         self.timeout = timeout
         self.allowed_updates = allowed_updates
+        # While this many fetched updates are still being handled, fetching more waits: new ones would
+        # only queue behind them, and Telegram hands every unconfirmed one out again with each poll.
+        self.backlog = backlog
         self.pending: dict[int, Update] = {}  # fetched, not yet committed
         self.tries: dict[int, int] = {}
         self.newest = -1  # highest update id fetched
@@ -136,11 +139,21 @@ class Poller:
                 update = Update.de_json(raw, self.bot)
                 if update is not None:
                     self._hand_in(update)
-            if not fresh and self.pending:
-                # Telegram hands out what is still being handled: wait for a turn to finish first.
+            if self.pending and (not fresh or len(self.pending) >= self.backlog):
+                # Telegram hands out what is still being handled, again: wait for turns to finish first
+                # (until the backlog is short enough that new updates could start soon).
+                await self._wait_for_progress()
+
+    async def _wait_for_progress(self) -> None:
+        """Until a turn finished and fewer than ``backlog`` updates are left (at most ``timeout`` s)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.timeout
+        with contextlib.suppress(TimeoutError):
+            while True:
                 self.progress.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.progress.wait(), self.timeout)
+                await asyncio.wait_for(self.progress.wait(), max(0.0, until - loop.time()))
+                if self.stopping or len(self.pending) < self.backlog:
+                    return
 
     async def _fetch(self, timeout: int) -> list[dict[str, Any]]:
         """``getUpdates`` as plain JSON. While turns are under way, Telegram hands their updates out again
