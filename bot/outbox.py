@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -156,6 +156,10 @@ class ChannelSender:
         self.paused_until = 0.0  # after a network-wide 429
         self.concurrency = asyncio.Semaphore(concurrency)
         self.statements = ClaimStatements.build(transport.channel, address_filter)
+        # A transport may read what its sends need in the claim's transaction, for the whole batch
+        # (Telegram: the buttons' tokens, whether a reply takes the pressed message's place).
+        self.prepare: Callable[[Session, list[OutgoingMessage]], None] | None = getattr(
+            transport, "prepare_claimed", None)
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
@@ -184,6 +188,8 @@ class ChannelSender:
                 "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
             }).scalars()) if wanted else set()
             claimed = [self._outgoing(row) for row in wanted if row.id in taken]
+            if claimed and self.prepare is not None:
+                self.prepare(session, claimed)
             return claimed
 
     def _chat_may_send(self, address: str) -> bool:

@@ -31,10 +31,11 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     Bot,
@@ -121,24 +122,63 @@ SEND_TIMEOUT = 30.0
 SEND_CONNECTIONS = 16
 
 
-# --- button tokens ----------------------------------------------------------------------------
-def written_tokens(session: Session, message: OutgoingMessage) -> list[str]:
-    """The tokens written with this outbox message (conversations.buttons), in the order of its choices."""
-    return list(session.scalars(
-        select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
-        .order_by(TelegramCallback.position)
-    ))
+# --- what a send needs from the database -----------------------------------------------------
+# Built once: they run in every claim of the outbox (bot.outbox.ChannelSender), for all its messages at once.
+WRITTEN_TOKENS = (
+    select(TelegramCallback.outbox_id, TelegramCallback.token)
+    .where(TelegramCallback.outbox_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TelegramCallback.outbox_id, TelegramCallback.position)
+)
+NEWEST_SENT = (  # per chat, the newest message delivered (ix_outbox_chat), and whether it carried files
+    select(OutboxMessage.address, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text,
+           exists().where(OutboxAttachment.outbox_id == OutboxMessage.id).label("files"))
+    .where(OutboxMessage.id.in_(
+        select(func.max(OutboxMessage.id))
+        .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
+               OutboxMessage.status == OutboxStatus.SENT)
+        .group_by(OutboxMessage.address)))
+)
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What the database says about one message before it is sent."""
+
+    tokens: list[str]  # written with it, in the order of its choices (fewer: written by an older version)
+    in_place: bool  # it may take the pressed message's place (:func:`send_plans`)
+
+
+def send_plans(session: Session, messages: Sequence[OutgoingMessage]) -> dict[int, SendPlan]:
+    """The tokens of these messages' buttons, and which of them may take the place of the pressed message:
+    only a question the person just answered, nothing they may want to read again. The pressed message
+    is the newest one in the chat (anything newer, and the reply would appear above it), it was a reply
+    of the conversation itself (a reminder or a notice keeps its words on screen), one message without
+    files, and so is the new reply. A message waiting in the outbox holds back the later ones of its chat,
+    so what is true when it is claimed is still true when it goes out."""
+    tokens: dict[int, list[str]] = {message.id: [] for message in messages}
+    with_choices = [message.id for message in messages if message.choices]
+    if with_choices:
+        for outbox_id, token in session.execute(WRITTEN_TOKENS, {"ids": with_choices}):
+            tokens[outbox_id].append(token)
+    replacing = [message for message in messages if message.replaces and not message.attachments
+                 and len(split_text(message.text)) == 1]
+    newest = {row.address: row for row in session.execute(
+        NEWEST_SENT, {"addresses": sorted({message.address for message in replacing})})} if replacing else {}
+    plans = {}
+    for message in messages:
+        pressed = newest.get(message.address) if message in replacing else None
+        in_place = pressed is not None and pressed.external_id == message.replaces and pressed.kind == "reply" \
+            and not pressed.files and len(split_text(pressed.text)) == 1
+        plans[message.id] = SendPlan(tokens[message.id], in_place)
+    return plans
 
 
 def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage,
-                    existing: list[str] | None = None) -> list[str]:
+                    written: list[str]) -> list[str]:
     """The tokens of this outbox message's buttons, the same ones again when it is re-sent. A message
     written before tokens came with it gets them here."""
-    if existing is None:
-        with sessions() as session:
-            existing = written_tokens(session, message)
-    if len(existing) == len(message.choices):
-        return existing
+    if len(written) == len(message.choices):
+        return written
     with sessions.begin() as session:
         session.execute(delete(TelegramCallback).where(TelegramCallback.outbox_id == message.id))
         tokens = [buttons.new_token() for _ in message.choices]
@@ -263,6 +303,7 @@ class TelegramTransport:
         self.sessions = sessions
         self.clock = clock
         self.in_flight = 0  # sends under way: the channel closes the connection only when none is left
+        self.plans: dict[int, SendPlan] = {}  # outbox id → read in its claim (prepare_claimed), until sent
 
     async def send(self, message: OutgoingMessage) -> str | None:
         self.in_flight += 1
@@ -283,13 +324,22 @@ class TelegramTransport:
         finally:
             self.in_flight -= 1
 
+    def prepare_claimed(self, session: Session, messages: Sequence[OutgoingMessage]) -> None:
+        """Called by the outbox in the transaction that claimed these messages: what their sends need
+        from the database is read there, for all of them at once, not in a session per send."""
+        self.plans.update(send_plans(session, [m for m in messages if m.choices or m.replaces]))
+
     async def _send(self, message: OutgoingMessage) -> str | None:
         chat_id = int(message.address)
         markup = None
         in_place = False
         if message.choices or message.replaces:
-            tokens, in_place = await asyncio.to_thread(self._prepare, message)
-            markup = keyboard([c.label for c in message.choices], tokens) if message.choices else None
+            plan = self.plans.pop(message.id, None) or await asyncio.to_thread(self._plan, message)
+            in_place = plan.in_place
+            if message.choices:
+                tokens = plan.tokens if len(plan.tokens) == len(message.choices) else await asyncio.to_thread(
+                    keyboard_tokens, self.sessions, self.clock, message, plan.tokens)
+                markup = keyboard([c.label for c in message.choices], tokens)
         if message.replaces:
             if in_place and await self._edit_in_place(chat_id, int(message.replaces), message.text, markup):
                 return message.replaces
@@ -307,33 +357,10 @@ class TelegramTransport:
             sent_last = await self._send_file(chat_id, attachment, None, markup if i == len(files) - 1 else None)
         return str(sent_last.message_id) if sent_last else None
 
-    def _prepare(self, message: OutgoingMessage) -> tuple[list[str], bool]:
-        """The buttons' tokens, and whether this reply may take the place of the pressed message (one
-        session for both: this runs for every reply to a press)."""
+    def _plan(self, message: OutgoingMessage) -> SendPlan:
+        """For a message sent without the outbox's claim (which plans its messages: prepare_claimed)."""
         with self.sessions() as session:
-            written = written_tokens(session, message) if message.choices else []
-            in_place = bool(message.replaces) and self._may_replace(session, message)
-        tokens = keyboard_tokens(self.sessions, self.clock, message, written) if message.choices else []
-        return tokens, in_place
-
-    @staticmethod
-    def _may_replace(session: Session, message: OutgoingMessage) -> bool:
-        """Only a question the person just answered, nothing they may want to read again: the pressed
-        message is the newest one in the chat (anything newer, and the reply would appear above it), it was
-        a reply of the conversation itself (a reminder or a notice keeps its words on screen), one message
-        without files, and so is the new reply."""
-        if message.attachments or len(split_text(message.text)) != 1:
-            return False
-        newest = session.execute(
-            select(OutboxMessage.id, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text)
-            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address == message.address,
-                   OutboxMessage.status == OutboxStatus.SENT)  # ix_outbox_chat
-            .order_by(OutboxMessage.id.desc()).limit(1)).first()
-        if newest is None or newest.external_id != message.replaces or newest.kind != "reply" \
-                or len(split_text(newest.text)) != 1:
-            return False
-        return session.scalar(select(OutboxAttachment.id).where(OutboxAttachment.outbox_id == newest.id)
-                              .limit(1)) is None
+            return send_plans(session, [message])[message.id]
 
     async def _edit_in_place(self, chat_id: int, message_id: int, text: str,
                              markup: InlineKeyboardMarkup | None) -> bool:
