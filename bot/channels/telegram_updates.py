@@ -33,8 +33,10 @@ from storage.locks import LEADER_CHECK, LEADER_RETRY, Leadership
 
 log = logging.getLogger(__name__)
 
-# The poller asks getUpdates for plain JSON on purpose (Poller._fetch); PTB suggests its typed method.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot.getUpdates'", category=PTBUserWarning)
+# The poller asks getUpdates for plain JSON on purpose (Poller._fetch), and so does the transport for what
+# it sends (bot.channels.telegram); PTB suggests its typed methods.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request",
+                        category=PTBUserWarning)
 
 HANDLE_RETRIES = (1.0, 2.0, 4.0, 8.0, 15.0)  # an update whose handling failed (database away) is tried again
 
