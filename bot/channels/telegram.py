@@ -36,7 +36,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, exists, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from telegram import (
     Bot,
     BotCommand,
@@ -231,18 +231,26 @@ def menu_commands(lang: str, principal: Principal) -> list[BotCommand]:
     return list(commands.values())[:100]
 
 
+# After every turn: whether the chat is linked and which menu it has, in one statement built once.
+CHAT_MENU_STATE = select(
+    select(ChatIdentity.id).where(ChatIdentity.channel == CHANNEL, ChatIdentity.address == bindparam("address"))
+    .scalar_subquery(),
+    select(TelegramChatMenu.menu).where(TelegramChatMenu.address == bindparam("address")).scalar_subquery(),
+)
+
+
 def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, list[BotCommand]] | None:
     """The menu this chat should have, if it differs from the one set last (None: nothing to do)."""
-    identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
-                                                         ChatIdentity.address == address))
-    known = session.get(TelegramChatMenu, address)
-    if identity is None:
+    identity_id, known = session.execute(CHAT_MENU_STATE, {"address": address}).one()
+    if identity_id is None:
         return ("", []) if known is not None else None  # unlinked: back to the general menu
-    person = identity.member or identity.staff
-    assert person is not None
+    identity = session.get(ChatIdentity, identity_id, options=[joinedload(ChatIdentity.member),
+                                                               joinedload(ChatIdentity.staff)])
+    person = identity and (identity.member or identity.staff)
+    assert identity is not None and person is not None
     commands = menu_commands(person.language, Principal(member=identity.member, staff=identity.staff))
     key = hashlib.sha256(json.dumps([person.language, [c.to_dict() for c in commands]]).encode()).hexdigest()[:40]
-    return None if known is not None and known.menu == key else (key, commands)
+    return None if known == key else (key, commands)
 
 
 def remember_menu(sessions: sessionmaker[Session], clock: Clock, address: str, key: str) -> None:
