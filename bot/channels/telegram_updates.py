@@ -81,7 +81,7 @@ class Poller:
         self.progress.set()
         if self.task is not None:
             # The poll under way returns within its long-poll timeout (what it brings is not taken: it
-            # stays unconfirmed). Cancelling an HTTP request under way can leave httpx hanging.
+            # stays unconfirmed). Cancelling an HTTP request under way can leave the HTTP client hanging.
             done, _pending = await asyncio.wait({self.task}, timeout=self.timeout + 5)
             if not done:
                 self.task.cancel()
