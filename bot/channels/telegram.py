@@ -482,10 +482,11 @@ class TelegramChannel:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
         # Long timeouts: a send that Telegram answers slowly must not be given up and sent a second time.
-        # getUpdates has a connection of its own: a long poll never holds up a send.
+        # getUpdates has a connection of its own: a long poll never holds up a send. With all connections
+        # busy, a send waits for one (it has not left yet: nothing is sent twice) rather than fail.
         builder = builder.request(AiohttpRequest(connections=SEND_CONNECTIONS, read_timeout=read_timeout,
                                                  pool_timeout=read_timeout)) \
-            .get_updates_request(AiohttpRequest(connections=1, read_timeout=read_timeout)).updater(None)
+            .get_updates_request(AiohttpRequest(connections=1)).updater(None)  # (the poller sets its timeouts)
         self.application: Application = builder.build()  # type: ignore[type-arg]
         self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
         if limits is not None:  # tests that are not about pacing need not wait for it
