@@ -31,18 +31,17 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
@@ -71,6 +70,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_logging import brief
 from bot.channels.telegram_updates import Poller, WebhookServer
 from conversations import authz, buttons
@@ -115,26 +115,68 @@ CALLBACK_MEMORY = timedelta(days=60)  # button tokens older than this are forgot
 # Seconds before a Bot API call is given up. Longer than Telegram's slow answers: a send given up while
 # Telegram still carries it out is sent again, and the person reads it twice.
 SEND_TIMEOUT = 30.0
+# Connections kept open for sending: the turns answering presses side by side and the outbox's sends
+# (Telegram lets 30 messages a second through; round trips of 0.1 s need a few connections, not dozens).
+SEND_CONNECTIONS = 16
 
 
-# --- button tokens ----------------------------------------------------------------------------
-def written_tokens(session: Session, message: OutgoingMessage) -> list[str]:
-    """The tokens written with this outbox message (conversations.buttons), in the order of its choices."""
-    return list(session.scalars(
-        select(TelegramCallback.token).where(TelegramCallback.outbox_id == message.id)
-        .order_by(TelegramCallback.position)
-    ))
+# --- what a send needs from the database -----------------------------------------------------
+# Built once: they run in every claim of the outbox (bot.outbox.ChannelSender), for all its messages at once.
+WRITTEN_TOKENS = (
+    select(TelegramCallback.outbox_id, TelegramCallback.token)
+    .where(TelegramCallback.outbox_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TelegramCallback.outbox_id, TelegramCallback.position)
+)
+NEWEST_SENT = (  # per chat, the newest message delivered (ix_outbox_chat), and whether it carried files
+    select(OutboxMessage.address, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text,
+           exists().where(OutboxAttachment.outbox_id == OutboxMessage.id).label("files"))
+    .where(OutboxMessage.id.in_(
+        select(func.max(OutboxMessage.id))
+        .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
+               OutboxMessage.status == OutboxStatus.SENT)
+        .group_by(OutboxMessage.address)))
+)
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What the database says about one message before it is sent."""
+
+    tokens: list[str]  # written with it, in the order of its choices (fewer: written by an older version)
+    in_place: bool  # it may take the pressed message's place (:func:`send_plans`)
+
+
+def send_plans(session: Session, messages: Sequence[OutgoingMessage]) -> dict[int, SendPlan]:
+    """The tokens of these messages' buttons, and which of them may take the place of the pressed message:
+    only a question the person just answered, nothing they may want to read again. The pressed message
+    is the newest one in the chat (anything newer, and the reply would appear above it), it was a reply
+    of the conversation itself (a reminder or a notice keeps its words on screen), one message without
+    files, and so is the new reply. A message waiting in the outbox holds back the later ones of its chat,
+    so what is true when it is claimed is still true when it goes out."""
+    tokens: dict[int, list[str]] = {message.id: [] for message in messages}
+    with_choices = [message.id for message in messages if message.choices]
+    if with_choices:
+        for outbox_id, token in session.execute(WRITTEN_TOKENS, {"ids": with_choices}):
+            tokens[outbox_id].append(token)
+    replacing = [message for message in messages if message.replaces and not message.attachments
+                 and len(split_text(message.text)) == 1]
+    newest = {row.address: row for row in session.execute(
+        NEWEST_SENT, {"addresses": sorted({message.address for message in replacing})})} if replacing else {}
+    plans = {}
+    for message in messages:
+        pressed = newest.get(message.address) if message in replacing else None
+        in_place = pressed is not None and pressed.external_id == message.replaces and pressed.kind == "reply" \
+            and not pressed.files and len(split_text(pressed.text)) == 1
+        plans[message.id] = SendPlan(tokens[message.id], in_place)
+    return plans
 
 
 def keyboard_tokens(sessions: sessionmaker[Session], clock: Clock, message: OutgoingMessage,
-                    existing: list[str] | None = None) -> list[str]:
+                    written: list[str]) -> list[str]:
     """The tokens of this outbox message's buttons, the same ones again when it is re-sent. A message
     written before tokens came with it gets them here."""
-    if existing is None:
-        with sessions() as session:
-            existing = written_tokens(session, message)
-    if len(existing) == len(message.choices):
-        return existing
+    if len(written) == len(message.choices):
+        return written
     with sessions.begin() as session:
         session.execute(delete(TelegramCallback).where(TelegramCallback.outbox_id == message.id))
         tokens = [buttons.new_token() for _ in message.choices]
@@ -189,18 +231,26 @@ def menu_commands(lang: str, principal: Principal) -> list[BotCommand]:
     return list(commands.values())[:100]
 
 
+# After every turn: whether the chat is linked and which menu it has, in one statement built once.
+CHAT_MENU_STATE = select(
+    select(ChatIdentity.id).where(ChatIdentity.channel == CHANNEL, ChatIdentity.address == bindparam("address"))
+    .scalar_subquery(),
+    select(TelegramChatMenu.menu).where(TelegramChatMenu.address == bindparam("address")).scalar_subquery(),
+)
+
+
 def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, list[BotCommand]] | None:
     """The menu this chat should have, if it differs from the one set last (None: nothing to do)."""
-    identity = session.scalar(select(ChatIdentity).where(ChatIdentity.channel == CHANNEL,
-                                                         ChatIdentity.address == address))
-    known = session.get(TelegramChatMenu, address)
-    if identity is None:
+    identity_id, known = session.execute(CHAT_MENU_STATE, {"address": address}).one()
+    if identity_id is None:
         return ("", []) if known is not None else None  # unlinked: back to the general menu
-    person = identity.member or identity.staff
-    assert person is not None
+    identity = session.get(ChatIdentity, identity_id, options=[joinedload(ChatIdentity.member),
+                                                               joinedload(ChatIdentity.staff)])
+    person = identity and (identity.member or identity.staff)
+    assert identity is not None and person is not None
     commands = menu_commands(person.language, Principal(member=identity.member, staff=identity.staff))
     key = hashlib.sha256(json.dumps([person.language, [c.to_dict() for c in commands]]).encode()).hexdigest()[:40]
-    return None if known is not None and known.menu == key else (key, commands)
+    return None if known == key else (key, commands)
 
 
 def remember_menu(sessions: sessionmaker[Session], clock: Clock, address: str, key: str) -> None:
@@ -229,12 +279,17 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return parts
 
 
-def keyboard(labels: Sequence[str], tokens: Sequence[str]) -> InlineKeyboardMarkup:
-    """Short labels two to a row, longer ones alone, so nothing is cut off on a phone."""
-    buttons = [InlineKeyboardButton(label[:64], callback_data=token) for label, token in zip(labels, tokens, strict=True)]
+Markup = dict[str, list[list[dict[str, str]]]]  # reply_markup with an inline keyboard, as the Bot API takes it
+
+
+def keyboard(labels: Sequence[str], tokens: Sequence[str]) -> Markup:
+    """Short labels two to a row, longer ones alone, so nothing is cut off on a phone. As the Bot API's
+    JSON: built for every reply with buttons, PTB's objects cost more to make and to turn back into JSON
+    than the rest of the call."""
+    buttons = [{"text": label[:64], "callback_data": token} for label, token in zip(labels, tokens, strict=True)]
     if all(len(label) <= 14 for label in labels):
-        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
-    return InlineKeyboardMarkup([[button] for button in buttons])
+        return {"inline_keyboard": [buttons[i:i + 2] for i in range(0, len(buttons), 2)]}
+    return {"inline_keyboard": [[button] for button in buttons]}
 
 
 KEYBOARD_RETRY_SECONDS = (0.5, 2.0, 8.0)  # waits before the 2nd, 3rd and 4th try to remove a pressed keyboard
@@ -259,6 +314,7 @@ class TelegramTransport:
         self.sessions = sessions
         self.clock = clock
         self.in_flight = 0  # sends under way: the channel closes the connection only when none is left
+        self.plans: dict[int, SendPlan] = {}  # outbox id → read in its claim (prepare_claimed), until sent
 
     async def send(self, message: OutgoingMessage) -> str | None:
         self.in_flight += 1
@@ -279,13 +335,22 @@ class TelegramTransport:
         finally:
             self.in_flight -= 1
 
+    def prepare_claimed(self, session: Session, messages: Sequence[OutgoingMessage]) -> None:
+        """Called by the outbox in the transaction that claimed these messages: what their sends need
+        from the database is read there, for all of them at once, not in a session per send."""
+        self.plans.update(send_plans(session, [m for m in messages if m.choices or m.replaces]))
+
     async def _send(self, message: OutgoingMessage) -> str | None:
         chat_id = int(message.address)
         markup = None
         in_place = False
         if message.choices or message.replaces:
-            tokens, in_place = await asyncio.to_thread(self._prepare, message)
-            markup = keyboard([c.label for c in message.choices], tokens) if message.choices else None
+            plan = self.plans.pop(message.id, None) or await asyncio.to_thread(self._plan, message)
+            in_place = plan.in_place
+            if message.choices:
+                tokens = plan.tokens if len(plan.tokens) == len(message.choices) else await asyncio.to_thread(
+                    keyboard_tokens, self.sessions, self.clock, message, plan.tokens)
+                markup = keyboard([c.label for c in message.choices], tokens)
         if message.replaces:
             if in_place and await self._edit_in_place(chat_id, int(message.replaces), message.text, markup):
                 return message.replaces
@@ -293,49 +358,35 @@ class TelegramTransport:
         files = message.attachments
         if len(files) == 1 and len(message.text) <= CAPTION_LIMIT:
             sent = await self._send_file(chat_id, files[0], message.text or None, markup)
-            return str(sent.message_id)
+            return str(sent["message_id"])
         chunks = split_text(message.text)
-        sent_last: Message | None = None
+        sent_last: dict[str, Any] | None = None
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1 and not files
-            sent_last = await self.bot.send_message(chat_id, chunk, reply_markup=markup if last else None)
+            sent_last = await self.call("sendMessage", chat_id=chat_id, text=chunk,
+                                         reply_markup=markup if last else None)
         for i, attachment in enumerate(files):
             sent_last = await self._send_file(chat_id, attachment, None, markup if i == len(files) - 1 else None)
-        return str(sent_last.message_id) if sent_last else None
+        return str(sent_last["message_id"]) if sent_last else None
 
-    def _prepare(self, message: OutgoingMessage) -> tuple[list[str], bool]:
-        """The buttons' tokens, and whether this reply may take the place of the pressed message (one
-        session for both: this runs for every reply to a press)."""
+    async def call(self, method: str, **params: object) -> Any:
+        """A Bot API method with plain JSON both ways (parameters that are None are left out, as PTB
+        does): a reply needs only the message's id from the answer, and PTB's typed methods made objects
+        of the arguments and of the answer that cost a fifth of a send's CPU."""
+        return await self.bot.do_api_request(
+            method, api_kwargs={name: value for name, value in params.items() if value is not None})
+
+    def _plan(self, message: OutgoingMessage) -> SendPlan:
+        """For a message sent without the outbox's claim (which plans its messages: prepare_claimed)."""
         with self.sessions() as session:
-            written = written_tokens(session, message) if message.choices else []
-            in_place = bool(message.replaces) and self._may_replace(session, message)
-        tokens = keyboard_tokens(self.sessions, self.clock, message, written) if message.choices else []
-        return tokens, in_place
-
-    @staticmethod
-    def _may_replace(session: Session, message: OutgoingMessage) -> bool:
-        """Only a question the person just answered, nothing they may want to read again: the pressed
-        message is the newest one in the chat (anything newer, and the reply would appear above it), it was
-        a reply of the conversation itself (a reminder or a notice keeps its words on screen), one message
-        without files, and so is the new reply."""
-        if message.attachments or len(split_text(message.text)) != 1:
-            return False
-        newest = session.execute(
-            select(OutboxMessage.id, OutboxMessage.external_id, OutboxMessage.kind, OutboxMessage.text)
-            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.address == message.address,
-                   OutboxMessage.status == OutboxStatus.SENT)  # ix_outbox_chat
-            .order_by(OutboxMessage.id.desc()).limit(1)).first()
-        if newest is None or newest.external_id != message.replaces or newest.kind != "reply" \
-                or len(split_text(newest.text)) != 1:
-            return False
-        return session.scalar(select(OutboxAttachment.id).where(OutboxAttachment.outbox_id == newest.id)
-                              .limit(1)) is None
+            return send_plans(session, [message])[message.id]
 
     async def _edit_in_place(self, chat_id: int, message_id: int, text: str,
-                             markup: InlineKeyboardMarkup | None) -> bool:
+                             markup: Markup | None) -> bool:
         """The pressed question becomes the reply: one call instead of taking its buttons off and sending."""
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+            await self.call("editMessageText", chat_id=chat_id, message_id=message_id, text=text,
+                             reply_markup=markup)
             return True
         except BadRequest as exc:  # (a network failure goes up: the outbox tries the edit again)
             if "not modified" in str(exc).lower():
@@ -349,16 +400,17 @@ class TelegramTransport:
         that cannot be edited (gone, too old) keeps them; a failure of the network (5xx, 429, no answer)
         fails this send, and the outbox tries both again, the reply not sent yet."""
         try:
-            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+            await self.call("editMessageReplyMarkup", chat_id=chat_id, message_id=message_id)  # none: removed
         except BadRequest as exc:
             log.info("the buttons of message %s stay on screen: %s", message_id, exc)
 
     async def _send_file(self, chat_id: int, attachment: Attachment, caption: str | None,
-                         markup: InlineKeyboardMarkup | None) -> Message:
+                         markup: Markup | None) -> dict[str, Any]:
         upload = InputFile(attachment.data, filename=attachment.filename)
         if attachment.mime_type in PHOTO_TYPES:
-            return await self.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
-        return await self.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+            return await self.call("sendPhoto", chat_id=chat_id, photo=upload, caption=caption, reply_markup=markup)
+        return await self.call("sendDocument", chat_id=chat_id, document=upload, caption=caption,
+                                reply_markup=markup)
 
 
 # --- receiving --------------------------------------------------------------------------------
@@ -430,7 +482,11 @@ class TelegramChannel:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
         # Long timeouts: a send that Telegram answers slowly must not be given up and sent a second time.
-        builder = builder.read_timeout(read_timeout).write_timeout(max(read_timeout, 20.0)).updater(None)
+        # getUpdates has a connection of its own: a long poll never holds up a send. With all connections
+        # busy, a send waits for one (it has not left yet: nothing is sent twice) rather than fail.
+        builder = builder.request(AiohttpRequest(connections=SEND_CONNECTIONS, read_timeout=read_timeout,
+                                                 pool_timeout=read_timeout)) \
+            .get_updates_request(AiohttpRequest(connections=1)).updater(None)  # (the poller sets its timeouts)
         self.application: Application = builder.build()  # type: ignore[type-arg]
         self.transport = TelegramTransport(self.application.bot, app.sessions, self.clock)
         if limits is not None:  # tests that are not about pacing need not wait for it
@@ -579,10 +635,10 @@ class TelegramChannel:
             text = translator(language).gettext(
                 "This button was already used or is no longer valid. Nothing was changed.")
             with contextlib.suppress(TelegramError):
-                await query.answer(text[:200])
+                await self._answer(query.id, text[:200])
             return
         with contextlib.suppress(TelegramError):
-            await query.answer()  # stops the spinner on the button
+            await self._answer(query.id)  # stops the spinner on the button
         # Old buttons must not stay on screen (nor be pressed twice). The turn's first reply takes them off
         # when it is sent, or takes the pressed message's place (TelegramTransport); without a reply, here.
         # Not for a press handed in again (after a restart): its reply may show its own buttons there now.
@@ -590,6 +646,10 @@ class TelegramChannel:
             removal = asyncio.create_task(self._remove_keyboard(pressed), name="telegram-keyboard")
             self.keyboard_removals.add(removal)
             removal.add_done_callback(self.keyboard_removals.discard)
+
+    async def _answer(self, query_id: str, text: str | None = None) -> None:
+        """answerCallbackQuery, as plain JSON (TelegramTransport._call: no objects built for a yes)."""
+        await self.transport.call("answerCallbackQuery", callback_query_id=query_id, text=text)
 
     def _chat_language(self, address: str) -> str:
         with self.app.sessions() as session:

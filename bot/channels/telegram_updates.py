@@ -33,8 +33,10 @@ from storage.locks import LEADER_CHECK, LEADER_RETRY, Leadership
 
 log = logging.getLogger(__name__)
 
-# The poller asks getUpdates for plain JSON on purpose (Poller._fetch); PTB suggests its typed method.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot.getUpdates'", category=PTBUserWarning)
+# The poller asks getUpdates for plain JSON on purpose (Poller._fetch), and so does the transport for what
+# it sends (bot.channels.telegram); PTB suggests its typed methods.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request",
+                        category=PTBUserWarning)
 
 HANDLE_RETRIES = (1.0, 2.0, 4.0, 8.0, 15.0)  # an update whose handling failed (database away) is tried again
 
@@ -45,12 +47,15 @@ class Poller:
     """``getUpdates`` with our own offsets. ``accept`` queues an update and resolves True once it is handled."""
 
     def __init__(self, bot: Bot, accept: Accept, leadership: Leadership, *, timeout: int = 10,
-                 allowed_updates: list[str] | None = None) -> None:
+                 allowed_updates: list[str] | None = None, backlog: int = 16) -> None:
         self.bot = bot
         self.accept = accept
         self.leadership = leadership
         self.timeout = timeout
         self.allowed_updates = allowed_updates
+        # While this many fetched updates are still being handled, fetching more waits: new ones would
+        # only queue behind them, and Telegram hands every unconfirmed one out again with each poll.
+        self.backlog = backlog
         self.pending: dict[int, Update] = {}  # fetched, not yet committed
         self.tries: dict[int, int] = {}
         self.newest = -1  # highest update id fetched
@@ -76,7 +81,7 @@ class Poller:
         self.progress.set()
         if self.task is not None:
             # The poll under way returns within its long-poll timeout (what it brings is not taken: it
-            # stays unconfirmed). Cancelling an HTTP request under way can leave httpx hanging.
+            # stays unconfirmed). Cancelling an HTTP request under way can leave the HTTP client hanging.
             done, _pending = await asyncio.wait({self.task}, timeout=self.timeout + 5)
             if not done:
                 self.task.cancel()
@@ -136,11 +141,21 @@ class Poller:
                 update = Update.de_json(raw, self.bot)
                 if update is not None:
                     self._hand_in(update)
-            if not fresh and self.pending:
-                # Telegram hands out what is still being handled: wait for a turn to finish first.
+            if self.pending and (not fresh or len(self.pending) >= self.backlog):
+                # Telegram hands out what is still being handled, again: wait for turns to finish first
+                # (until the backlog is short enough that new updates could start soon).
+                await self._wait_for_progress()
+
+    async def _wait_for_progress(self) -> None:
+        """Until a turn finished and fewer than ``backlog`` updates are left (at most ``timeout`` s)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.timeout
+        with contextlib.suppress(TimeoutError):
+            while True:
                 self.progress.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.progress.wait(), self.timeout)
+                await asyncio.wait_for(self.progress.wait(), max(0.0, until - loop.time()))
+                if self.stopping or len(self.pending) < self.backlog:
+                    return
 
     async def _fetch(self, timeout: int) -> list[dict[str, Any]]:
         """``getUpdates`` as plain JSON. While turns are under way, Telegram hands their updates out again

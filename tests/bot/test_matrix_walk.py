@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.base import OutgoingMessage
+from bot.outbox import Outcome
 from conversations import admin
 from conversations import appointments as appts
 from conversations.admin import Actor
@@ -63,9 +64,10 @@ class Delivered:
         sender = self.running.channel.dispatcher.senders["matrix"]
         finish = sender._finish
 
-        def finishing(message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
-            finish(message, status, external_id, error)
-            self.by_room.setdefault(message.address, []).append(message)
+        def finishing(outcomes: list[Outcome]) -> None:
+            finish(outcomes)
+            for outcome in outcomes:
+                self.by_room.setdefault(outcome.message.address, []).append(outcome.message)
 
         sender._finish = finishing  # type: ignore[method-assign]
 

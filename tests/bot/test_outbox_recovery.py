@@ -7,16 +7,17 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.channels.base import TemporaryFailure
 from bot.channels.telegram import SEND_TIMEOUT
 from bot.outbox import LEASE, MAX_ATTEMPTS, ChannelSender, backoff, release_dead_claims
-from conversations.messages import Incoming
+from conversations.messages import Incoming, Reply
+from conversations.outbox import enqueue
 from storage import locks
 from storage.models import OutboxMessage, OutboxStatus
 from tests.bot.test_telegram import AYSE, serving, standin, tg_app  # noqa: F401  (fixtures)
-from tests.support.harness import CollectingTransport
+from tests.support.harness import CHANNEL, CollectingTransport
 
 
 class Flaky(CollectingTransport):
@@ -95,3 +96,34 @@ async def test_a_slow_answer_from_telegram_is_waited_for_and_the_reply_arrives_o
     assert len(standin.messages(AYSE)) == 1
     with tg_app.sessions() as session:
         assert session.scalars(select(OutboxMessage.attempts)).all() == [1]
+
+
+def test_a_reply_that_cannot_be_marked_sent_does_not_keep_the_others_of_its_round_waiting(app, clock):
+    """Outcomes of sends that end together are written in one transaction; one that fails (its row was
+    erased meanwhile) must not leave the others "sending", to be sent a second time after the lease."""
+    with app.sessions.begin() as session:
+        for address in ("a", "b", "c"):
+            enqueue(session, channel=CHANNEL, address=address, reply=Reply(f"Hallo {address}"), now=clock.now(),
+                    language="de")
+
+    class Together(CollectingTransport):
+        """The three sends end at the same moment; the row of the one to "c" is erased while it is out."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.all_out = asyncio.Event()
+
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            self.sent.append(message)
+            if len(self.sent) == 3:
+                self.all_out.set()
+            await self.all_out.wait()
+            if message.address == "c":
+                with app.sessions.begin() as session:
+                    session.execute(delete(OutboxMessage).where(OutboxMessage.id == message.id))
+            return f"m{message.id}"
+
+    assert deliver(app, Together()) == 3
+    with app.sessions() as session:
+        rows = session.execute(select(OutboxMessage.address, OutboxMessage.status)).all()
+    assert sorted(rows) == [("a", OutboxStatus.SENT), ("b", OutboxStatus.SENT)]
