@@ -466,7 +466,8 @@ class MatrixChannel:
                     self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
                     return
             try:
-                answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER,
+                answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS,
+                                                sync_filter=self._sync_filter(full_state=first),
                                                 since=since, full_state=first or None)
                 if isinstance(answer, SyncError):
                     raise ConnectionError(f"{answer.status_code}: {answer.message}")
@@ -486,7 +487,7 @@ class MatrixChannel:
                 log.warning("Matrix key upkeep failed; again after the next sync", exc_info=True)
             # The very first sync of a new installation shows old history: nobody waits for an answer to it.
             try:
-                await self._handle(answer, history=first and fresh, since=since)
+                await self._handle(answer, history=first and fresh, since=since, full_state=first)
             except Exception:  # e.g. joining an invite failed: it comes again with the next full sync
                 log.exception("handling a Matrix sync failed")
             await self._until_stored(self._save_token, answer.next_batch)
@@ -533,7 +534,18 @@ class MatrixChannel:
             await client.keys_claim(client.get_users_for_key_claiming())
         await client.send_to_device_messages()
 
-    async def _handle(self, answer: SyncResponse, *, history: bool, since: str | None = None) -> None:
+    def _sync_filter(self, *, full_state: bool) -> dict[str, Any]:
+        """Our own messages come back with every sync after each send, and nio would decrypt and parse
+        each of them (in a sync of its own) only for us to skip them: the homeserver leaves them out.
+        Not in the first sync after a start, though: its room state is all of it, so a join of ours in
+        it could be years old; a join the last run did not handle yet is told only by the timeline."""
+        if full_state:
+            return SYNC_FILTER
+        room = SYNC_FILTER["room"]
+        return {**SYNC_FILTER, "room": {**room, "timeline": {**room["timeline"], "not_senders": [self.user_id]}}}
+
+    async def _handle(self, answer: SyncResponse, *, history: bool, since: str | None = None,
+                      full_state: bool = True) -> None:
         for room_id in answer.rooms.invite:
             await self._on_invite(room_id)
         for room_id in answer.rooms.leave:
@@ -541,7 +553,7 @@ class MatrixChannel:
         for room_id, info in answer.rooms.join.items():
             if info.timeline.limited and not history and since:
                 await self._warn_if_skipped(room_id, info.timeline.prev_batch, since)
-        rooms = [self._handle_room(room_id, info.timeline.events, history)
+        rooms = [self._handle_room(room_id, self._own_joins(info.state, full_state) + info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
         written = self._written
@@ -582,6 +594,12 @@ class MatrixChannel:
                 await self._on_event(room_id, event)
             except Exception:  # one odd event (a bug in a flow) must not stop the room or the sync
                 log.exception("Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
+
+    def _own_joins(self, state: list[Any], full_state: bool) -> list[Any]:
+        """Our join of a room, which the sync filter keeps out of the timeline: it comes with the new
+        room's state instead (before the timeline, so the greeting goes first). A full state holds
+        every old join too; there the timeline still has ours (see :meth:`_sync_filter`)."""
+        return [] if full_state else [event for event in state if self._is_own_join(event)]
 
     def _is_own_join(self, event: Any) -> bool:
         return (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
