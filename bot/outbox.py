@@ -28,6 +28,7 @@ from bot.channels.base import (
     OutgoingMessage,
     PermanentFailure,
     RecipientGone,
+    RecordsSent,
     RetryLater,
     TemporaryFailure,
     Transport,
@@ -279,6 +280,8 @@ class ChannelSender:
                 "sent": now if status == OutboxStatus.SENT else None}).one()[0]
             if status == OutboxStatus.SENT:
                 remember_open_question(session, message)
+                if isinstance(self.transport, RecordsSent):  # e.g. Matrix: the choices behind the message
+                    self.transport.record_sent(session, message, external_id)
             if status == OutboxStatus.BLOCKED and identity_id:
                 session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
                 log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)

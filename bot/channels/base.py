@@ -13,9 +13,12 @@ Delivery outcomes, as exceptions raised by :meth:`Transport.send`::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from conversations.messages import Attachment, Choice
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class DeliveryError(Exception):
@@ -73,6 +76,14 @@ class Transport(Protocol):
     async def send(self, message: OutgoingMessage) -> str | None:
         """Deliver one message; return the network's id for it, or raise a :class:`DeliveryError`."""
         ...
+
+
+@runtime_checkable
+class RecordsSent(Protocol):
+    """A transport with bookkeeping of its own for a sent message (Matrix: the choices behind it), written
+    by the outbox in the transaction that marks the message sent: one commit per send, not two."""
+
+    def record_sent(self, session: Session, message: OutgoingMessage, external_id: str | None) -> None: ...
 
 
 class Unreachable(Exception):

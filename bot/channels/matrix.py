@@ -74,8 +74,10 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from nio.store import DefaultStore
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.channels.base import (
@@ -121,7 +123,8 @@ SYNC_FILTER = {
 # ORM's bookkeeping for it cost several times what running it does) and run on the session's connection.
 SAVE_TOKEN = update(MatrixAccount).where(MatrixAccount.user_id == bindparam("account")).values(
     next_batch=bindparam("next_batch"), updated_at=bindparam("now"))
-REMEMBER_CHOICES = insert(MatrixChoiceMessage)
+REMEMBER_CHOICES = {name: dialect.insert(MatrixChoiceMessage).on_conflict_do_nothing(index_elements=["event_id"])
+                    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 GROUP_REFUSAL = N_("Hello! I only talk in direct chats between one person and me, so that nothing about "
                   "your help is seen by others. Please start a direct chat with me. I am leaving this room now.")
@@ -167,7 +170,8 @@ class MatrixTransport:
     # (admin override_ratelimit). M_LIMIT_EXCEEDED is honoured either way.
     limits = Limits(per_second=20, per_chat_per_second=2, per_chat_burst=4)
 
-    def __init__(self, client: AsyncClient, remember_choices: Callable[[str, str, int, list[str]], None]) -> None:
+    def __init__(self, client: AsyncClient,
+                 remember_choices: Callable[[Session, str, str, int, list[str]], None]) -> None:
         self.client = client
         self.remember_choices = remember_choices
         self.closed = False  # the channel stopped: its HTTP session is closed and must not be opened again
@@ -195,14 +199,18 @@ class MatrixTransport:
         if message.text or message.choices:
             event_id = await self._send(room.room_id, {"msgtype": "m.text", "body": render(message)},
                                         f"wb{message.id}")
-            if message.choices:
-                await asyncio.to_thread(self.remember_choices, event_id, room.room_id, message.id,
-                                        [c.payload for c in message.choices])
         for number, attachment in enumerate(message.attachments, start=1):
             content = await self._upload(attachment, encrypted=room.encrypted)
             file_event = await self._send(room.room_id, content, f"wb{message.id}.{number}")
             event_id = event_id or file_event
         return event_id
+
+    def record_sent(self, session: Session, message: OutgoingMessage, event_id: str | None) -> None:
+        """The choices behind a sent message (a reaction "2️⃣" on it means the second), written by the
+        outbox with the sent mark. The text carries the choices, and its event is the message's id."""
+        if message.choices and event_id:
+            self.remember_choices(session, event_id, message.address, message.id,
+                                  [c.payload for c in message.choices])
 
     async def _know_devices(self, room: MatrixRoom) -> None:
         """Fetch the device keys of members the bot has not asked about yet (a new room's member, someone
@@ -425,21 +433,19 @@ class MatrixChannel:
             session.connection().execute(SAVE_TOKEN, {"account": self.user_id, "next_batch": next_batch,
                                                       "now": self.app.services.clock.now()})
 
-    def _remember_choices(self, event_id: str, address: str, outbox_id: int, payloads: list[str]) -> None:
+    def _remember_choices(self, session: Session, event_id: str, address: str, outbox_id: int,
+                          payloads: list[str]) -> None:
         now = self.app.services.clock.now()
-        prune = self._choices_pruned_at is None or now - self._choices_pruned_at >= CHOICES_PRUNED_EVERY
-        try:
-            with self.app.sessions.begin() as session:
-                if prune:  # a reaction on a message older than CHOICES_KEPT is not worth keeping its choices for
-                    session.connection().execute(
-                        delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
-                session.connection().execute(REMEMBER_CHOICES, {
-                    "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
-                    "created_at": now})
-        except IntegrityError:
-            return  # remembered already: the homeserver answered a repeated send with the same event
-        if prune:
-            self._choices_pruned_at = now
+        connection = session.connection()
+        if self._choices_pruned_at is None or now - self._choices_pruned_at >= CHOICES_PRUNED_EVERY:
+            # A reaction on a message older than CHOICES_KEPT is not worth keeping its choices for.
+            connection.execute(delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
+            self._choices_pruned_at = now  # (if the transaction fails, the next one after the hour prunes)
+        # Remembered already, if the homeserver answered a repeated send with the same event: nothing to do,
+        # and the sent mark in the same transaction must not fail for it.
+        connection.execute(REMEMBER_CHOICES[connection.dialect.name], {
+            "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
+            "created_at": now})
 
     def _choice_payload(self, room_id: str, event_id: str, number: int) -> str | None:
         with self.app.sessions() as session:
