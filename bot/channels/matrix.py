@@ -74,8 +74,7 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from nio.store import DefaultStore
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,8 +122,15 @@ SYNC_FILTER = {
 # ORM's bookkeeping for it cost several times what running it does) and run on the session's connection.
 SAVE_TOKEN = update(MatrixAccount).where(MatrixAccount.user_id == bindparam("account")).values(
     next_batch=bindparam("next_batch"), updated_at=bindparam("now"))
-REMEMBER_CHOICES = {name: dialect.insert(MatrixChoiceMessage).on_conflict_do_nothing(index_elements=["event_id"])
-                    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+# Remembered already, if the homeserver answered a repeated send with the same event: nothing to do, and the
+# sent mark written in the same transaction must not fail for it. (Text: PostgreSQL and SQLite spell this
+# alike, and the dialects' own on_conflict_do_nothing() statements are compiled anew every time.)
+_CHOICES = MatrixChoiceMessage.__table__.c
+REMEMBER_CHOICES = text(
+    "INSERT INTO matrix_choice_message (event_id, address, outbox_id, payloads, created_at) "
+    "VALUES (:event_id, :address, :outbox_id, :payloads, :created_at) ON CONFLICT (event_id) DO NOTHING",
+).bindparams(bindparam("payloads", type_=_CHOICES.payloads.type),
+             bindparam("created_at", type_=_CHOICES.created_at.type))
 
 GROUP_REFUSAL = N_("Hello! I only talk in direct chats between one person and me, so that nothing about "
                   "your help is seen by others. Please start a direct chat with me. I am leaving this room now.")
@@ -441,9 +447,7 @@ class MatrixChannel:
             # A reaction on a message older than CHOICES_KEPT is not worth keeping its choices for.
             connection.execute(delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
             self._choices_pruned_at = now  # (if the transaction fails, the next one after the hour prunes)
-        # Remembered already, if the homeserver answered a repeated send with the same event: nothing to do,
-        # and the sent mark in the same transaction must not fail for it.
-        connection.execute(REMEMBER_CHOICES[connection.dialect.name], {
+        connection.execute(REMEMBER_CHOICES, {
             "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
             "created_at": now})
 
