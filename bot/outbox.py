@@ -19,9 +19,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Integer, Select, Update, bindparam, cast, distinct, func, or_, select, true, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from bot.channels.base import (
@@ -38,7 +40,7 @@ from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
 from conversations.outbox import remember_open_question
 from storage import locks
-from storage.models import ChatIdentity, OutboxMessage, OutboxStatus
+from storage.models import ChatIdentity, OutboxAttachment, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +101,16 @@ class ClaimStatements:
 
     stale: Update
     oldest_due: Select[tuple[int]]
-    candidates: Select[tuple[OutboxMessage]]
+    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
+    attachments: Select[tuple[int, str, str, bytes]]
 
     @classmethod
     def build(cls, channel: str, address_filter: str | None) -> ClaimStatements:
         now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
         ids = bindparam("ids", expanding=True)
+        message, attachment = OutboxMessage.__table__.c, OutboxAttachment.__table__.c
         return cls(
             stale=update(OutboxMessage)
             .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
@@ -119,11 +123,13 @@ class ClaimStatements:
             .group_by(OutboxMessage.address)
             .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
             .limit(bindparam("limit", type_=Integer)),
-            candidates=select(OutboxMessage)
-            .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
-            .with_for_update(skip_locked=True, of=OutboxMessage),  # PostgreSQL: another instance's claim
+            # Plain rows, not ORM objects: nothing here is changed through them, and loading objects (and
+            # their attachments through a loader option) cost more than the queries.
+            candidates=select(message.id, message.channel, message.address, message.text, message.choices,
+                              message.language, message.kind, message.subject, message.urgent, message.replaces)
+            .where(message.id.in_(ids))
+            .order_by(message.urgent.desc(), message.id)
+            .with_for_update(skip_locked=True, of=message),  # PostgreSQL: another instance's claim
             first_in_line=select(OutboxMessage.address, func.min(OutboxMessage.id))
             .where(OutboxMessage.channel == channel,
                    OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
@@ -136,6 +142,8 @@ class ClaimStatements:
             .values(status=OutboxStatus.SENDING, next_attempt_at=bindparam("lease_end"),
                     claimed_by=bindparam("instance"))
             .returning(OutboxMessage.id),
+            attachments=select(attachment.outbox_id, attachment.filename, attachment.mime_type, attachment.data)
+            .where(attachment.outbox_id.in_(ids)).order_by(attachment.id),  # of the messages taken, in one query
         )
 
 
@@ -157,6 +165,9 @@ class ChannelSender:
         self.paused_until = 0.0  # after a network-wide 429
         self.concurrency = asyncio.Semaphore(concurrency)
         self.statements = ClaimStatements.build(transport.channel, address_filter)
+        # (asked once: a protocol check costs more than a send's UPDATE)
+        self.records_sent = transport if isinstance(transport, RecordsSent) else None
+        self.more_may_be_due = False  # after the last round (see deliver_due)
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
@@ -165,27 +176,31 @@ class ChannelSender:
             if locks.is_postgres(session):
                 locks.announce_instance(session.get_bind())  # before the first claim: others see us alive
             claim = self.statements
+            connection = session.connection()
             # A stale lease means the process died mid-send: hand the message out again. (The UPDATEs here
             # run on the connection, past the ORM's bookkeeping for them: nothing they change is loaded.)
-            session.connection().execute(claim.stale, {"now": now})
+            connection.execute(claim.stale, {"now": now})
             # Due messages, oldest first; then, for their chats at once, the first message still in line
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
             # yet); a self-join here was planned as a loop over every waiting message per message.
             oldest_due = session.scalars(claim.oldest_due, {"now": now, "limit": limit}).all()
-            candidates = session.scalars(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
+            candidates = connection.execute(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
             first_in_line: dict[str, int] = {}
             addresses = sorted({row.address for row in candidates})
             for start in range(0, len(addresses), 500):
-                first_in_line.update(session.execute(
+                first_in_line.update(connection.execute(
                     claim.first_in_line, {"addresses": addresses[start:start + 500], "now": now}).tuples().all())
             rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
             wanted = [row for row in rows if self._chat_may_send(row.address)]
-            taken = set(session.connection().execute(claim.take, {
+            taken = set(connection.execute(claim.take, {
                 "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
             }).scalars()) if wanted else set()
-            claimed = [self._outgoing(row) for row in wanted if row.id in taken]
-            return claimed
+            attachments: dict[int, list[Attachment]] = {}
+            if taken:
+                for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": sorted(taken)}):
+                    attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
+            return [self._outgoing(row, attachments.get(row.id, [])) for row in wanted if row.id in taken]
 
     def _chat_may_send(self, address: str) -> bool:
         rate = self.transport.limits.per_chat_per_second
@@ -199,11 +214,10 @@ class ChannelSender:
         return bucket.try_take()
 
     @staticmethod
-    def _outgoing(row: OutboxMessage) -> OutgoingMessage:
+    def _outgoing(row: Row[Any], attachments: list[Attachment]) -> OutgoingMessage:
         return OutgoingMessage(
             id=row.id, channel=row.channel, address=row.address, text=row.text,
-            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []],
-            attachments=[Attachment(a.filename, a.mime_type, a.data) for a in row.attachments],
+            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []], attachments=attachments,
             language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
         )
 
@@ -216,6 +230,7 @@ class ChannelSender:
         Without it (tests, shutdown) every claimed message has been sent when this returns.
         """
         loop = asyncio.get_running_loop()
+        self.more_may_be_due = False
         if loop.time() < self.paused_until or not getattr(self.transport, "active", True):
             # (not active: Matrix in an instance that stands by; another one syncs and sends)
             if not overlap:
@@ -235,6 +250,9 @@ class ChannelSender:
                 await asyncio.wait(self.under_way, return_when=asyncio.FIRST_COMPLETED)
         else:
             await self.settle()
+        # A full claim left due messages behind; sends that are over let their chats' next messages go.
+        # Otherwise the next claim would find nothing but this one's messages, still under way.
+        self.more_may_be_due = len(batch) >= limit or bool(batch) and not self.under_way
         return len(batch)
 
     async def settle(self) -> None:
@@ -280,8 +298,8 @@ class ChannelSender:
                 "sent": now if status == OutboxStatus.SENT else None}).one()[0]
             if status == OutboxStatus.SENT:
                 remember_open_question(session, message)
-                if isinstance(self.transport, RecordsSent):  # e.g. Matrix: the choices behind the message
-                    self.transport.record_sent(session, message, external_id)
+                if self.records_sent is not None:  # e.g. Matrix: the choices behind the message
+                    self.records_sent.record_sent(session, message, external_id)
             if status == OutboxStatus.BLOCKED and identity_id:
                 session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
                 log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
@@ -333,6 +351,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         swept = -SWEEP_EVERY
         while not stop.is_set():
+            self.wakeup.clear()  # a poke from now on means new messages: this round may not see them
             try:
                 if loop.time() - swept >= SWEEP_EVERY and self.senders:
                     swept = loop.time()
@@ -342,9 +361,10 @@ class Dispatcher:
             except Exception:
                 log.exception("outbox delivery round failed; trying again")
                 sent = 0
-            if sent:
+            # Again at once if more may be due (a poke meanwhile ends the wait at once, too): not after every
+            # round that sent something, which cost a claim for nothing per reply on a paced channel.
+            if sent and any(sender.more_may_be_due for sender in self.senders.values()):
                 continue
-            self.wakeup.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
             _done, pending = await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
