@@ -168,6 +168,8 @@ class ChannelSender:
         # (asked once: a protocol check costs more than a send's UPDATE)
         self.records_sent = transport if isinstance(transport, RecordsSent) else None
         self.more_may_be_due = False  # after the last round (see deliver_due)
+        self.sent_marks: list[tuple[OutgoingMessage, str | None, asyncio.Future[None]]] = []  # to be written
+        self.marking: asyncio.Future[None] | None = None  # writing them
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
@@ -277,7 +279,31 @@ class ChannelSender:
                 log.exception("transport %s failed on message %s", message.channel, message.id)
                 await asyncio.to_thread(self._retry, message, None, repr(exc), True)
             else:
-                await asyncio.to_thread(self._finish, message, OutboxStatus.SENT, external_id, None)
+                await self._mark_sent(message, external_id)
+
+    async def _mark_sent(self, message: OutgoingMessage, external_id: str | None) -> None:
+        """Mark a message sent, together with the others whose sends ended while a mark was being written:
+        sends claimed together end together, and one transaction for all of them is one commit, not one
+        each. Returns when its mark is written (a delivery round without overlap sees it in the database)."""
+        done = asyncio.get_running_loop().create_future()
+        self.sent_marks.append((message, external_id, done))
+        if self.marking is None or self.marking.done():
+            self.marking = asyncio.ensure_future(self._write_sent_marks())
+        await done
+
+    async def _write_sent_marks(self) -> None:
+        while self.sent_marks:
+            batch, self.sent_marks = self.sent_marks, []
+            try:
+                await asyncio.to_thread(self._finish_sent, [(message, external_id) for message, external_id, _ in batch])
+            except Exception as exc:  # e.g. the database is away: the lease runs out, the message is sent again
+                for _message, _external_id, done in batch:
+                    if not done.done():  # (not if its delivery was cancelled meanwhile)
+                        done.set_exception(exc)
+            else:
+                for _message, _external_id, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def _paced_send(self, message: OutgoingMessage) -> str | None:
         if self.overall is None:
@@ -289,20 +315,29 @@ class ChannelSender:
                 self.overall.pause(exc.seconds)
                 raise
 
+    def _finish_sent(self, sent: list[tuple[OutgoingMessage, str | None]]) -> None:
+        with self.sessions.begin() as session:
+            for message, external_id in sent:
+                self._record(session, message, OutboxStatus.SENT, external_id, None)
+
     def _finish(self, message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
+        with self.sessions.begin() as session:
+            self._record(session, message, status, external_id, error)
+
+    def _record(self, session: Session, message: OutgoingMessage, status: str, external_id: str | None,
+                error: str | None) -> None:
         """Record the outcome: plain UPDATEs of the row (and the chat's open question), nothing loaded."""
         now = self.clock.now()
-        with self.sessions.begin() as session:
-            identity_id = session.connection().execute(FINISH, {
-                "message": message.id, "status": status, "external_id": external_id, "error": error,
-                "sent": now if status == OutboxStatus.SENT else None}).one()[0]
-            if status == OutboxStatus.SENT:
-                remember_open_question(session, message)
-                if self.records_sent is not None:  # e.g. Matrix: the choices behind the message
-                    self.records_sent.record_sent(session, message, external_id)
-            if status == OutboxStatus.BLOCKED and identity_id:
-                session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
-                log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
+        identity_id = session.connection().execute(FINISH, {
+            "message": message.id, "status": status, "external_id": external_id, "error": error,
+            "sent": now if status == OutboxStatus.SENT else None}).one()[0]
+        if status == OutboxStatus.SENT:
+            remember_open_question(session, message)
+            if self.records_sent is not None:  # e.g. Matrix: the choices behind the message
+                self.records_sent.record_sent(session, message, external_id)
+        if status == OutboxStatus.BLOCKED and identity_id:
+            session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id).values(blocked_at=now))
+            log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
 
     def _retry(self, message: OutgoingMessage, wait: timedelta | None, error: str, counts: bool) -> None:
         now = self.clock.now()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.channels.base import OutgoingMessage
@@ -61,13 +62,14 @@ class Delivered:
         """After (re)start: note every message the Matrix sender finished."""
         assert self.running.channel is not None and self.running.channel.dispatcher is not None
         sender = self.running.channel.dispatcher.senders["matrix"]
-        finish = sender._finish
+        record = sender._record
 
-        def finishing(message: OutgoingMessage, status: str, external_id: str | None, error: str | None) -> None:
-            finish(message, status, external_id, error)
+        def recording(session: Session, message: OutgoingMessage, status: str, external_id: str | None,
+                      error: str | None) -> None:
+            record(session, message, status, external_id, error)
             self.by_room.setdefault(message.address, []).append(message)
 
-        sender._finish = finishing  # type: ignore[method-assign]
+        sender._record = recording  # type: ignore[method-assign]
 
 
 @pytest.fixture
