@@ -21,7 +21,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, Update, bindparam, cast, distinct, func, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    cast,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
@@ -101,7 +114,7 @@ class ClaimStatements:
 
     stale: Update
     oldest_due: Select[tuple[int]]
-    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None]]
+    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
     attachments: Select[tuple[int, str, str, bytes]]
@@ -126,7 +139,8 @@ class ClaimStatements:
             # Plain rows, not ORM objects: nothing here is changed through them, and loading objects (and
             # their attachments through a loader option) cost more than the queries.
             candidates=select(message.id, message.channel, message.address, message.text, message.choices,
-                              message.language, message.kind, message.subject, message.urgent, message.replaces)
+                              message.language, message.kind, message.subject, message.urgent, message.replaces,
+                              exists().where(attachment.outbox_id == message.id).label("has_attachments"))
             .where(message.id.in_(ids))
             .order_by(message.urgent.desc(), message.id)
             .with_for_update(skip_locked=True, of=message),  # PostgreSQL: another instance's claim
@@ -168,6 +182,7 @@ class ChannelSender:
         # (asked once: a protocol check costs more than a send's UPDATE)
         self.records_sent = transport if isinstance(transport, RecordsSent) else None
         self.more_may_be_due = False  # after the last round (see deliver_due)
+        self.stale_checked: datetime | None = None  # when the claim last looked for leases run out
         self.sent_marks: list[tuple[OutgoingMessage, str | None, asyncio.Future[None]]] = []  # to be written
         self.marking: asyncio.Future[None] | None = None  # writing them
 
@@ -179,9 +194,12 @@ class ChannelSender:
                 locks.announce_instance(session.get_bind())  # before the first claim: others see us alive
             claim = self.statements
             connection = session.connection()
-            # A stale lease means the process died mid-send: hand the message out again. (The UPDATEs here
-            # run on the connection, past the ORM's bookkeeping for them: nothing they change is loaded.)
-            connection.execute(claim.stale, {"now": now})
+            # A stale lease means the process died mid-send: hand the message out again (looked for every few
+            # seconds, not at every claim: a lease is minutes). (The UPDATEs here run on the connection,
+            # past the ORM's bookkeeping for them: nothing they change is loaded.)
+            if self.stale_checked is None or now - self.stale_checked >= timedelta(seconds=SWEEP_EVERY):
+                connection.execute(claim.stale, {"now": now})
+                self.stale_checked = now
             # Due messages, oldest first; then, for their chats at once, the first message still in line
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
@@ -199,8 +217,9 @@ class ChannelSender:
                 "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
             }).scalars()) if wanted else set()
             attachments: dict[int, list[Attachment]] = {}
-            if taken:
-                for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": sorted(taken)}):
+            with_files = sorted(row.id for row in wanted if row.id in taken and row.has_attachments)
+            if with_files:
+                for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
                     attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
             return [self._outgoing(row, attachments.get(row.id, [])) for row in wanted if row.id in taken]
 
