@@ -315,6 +315,11 @@ class ChannelSender:
             batch, self.sent_marks = self.sent_marks, []
             try:
                 await asyncio.to_thread(self._finish_sent, [(message, external_id) for message, external_id, _ in batch])
+            except asyncio.CancelledError:  # stopping: as after a crash, the lease runs out and they go again
+                for _message, _external_id, done in batch + self.sent_marks:
+                    done.cancel()
+                self.sent_marks = []
+                raise
             except Exception as exc:  # e.g. the database is away: the lease runs out, the message is sent again
                 for _message, _external_id, done in batch:
                     if not done.done():  # (not if its delivery was cancelled meanwhile)
