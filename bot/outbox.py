@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,7 +113,7 @@ class ClaimStatements:
     ``addresses``, ``lease_end``, ``instance``."""
 
     stale: Update
-    oldest_due: Select[tuple[int]]
+    oldest_due: Select[tuple[int, int]]
     candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
@@ -129,7 +129,7 @@ class ClaimStatements:
             .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.next_attempt_at < now)
             .values(status=OutboxStatus.PENDING, claimed_by=None),
-            oldest_due=select(func.min(OutboxMessage.id))  # per chat (a chat with many due messages takes one place)
+            oldest_due=select(func.min(OutboxMessage.id), func.count())  # per chat: many due messages take one place
             .where(OutboxMessage.channel == channel,
                    OutboxMessage.address == address_filter if address_filter else true(),
                    OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
@@ -185,6 +185,7 @@ class ChannelSender:
         self.stale_checked: datetime | None = None  # when the claim last looked for leases run out
         self.sent_marks: list[tuple[OutgoingMessage, str | None, asyncio.Future[None]]] = []  # to be written
         self.marking: asyncio.Future[None] | None = None  # writing them
+        self.chat_freed: Callable[[], None] | None = None  # the dispatcher's poke
 
     # --- selection and claiming ---------------------------------------------------------------
     def _claim_due(self, limit: int) -> list[OutgoingMessage]:
@@ -204,7 +205,9 @@ class ChannelSender:
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
             # yet); a self-join here was planned as a loop over every waiting message per message.
-            oldest_due = session.scalars(claim.oldest_due, {"now": now, "limit": limit}).all()
+            due = connection.execute(claim.oldest_due, {"now": now, "limit": limit}).all()
+            oldest_due = [first for first, _count in due]
+            followed = {first for first, count in due if count > 1}
             candidates = connection.execute(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
             first_in_line: dict[str, int] = {}
             addresses = sorted({row.address for row in candidates})
@@ -221,7 +224,8 @@ class ChannelSender:
             if with_files:
                 for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
                     attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
-            return [self._outgoing(row, attachments.get(row.id, [])) for row in wanted if row.id in taken]
+            return [self._outgoing(row, attachments.get(row.id, []), row.id in followed)
+                    for row in wanted if row.id in taken]
 
     def _chat_may_send(self, address: str) -> bool:
         rate = self.transport.limits.per_chat_per_second
@@ -235,11 +239,12 @@ class ChannelSender:
         return bucket.try_take()
 
     @staticmethod
-    def _outgoing(row: Row[Any], attachments: list[Attachment]) -> OutgoingMessage:
+    def _outgoing(row: Row[Any], attachments: list[Attachment], followed: bool) -> OutgoingMessage:
         return OutgoingMessage(
             id=row.id, channel=row.channel, address=row.address, text=row.text,
             choices=[Choice(c["label"], c["payload"]) for c in row.choices or []], attachments=attachments,
             language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
+            followed=followed,
         )
 
     # --- sending ------------------------------------------------------------------------------
@@ -328,6 +333,8 @@ class ChannelSender:
                 for _message, _external_id, done in batch:
                     if not done.done():
                         done.set_result(None)
+                if self.chat_freed is not None and any(message.followed for message, _id, _done in batch):
+                    self.chat_freed()  # the chat's next message may go now, not at the next poll
 
     async def _paced_send(self, message: OutgoingMessage) -> str | None:
         if self.overall is None:
@@ -387,6 +394,8 @@ class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, transports: Mapping[str, Transport]) -> None:
         self.senders = {name: ChannelSender(sessions, clock, t) for name, t in transports.items()}
         self.wakeup = asyncio.Event()
+        for sender in self.senders.values():
+            sender.chat_freed = self.poke
 
     async def deliver_due(self, overlap: bool = False) -> int:
         counts = await asyncio.gather(*(s.deliver_due(overlap=overlap) for s in self.senders.values()))

@@ -67,6 +67,7 @@ class OutgoingMessage:
     # The network's id of the message whose button was pressed, if this is the first reply to that press: a
     # channel that can edit messages may show this reply in its place (Telegram), or just take its buttons off.
     replaces: str | None = None
+    followed: bool = False  # another message of the chat was due behind it when it was claimed
 
 
 class Transport(Protocol):
