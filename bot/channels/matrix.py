@@ -2,7 +2,8 @@
 
 Receiving: one sync loop. Every event of a sync is handed to the engine (one turn each, in order
 within a room) before the sync token is stored in the database, so a restart neither misses nor
-repeats anything (the engine also drops event ids it has seen). Sending: the outbox hands messages to
+repeats anything (the engine also drops event ids it has seen). The bot's own messages are left out of
+the syncs by their filter (see :meth:`MatrixChannel._sync_filter`). Sending: the outbox hands messages to
 :class:`MatrixTransport`, which uses the outbox id as the Matrix transaction id, so a message sent
 again after a crash is de-duplicated by the homeserver.
 
