@@ -19,16 +19,31 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, Update, bindparam, cast, distinct, func, or_, select, true, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import (
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    cast,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from bot.channels.base import (
     OutgoingMessage,
     PermanentFailure,
     RecipientGone,
+    RecordsSent,
     RetryLater,
     TemporaryFailure,
     Transport,
@@ -38,7 +53,7 @@ from conversations.clock import Clock
 from conversations.messages import Attachment, Choice
 from conversations.outbox import remember_open_question
 from storage import locks
-from storage.models import ChatIdentity, OutboxMessage, OutboxStatus
+from storage.models import ChatIdentity, OutboxAttachment, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -99,32 +114,37 @@ class ClaimStatements:
     ``addresses``, ``lease_end``, ``instance``."""
 
     stale: Update
-    oldest_due: Select[tuple[int]]
-    candidates: Select[tuple[OutboxMessage]]
+    oldest_due: Select[tuple[int, int]]
+    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
+    attachments: Select[tuple[int, str, str, bytes]]
 
     @classmethod
     def build(cls, channel: str, address_filter: str | None) -> ClaimStatements:
         now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
         ids = bindparam("ids", expanding=True)
+        message, attachment = OutboxMessage.__table__.c, OutboxAttachment.__table__.c
         return cls(
             stale=update(OutboxMessage)
             .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.next_attempt_at < now)
             .values(status=OutboxStatus.PENDING, claimed_by=None),
-            oldest_due=select(func.min(OutboxMessage.id))  # per chat (a chat with many due messages takes one place)
+            oldest_due=select(func.min(OutboxMessage.id), func.count())  # per chat: many due messages take one place
             .where(OutboxMessage.channel == channel,
                    OutboxMessage.address == address_filter if address_filter else true(),
                    OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .group_by(OutboxMessage.address)
             .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
             .limit(bindparam("limit", type_=Integer)),
-            candidates=select(OutboxMessage)
-            .options(selectinload(OutboxMessage.attachments))  # one query, not one per message
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
-            .with_for_update(skip_locked=True, of=OutboxMessage),  # PostgreSQL: another instance's claim
+            # Plain rows, not ORM objects: nothing here is changed through them, and loading objects (and
+            # their attachments through a loader option) cost more than the queries.
+            candidates=select(message.id, message.channel, message.address, message.text, message.choices,
+                              message.language, message.kind, message.subject, message.urgent, message.replaces,
+                              exists().where(attachment.outbox_id == message.id).label("has_attachments"))
+            .where(message.id.in_(ids))
+            .order_by(message.urgent.desc(), message.id)
+            .with_for_update(skip_locked=True, of=message),  # PostgreSQL: another instance's claim
             first_in_line=select(OutboxMessage.address, func.min(OutboxMessage.id))
             .where(OutboxMessage.channel == channel,
                    OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
@@ -137,6 +157,8 @@ class ClaimStatements:
             .values(status=OutboxStatus.SENDING, next_attempt_at=bindparam("lease_end"),
                     claimed_by=bindparam("instance"))
             .returning(OutboxMessage.id),
+            attachments=select(attachment.outbox_id, attachment.filename, attachment.mime_type, attachment.data)
+            .where(attachment.outbox_id.in_(ids)).order_by(attachment.id),  # of the messages taken, in one query
         )
 
 
@@ -174,6 +196,11 @@ class ChannelSender:
         # (Telegram: the buttons' tokens, whether a reply takes the pressed message's place).
         self.prepare: Callable[[Session, list[OutgoingMessage]], None] | None = getattr(
             transport, "prepare_claimed", None)
+        # (asked once: a protocol check costs more than a send's UPDATE)
+        self.records_sent = transport if isinstance(transport, RecordsSent) else None
+        self.more_may_be_due = False  # after the last round (see deliver_due)
+        self.stale_checked: datetime | None = None  # when the claim last looked for leases run out
+        self.chat_freed: Callable[[], None] | None = None  # the dispatcher's poke
 
     def take_share(self) -> None:
         """Several instances on one PostgreSQL send to the same network side by side, each claiming from the
@@ -208,26 +235,38 @@ class ChannelSender:
             if locks.is_postgres(session):
                 locks.announce_instance(session.get_bind())  # before the first claim: others see us alive
             claim = self.statements
-            # A stale lease means the process died mid-send: hand the message out again. (The UPDATEs here
-            # run on the connection, past the ORM's bookkeeping for them: nothing they change is loaded.)
-            session.connection().execute(claim.stale, {"now": now})
+            connection = session.connection()
+            # A stale lease means the process died mid-send: hand the message out again (looked for every few
+            # seconds, not at every claim: a lease is minutes). (The UPDATEs here run on the connection,
+            # past the ORM's bookkeeping for them: nothing they change is loaded.)
+            if self.stale_checked is None or now - self.stale_checked >= timedelta(seconds=SWEEP_EVERY):
+                connection.execute(claim.stale, {"now": now})
+                self.stale_checked = now
             # Due messages, oldest first; then, for their chats at once, the first message still in line
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
             # yet); a self-join here was planned as a loop over every waiting message per message.
-            oldest_due = session.scalars(claim.oldest_due, {"now": now, "limit": limit}).all()
-            candidates = session.scalars(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
+            due = connection.execute(claim.oldest_due, {"now": now, "limit": limit}).all()
+            oldest_due = [first for first, _count in due]
+            followed = {first for first, count in due if count > 1}
+            candidates = connection.execute(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
             first_in_line: dict[str, int] = {}
             addresses = sorted({row.address for row in candidates})
             for start in range(0, len(addresses), 500):
-                first_in_line.update(session.execute(
+                first_in_line.update(connection.execute(
                     claim.first_in_line, {"addresses": addresses[start:start + 500], "now": now}).tuples().all())
             rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
             wanted = [row for row in rows if self._chat_may_send(row.address)]
-            taken = set(session.connection().execute(claim.take, {
+            taken = set(connection.execute(claim.take, {
                 "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
             }).scalars()) if wanted else set()
-            claimed = [self._outgoing(row) for row in wanted if row.id in taken]
+            attachments: dict[int, list[Attachment]] = {}
+            with_files = sorted(row.id for row in wanted if row.id in taken and row.has_attachments)
+            if with_files:
+                for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
+                    attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
+            claimed = [self._outgoing(row, attachments.get(row.id, []), row.id in followed)
+                       for row in wanted if row.id in taken]
             if claimed and self.prepare is not None:
                 self.prepare(session, claimed)
             return claimed
@@ -244,12 +283,12 @@ class ChannelSender:
         return bucket.try_take()
 
     @staticmethod
-    def _outgoing(row: OutboxMessage) -> OutgoingMessage:
+    def _outgoing(row: Row[Any], attachments: list[Attachment], followed: bool) -> OutgoingMessage:
         return OutgoingMessage(
             id=row.id, channel=row.channel, address=row.address, text=row.text,
-            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []],
-            attachments=[Attachment(a.filename, a.mime_type, a.data) for a in row.attachments],
+            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []], attachments=attachments,
             language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
+            followed=followed,
         )
 
     # --- sending ------------------------------------------------------------------------------
@@ -261,6 +300,7 @@ class ChannelSender:
         Without it (tests, shutdown) every claimed message has been sent when this returns.
         """
         loop = asyncio.get_running_loop()
+        self.more_may_be_due = False
         if loop.time() < self.paused_until or not getattr(self.transport, "active", True):
             # (not active: Matrix in an instance that stands by; another one syncs and sends)
             if not overlap:
@@ -280,6 +320,9 @@ class ChannelSender:
                 await asyncio.wait(self.under_way, return_when=asyncio.FIRST_COMPLETED)
         else:
             await self.settle()
+        # A full claim left due messages behind; sends that are over let their chats' next messages go.
+        # Otherwise the next claim would find nothing but this one's messages, still under way.
+        self.more_may_be_due = len(batch) >= limit or bool(batch) and not self.under_way
         return len(batch)
 
     async def settle(self) -> None:
@@ -308,8 +351,9 @@ class ChannelSender:
 
     async def _record(self, outcome: Outcome) -> None:
         """Write a send's outcome; returns when it is committed. Sends that end while an earlier outcome is
-        being written are written together, in one transaction: their sessions and commits cost more than
-        their UPDATEs (after every send, a third of the outbox's CPU). A lone send waits for nobody."""
+        being written are written together, in one transaction: sends claimed together end together, and
+        their sessions and commits cost more than their UPDATEs (after every send, a third of the outbox's
+        CPU). A lone send waits for nobody."""
         written = asyncio.get_running_loop().create_future()
         self.outcomes.append((outcome, written))
         if self.writer is None:
@@ -338,6 +382,15 @@ class ChannelSender:
                         written.set_result(None)
                     else:
                         written.set_exception(exc)
+                if self.chat_freed is not None and any(
+                        outcome.message.followed for (outcome, _w), exc in zip(batch, failed, strict=True)
+                        if exc is None):
+                    self.chat_freed()  # the chat's next message may go now, not at the next poll
+        except asyncio.CancelledError:  # stopping: as after a crash, the leases run out and they go again
+            for _outcome, written in self.outcomes:
+                written.cancel()
+            self.outcomes = []
+            raise
         finally:
             self.writer = None
 
@@ -362,6 +415,8 @@ class ChannelSender:
                     "sent": now if status == OutboxStatus.SENT else None}).one()[0]
                 if status == OutboxStatus.SENT:
                     remember_open_question(session, message)
+                    if self.records_sent is not None:  # e.g. Matrix: the choices behind the message
+                        self.records_sent.record_sent(session, message, external_id)
                 if status == OutboxStatus.BLOCKED and identity_id:
                     session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id)
                                     .values(blocked_at=now))
@@ -391,6 +446,8 @@ class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, transports: Mapping[str, Transport]) -> None:
         self.senders = {name: ChannelSender(sessions, clock, t) for name, t in transports.items()}
         self.wakeup = asyncio.Event()
+        for sender in self.senders.values():
+            sender.chat_freed = self.poke
 
     async def deliver_due(self, overlap: bool = False) -> int:
         counts = await asyncio.gather(*(s.deliver_due(overlap=overlap) for s in self.senders.values()))
@@ -414,6 +471,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         swept = shared = -SWEEP_EVERY
         while not stop.is_set():
+            self.wakeup.clear()  # a poke from now on means new messages: this round may not see them
             try:
                 if loop.time() - shared >= SHARE_EVERY:
                     shared = loop.time()
@@ -426,9 +484,10 @@ class Dispatcher:
             except Exception:
                 log.exception("outbox delivery round failed; trying again")
                 sent = 0
-            if sent:
+            # Again at once if more may be due (a poke meanwhile ends the wait at once, too): not after every
+            # round that sent something, which cost a claim for nothing per reply on a paced channel.
+            if sent and any(sender.more_may_be_due for sender in self.senders.values()):
                 continue
-            self.wakeup.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
             _done, pending = await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:

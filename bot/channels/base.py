@@ -13,9 +13,12 @@ Delivery outcomes, as exceptions raised by :meth:`Transport.send`::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from conversations.messages import Attachment, Choice
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class DeliveryError(Exception):
@@ -64,6 +67,7 @@ class OutgoingMessage:
     # The network's id of the message whose button was pressed, if this is the first reply to that press: a
     # channel that can edit messages may show this reply in its place (Telegram), or just take its buttons off.
     replaces: str | None = None
+    followed: bool = False  # another message of the chat was due behind it when it was claimed
 
 
 class Transport(Protocol):
@@ -73,6 +77,14 @@ class Transport(Protocol):
     async def send(self, message: OutgoingMessage) -> str | None:
         """Deliver one message; return the network's id for it, or raise a :class:`DeliveryError`."""
         ...
+
+
+@runtime_checkable
+class RecordsSent(Protocol):
+    """A transport with bookkeeping of its own for a sent message (Matrix: the choices behind it), written
+    by the outbox in the transaction that marks the message sent: one commit per send, not two."""
+
+    def record_sent(self, session: Session, message: OutgoingMessage, external_id: str | None) -> None: ...
 
 
 class Unreachable(Exception):

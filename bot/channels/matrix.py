@@ -2,7 +2,8 @@
 
 Receiving: one sync loop. Every event of a sync is handed to the engine (one turn each, in order
 within a room) before the sync token is stored in the database, so a restart neither misses nor
-repeats anything (the engine also drops event ids it has seen). Sending: the outbox hands messages to
+repeats anything (the engine also drops event ids it has seen). The bot's own messages are left out of
+the syncs by their filter (see :meth:`MatrixChannel._sync_filter`). Sending: the outbox hands messages to
 :class:`MatrixTransport`, which uses the outbox id as the Matrix transaction id, so a message sent
 again after a crash is de-duplicated by the homeserver.
 
@@ -74,8 +75,9 @@ from nio import (
 from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from nio.store import DefaultStore
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.channels.base import (
@@ -121,7 +123,15 @@ SYNC_FILTER = {
 # ORM's bookkeeping for it cost several times what running it does) and run on the session's connection.
 SAVE_TOKEN = update(MatrixAccount).where(MatrixAccount.user_id == bindparam("account")).values(
     next_batch=bindparam("next_batch"), updated_at=bindparam("now"))
-REMEMBER_CHOICES = insert(MatrixChoiceMessage)
+# Remembered already, if the homeserver answered a repeated send with the same event: nothing to do, and the
+# sent mark written in the same transaction must not fail for it. (Text: PostgreSQL and SQLite spell this
+# alike, and the dialects' own on_conflict_do_nothing() statements are compiled anew every time.)
+_CHOICES = MatrixChoiceMessage.__table__.c
+REMEMBER_CHOICES = text(
+    "INSERT INTO matrix_choice_message (event_id, address, outbox_id, payloads, created_at) "
+    "VALUES (:event_id, :address, :outbox_id, :payloads, :created_at) ON CONFLICT (event_id) DO NOTHING",
+).bindparams(bindparam("payloads", type_=_CHOICES.payloads.type),
+             bindparam("created_at", type_=_CHOICES.created_at.type))
 
 GROUP_REFUSAL = N_("Hello! I only talk in direct chats between one person and me, so that nothing about "
                   "your help is seen by others. Please start a direct chat with me. I am leaving this room now.")
@@ -167,7 +177,8 @@ class MatrixTransport:
     # (admin override_ratelimit). M_LIMIT_EXCEEDED is honoured either way.
     limits = Limits(per_second=20, per_chat_per_second=2, per_chat_burst=4)
 
-    def __init__(self, client: AsyncClient, remember_choices: Callable[[str, str, int, list[str]], None]) -> None:
+    def __init__(self, client: AsyncClient,
+                 remember_choices: Callable[[Session, str, str, int, list[str]], None]) -> None:
         self.client = client
         self.remember_choices = remember_choices
         self.closed = False  # the channel stopped: its HTTP session is closed and must not be opened again
@@ -195,14 +206,18 @@ class MatrixTransport:
         if message.text or message.choices:
             event_id = await self._send(room.room_id, {"msgtype": "m.text", "body": render(message)},
                                         f"wb{message.id}")
-            if message.choices:
-                await asyncio.to_thread(self.remember_choices, event_id, room.room_id, message.id,
-                                        [c.payload for c in message.choices])
         for number, attachment in enumerate(message.attachments, start=1):
             content = await self._upload(attachment, encrypted=room.encrypted)
             file_event = await self._send(room.room_id, content, f"wb{message.id}.{number}")
             event_id = event_id or file_event
         return event_id
+
+    def record_sent(self, session: Session, message: OutgoingMessage, event_id: str | None) -> None:
+        """The choices behind a sent message (a reaction "2️⃣" on it means the second), written by the
+        outbox with the sent mark. The text carries the choices, and its event is the message's id."""
+        if message.choices and event_id:
+            self.remember_choices(session, event_id, message.address, message.id,
+                                  [c.payload for c in message.choices])
 
     async def _know_devices(self, room: MatrixRoom) -> None:
         """Fetch the device keys of members the bot has not asked about yet (a new room's member, someone
@@ -425,21 +440,17 @@ class MatrixChannel:
             session.connection().execute(SAVE_TOKEN, {"account": self.user_id, "next_batch": next_batch,
                                                       "now": self.app.services.clock.now()})
 
-    def _remember_choices(self, event_id: str, address: str, outbox_id: int, payloads: list[str]) -> None:
+    def _remember_choices(self, session: Session, event_id: str, address: str, outbox_id: int,
+                          payloads: list[str]) -> None:
         now = self.app.services.clock.now()
-        prune = self._choices_pruned_at is None or now - self._choices_pruned_at >= CHOICES_PRUNED_EVERY
-        try:
-            with self.app.sessions.begin() as session:
-                if prune:  # a reaction on a message older than CHOICES_KEPT is not worth keeping its choices for
-                    session.connection().execute(
-                        delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
-                session.connection().execute(REMEMBER_CHOICES, {
-                    "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
-                    "created_at": now})
-        except IntegrityError:
-            return  # remembered already: the homeserver answered a repeated send with the same event
-        if prune:
-            self._choices_pruned_at = now
+        connection = session.connection()
+        if self._choices_pruned_at is None or now - self._choices_pruned_at >= CHOICES_PRUNED_EVERY:
+            # A reaction on a message older than CHOICES_KEPT is not worth keeping its choices for.
+            connection.execute(delete(MatrixChoiceMessage).where(MatrixChoiceMessage.created_at < now - CHOICES_KEPT))
+            self._choices_pruned_at = now  # (if the transaction fails, the next one after the hour prunes)
+        connection.execute(REMEMBER_CHOICES, {
+            "event_id": event_id, "address": address, "outbox_id": outbox_id, "payloads": payloads,
+            "created_at": now})
 
     def _choice_payload(self, room_id: str, event_id: str, number: int) -> str | None:
         with self.app.sessions() as session:
@@ -466,7 +477,8 @@ class MatrixChannel:
                     self._task = asyncio.create_task(self._wait_to_sync(), name="matrix-standby")
                     return
             try:
-                answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER,
+                answer = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS,
+                                                sync_filter=self._sync_filter(full_state=first),
                                                 since=since, full_state=first or None)
                 if isinstance(answer, SyncError):
                     raise ConnectionError(f"{answer.status_code}: {answer.message}")
@@ -486,7 +498,7 @@ class MatrixChannel:
                 log.warning("Matrix key upkeep failed; again after the next sync", exc_info=True)
             # The very first sync of a new installation shows old history: nobody waits for an answer to it.
             try:
-                await self._handle(answer, history=first and fresh, since=since)
+                await self._handle(answer, history=first and fresh, since=since, full_state=first)
             except Exception:  # e.g. joining an invite failed: it comes again with the next full sync
                 log.exception("handling a Matrix sync failed")
             await self._until_stored(self._save_token, answer.next_batch)
@@ -533,7 +545,18 @@ class MatrixChannel:
             await client.keys_claim(client.get_users_for_key_claiming())
         await client.send_to_device_messages()
 
-    async def _handle(self, answer: SyncResponse, *, history: bool, since: str | None = None) -> None:
+    def _sync_filter(self, *, full_state: bool) -> dict[str, Any]:
+        """Our own messages come back with every sync after each send, and nio would decrypt and parse
+        each of them (in a sync of its own) only for us to skip them: the homeserver leaves them out.
+        Not in the first sync after a start, though: its room state is all of it, so a join of ours in
+        it could be years old; a join the last run did not handle yet is told only by the timeline."""
+        if full_state:
+            return SYNC_FILTER
+        room = SYNC_FILTER["room"]
+        return {**SYNC_FILTER, "room": {**room, "timeline": {**room["timeline"], "not_senders": [self.user_id]}}}
+
+    async def _handle(self, answer: SyncResponse, *, history: bool, since: str | None = None,
+                      full_state: bool = True) -> None:
         for room_id in answer.rooms.invite:
             await self._on_invite(room_id)
         for room_id in answer.rooms.leave:
@@ -541,7 +564,7 @@ class MatrixChannel:
         for room_id, info in answer.rooms.join.items():
             if info.timeline.limited and not history and since:
                 await self._warn_if_skipped(room_id, info.timeline.prev_batch, since)
-        rooms = [self._handle_room(room_id, info.timeline.events, history)
+        rooms = [self._handle_room(room_id, self._own_joins(info.state, full_state) + info.timeline.events, history)
                  for room_id, info in answer.rooms.join.items()]
         rooms.append(self._retry_undecryptable())
         written = self._written
@@ -582,6 +605,12 @@ class MatrixChannel:
                 await self._on_event(room_id, event)
             except Exception:  # one odd event (a bug in a flow) must not stop the room or the sync
                 log.exception("Matrix event %s in %s failed", getattr(event, "event_id", "?"), room_id)
+
+    def _own_joins(self, state: list[Any], full_state: bool) -> list[Any]:
+        """Our join of a room, which the sync filter keeps out of the timeline: it comes with the new
+        room's state instead (before the timeline, so the greeting goes first). A full state holds
+        every old join too; there the timeline still has ours (see :meth:`_sync_filter`)."""
+        return [] if full_state else [event for event in state if self._is_own_join(event)]
 
     def _is_own_join(self, event: Any) -> bool:
         return (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id

@@ -24,7 +24,7 @@ from bot.app import App
 from bot.channels.base import OutgoingMessage, RecipientGone, RetryLater, TemporaryFailure
 from bot.channels.matrix import MatrixChannel, MatrixTransport, keycap_number, strip_reply_fallback
 from bot.outbox import Dispatcher
-from conversations.messages import Attachment, Incoming
+from conversations.messages import Attachment, Choice, Incoming
 from tests.conftest import with_settings
 from tests.support.synapse import MatrixPerson, Synapse, User, free_port
 
@@ -290,14 +290,27 @@ async def test_the_rate_limit_of_the_homeserver_becomes_retry_later(synapse):
     await client.close()
 
 
-async def test_same_outbox_message_twice_is_one_matrix_event(matrix_bot, family, synapse, tmp_path):
+async def test_same_outbox_message_twice_is_one_matrix_event_and_its_choices_still_work(
+        matrix_bot, family, synapse, tmp_path):
     emre = await person(family, synapse, tmp_path, "emre")
     room = await emre.direct_chat(matrix_bot.user.user_id)
     await emre.next_text(room)
-    message = OutgoingMessage(id=777_001, channel="matrix", address=room, text="Erinnerung")
-    first = await matrix_bot.channel.transport.send(message)
-    again = await matrix_bot.channel.transport.send(message)  # e.g. after a lease ran out mid-send
-    assert first == again
+    message = OutgoingMessage(id=777_001, channel="matrix", address=room, text="Erinnerung",
+                              choices=[Choice("Ja", "reminder:yes"), Choice("Nein", "reminder:no")])
+    transport = matrix_bot.channel.transport
+    sent = []
+    for _ in range(2):  # the second time e.g. after a lease ran out mid-send
+        sent.append(await transport.send(message))
+        with matrix_bot.app.sessions.begin() as session:  # as the outbox marks it sent
+            transport.record_sent(session, message, sent[-1])
+    assert sent[0] == sent[1]
+
+    await emre.react(room, sent[0], "2️⃣")
+    for _ in range(200):
+        if any(incoming.payload == "reminder:no" for incoming in matrix_bot.seen):
+            break
+        await asyncio.sleep(0.05)
+    assert any(incoming.payload == "reminder:no" for incoming in matrix_bot.seen)
 
 
 async def test_network_trouble_is_a_temporary_failure(app, synapse, tmp_path):
