@@ -419,15 +419,15 @@ async def test_a_question_written_before_buttons_came_with_it_gets_them_when_it_
     """An outbox row from before this version (no tokens written with it) still shows buttons that work."""
     async with serving(tg_app):
         await link(standin, AYSE, codes["Ayşe"])
+        shown = len(standin.messages(AYSE))
         with tg_app.sessions.begin() as session:
             session.add(OutboxMessage(  # as an older version wrote it: the row alone, without its tokens
                 channel="telegram", address=str(AYSE), kind="reply", text="Was möchten Sie tun?",
                 choices=[{"label": "Hilfe", "payload": "cmd:help"}], language="de",
                 next_attempt_at=clock.now(), created_at=clock.now()))
-        shown = len(standin.messages(AYSE))
-        await standin.wait_messages(AYSE, shown + 1)  # the dispatcher polls every 50 ms
-        question = standin.messages(AYSE)[-1]
+        question = await standin.wait_for(lambda: next(  # (the dispatcher polls every 50 ms)
+            (m for m in standin.messages(AYSE)[shown:] if m.text == "Was möchten Sie tun?"), None))
         assert [label for label, _data in question.buttons] == ["Hilfe"]
         standin.press(AYSE, "Hilfe", data=question.buttons[0][1], message_id=question.message_id)
-        texts = await standin.wait_messages(AYSE, shown + 2)
-        assert "/meine_daten" in texts[-1]  # the help came: the button's payload was found
+        # the help came: the button's payload was found
+        await standin.wait_for(lambda: any("/meine_daten" in t for t in standin.texts(AYSE)[shown:]))
