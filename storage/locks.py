@@ -58,6 +58,18 @@ def lock_chat(session: Session, channel: str, address: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key(f"chat:{channel}:{address}")})
 
 
+def _unlock_and_close(connection: Connection | None, unlock: str, lock_key: int) -> None:
+    """Let go of a lock held on a connection of its own; a broken connection is dropped (the server has let go)."""
+    if connection is None:
+        return
+    try:
+        connection.execute(text(unlock), {"k": lock_key})
+        connection.commit()
+        connection.close()
+    except Exception:
+        connection.invalidate()
+
+
 class Leadership:
     """One holder at a time, across processes, of a named role; :meth:`try_acquire` again and again."""
 
@@ -108,14 +120,7 @@ class Leadership:
 
     def release(self) -> None:
         connection, self.connection = self.connection, None
-        if connection is None:
-            return
-        try:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-            connection.commit()
-            connection.close()
-        except Exception:
-            connection.invalidate()
+        _unlock_and_close(connection, "SELECT pg_advisory_unlock(:k)", self.key)
 
 
 @contextmanager
@@ -173,14 +178,7 @@ class Share:
 
     def leave(self) -> None:
         connection, self.connection = self.connection, None
-        if connection is None:
-            return
-        try:
-            connection.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": self.key})
-            connection.commit()
-            connection.close()
-        except Exception:
-            connection.invalidate()
+        _unlock_and_close(connection, "SELECT pg_advisory_unlock_shared(:k)", self.key)
 
     def holders(self) -> int:
         """How many instances hold the share now (at least 1: this one, which is about to act on it)."""
