@@ -177,6 +177,36 @@ async def test_an_older_question_answered_later_keeps_its_words_and_loses_its_bu
         assert "no longer valid" in standin.callback_answers[-1].get("text", "")  # used up all the same
 
 
+async def test_when_the_buttons_of_an_older_question_cannot_come_off_yet_the_answer_waits_and_comes_once(
+        tg_app, standin, codes):
+    clock = tg_app.services.clock
+    async with serving(tg_app):
+        await link(standin, MURAT, codes["Murat"], "English")
+        menu = standin.messages(MURAT)[-1]
+        standin.say(MURAT, "/help")  # something newer comes below the menu
+        await standin.wait_for(lambda: [s for s in standin.messages(MURAT)
+                                        if s.text.startswith("I can help you with these commands")])
+        await asyncio.sleep(0.3)  # everything the help brings has arrived
+        count, removals = len(standin.messages(MURAT)), len(standin.calls_of("editMessageReplyMarkup"))
+        standin.fail_next("editMessageReplyMarkup", 502)  # Telegram has a bad moment
+        standin.press(MURAT, menu.buttons[0][0], data=menu.buttons[0][1], message_id=menu.message_id)
+
+        def waiting_to_retry() -> bool:
+            with tg_app.sessions() as session:
+                return session.scalar(select(OutboxMessage.id).where(
+                    OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.last_error.is_not(None))) is not None
+
+        await standin.wait_for(waiting_to_retry)
+        assert len(standin.messages(MURAT)) == count  # no answer yet below buttons that still work
+        clock.advance(timedelta(seconds=1))  # the outbox's first retry is due
+        await standin.wait_for(lambda: len(standin.messages(MURAT)) > count)
+        await asyncio.sleep(0.3)  # nothing more comes
+    answer = [m.text for m in standin.messages(MURAT)[count:]]  # the help again, and the menu below it
+    assert answer[0].startswith("I can help you with these commands") and len(answer) == len(set(answer)) == 2
+    assert len(standin.calls_of("editMessageReplyMarkup")) == removals + 2  # tried again, and then it worked
+    assert menu.buttons == []  # the older question kept its words and lost its buttons
+
+
 async def test_a_father_types_his_code_and_continues_in_english(tg_app, standin, codes):
     async with serving(tg_app):
         standin.say(MURAT, codes["Murat"])
