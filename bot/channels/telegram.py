@@ -246,8 +246,9 @@ def chat_menu(session: Session, address: str, settings: Settings) -> tuple[str, 
         return ("", []) if known is not None else None  # unlinked: back to the general menu
     identity = session.get(ChatIdentity, identity_id, options=[joinedload(ChatIdentity.member),
                                                                joinedload(ChatIdentity.staff)])
-    person = identity and (identity.member or identity.staff)
-    assert identity is not None and person is not None
+    assert identity is not None  # (read in this transaction a moment ago)
+    person = identity.member or identity.staff
+    assert person is not None
     commands = menu_commands(person.language, Principal(member=identity.member, staff=identity.staff))
     key = hashlib.sha256(json.dumps([person.language, [c.to_dict() for c in commands]]).encode()).hexdigest()[:40]
     return None if known == key else (key, commands)
@@ -648,7 +649,7 @@ class TelegramChannel:
             removal.add_done_callback(self.keyboard_removals.discard)
 
     async def _answer(self, query_id: str, text: str | None = None) -> None:
-        """answerCallbackQuery, as plain JSON (TelegramTransport._call: no objects built for a yes)."""
+        """answerCallbackQuery, as plain JSON (:meth:`TelegramTransport.call`: no objects built for a yes)."""
         await self.transport.call("answerCallbackQuery", callback_query_id=query_id, text=text)
 
     def _chat_language(self, address: str) -> str:
