@@ -162,6 +162,7 @@ class Share:
         unsigned = self.key & 0xFFFF_FFFF_FFFF_FFFF
         # pg_locks shows a bigint key as its high half (classid) and low half (objid), objsubid 1.
         self._halves = {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
+        self.counted = 1  # the holders last counted
 
     def join(self) -> None:
         if not is_postgres(self.engine) or self.connection is not None:
@@ -181,9 +182,10 @@ class Share:
         _unlock_and_close(connection, "SELECT pg_advisory_unlock_shared(:k)", self.key)
 
     def holders(self) -> int:
-        """How many instances hold the share now (at least 1: this one, which is about to act on it)."""
+        """How many instances hold the share now (at least 1: this one, which is about to act on it). With
+        its connection lost, the count last seen: :meth:`join` again connects anew."""
         if self.connection is None:
-            return 1
+            return self.counted
         try:
             count = self.connection.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock'"
@@ -191,12 +193,12 @@ class Share:
                 " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"), self._halves).scalar()
             self.connection.commit()
         except Exception:
-            log.warning("lost the database connection that holds the share %s; joining again", self.name)
+            log.warning("lost the database connection that holds the share %s; it joins again", self.name)
             self.connection.invalidate()
             self.connection = None
-            self.join()
-            return self.holders()
-        return max(1, int(count or 0))
+            return self.counted
+        self.counted = max(1, int(count or 0))
+        return self.counted
 
 
 _side_engines: dict[str, Engine] = {}

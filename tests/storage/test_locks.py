@@ -82,6 +82,14 @@ def test_instances_doing_the_same_work_count_each_other_and_stop_counting_one_th
     two.join()
     assert one.holders() == two.holders() == 2
     assert locks.Share(first, "send:another").holders() == 1  # (not joined: only itself)
+    assert one.connection is not None
+    one.connection.connection.dbapi_connection.close()  # the connection broke: the count last seen, until
+    assert one.holders() == 2 and one.connection is None  # it joins again
+    one.join()
+    deadline = time.monotonic() + 10  # (the server ends the broken connection's backend a moment later)
+    while one.holders() != 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert one.holders() == 2
     assert two.connection is not None
     two.connection.invalidate()  # the process died: its connection is gone
     two.connection = None
