@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import sqlite_writes
 from storage.errors import Explained
 from storage.locks import KEEPALIVE
 from storage.private_files import create_private
@@ -52,7 +53,9 @@ def make_engine(url: str) -> Engine:
             # Social data: the file is the owner's alone from its first byte. SQLite gives its -wal and
             # -shm files the mode of the database file, so they are private too.
             create_private(path)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  **sqlite_writes.CONNECT_ARGS})
+        sqlite_writes.take_turns(engine)  # threads wait for each other's commit, not in SQLite's sleeps
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
