@@ -8,8 +8,9 @@ start, or by another running instance within seconds (each instance holds an adv
 own id while it lives, :mod:`storage.locks`); the lease is the last resort. A possible duplicate is
 better than a lost reminder (and Matrix and email de-duplicate by the message's id). Within a chat the
 oldest undelivered message goes first; a message waiting for a retry holds back the ones after it, a
-message waiting for the end of quiet hours does not. A failed send is retried within seconds first,
-then less and less often.
+message waiting for the end of quiet hours does not. When a message is sent and more of its chat's are
+due, the next one is claimed with the sent mark and goes at once. A failed send is retried within seconds
+first, then less and less often.
 """
 
 from __future__ import annotations
@@ -111,10 +112,12 @@ def release_dead_claims(sessions: sessionmaker[Session], now: datetime) -> int:
 class ClaimStatements:
     """A channel's claim, built once: it runs after every turn and twice a second, and building its five
     statements cost about as much as running them on SQLite. Parameters: ``now``, ``limit``, ``ids``,
-    ``addresses``, ``lease_end``, ``instance``."""
+    ``addresses``, ``lease_end``, ``instance``. (``oldest_due_in_chats``: the same as ``oldest_due`` for
+    the chats whose message was just sent, ``addresses``.)"""
 
     stale: Update
     oldest_due: Select[tuple[int, int]]
+    oldest_due_in_chats: Select[tuple[int, int]]
     candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
@@ -125,18 +128,20 @@ class ClaimStatements:
         now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
         ids = bindparam("ids", expanding=True)
         message, attachment = OutboxMessage.__table__.c, OutboxAttachment.__table__.c
+        due_per_chat = (select(func.min(OutboxMessage.id), func.count())
+                        .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.PENDING,
+                               OutboxMessage.next_attempt_at <= now)
+                        .group_by(OutboxMessage.address))
         return cls(
             stale=update(OutboxMessage)
             .where(OutboxMessage.channel == channel, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.next_attempt_at < now)
             .values(status=OutboxStatus.PENDING, claimed_by=None),
-            oldest_due=select(func.min(OutboxMessage.id), func.count())  # per chat: many due messages take one place
-            .where(OutboxMessage.channel == channel,
-                   OutboxMessage.address == address_filter if address_filter else true(),
-                   OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-            .group_by(OutboxMessage.address)
+            oldest_due=due_per_chat  # per chat: many due messages take one place
+            .where(OutboxMessage.address == address_filter if address_filter else true())
             .order_by(func.max(cast(OutboxMessage.urgent, Integer)).desc(), func.min(OutboxMessage.id))
             .limit(bindparam("limit", type_=Integer)),
+            oldest_due_in_chats=due_per_chat.where(OutboxMessage.address.in_(bindparam("addresses", expanding=True))),
             # Plain rows, not ORM objects: nothing here is changed through them, and loading objects (and
             # their attachments through a loader option) cost more than the queries.
             candidates=select(message.id, message.channel, message.address, message.text, message.choices,
@@ -246,30 +251,36 @@ class ChannelSender:
             # (sending, retrying, or due): only that one may go, so a chat's messages keep their order.
             # Two index-driven queries whatever the statistics say (a burst just written is not analysed
             # yet); a self-join here was planned as a loop over every waiting message per message.
-            due = connection.execute(claim.oldest_due, {"now": now, "limit": limit}).all()
-            oldest_due = [first for first, _count in due]
-            followed = {first for first, count in due if count > 1}
-            candidates = connection.execute(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
-            first_in_line: dict[str, int] = {}
-            addresses = sorted({row.address for row in candidates})
-            for start in range(0, len(addresses), 500):
-                first_in_line.update(connection.execute(
-                    claim.first_in_line, {"addresses": addresses[start:start + 500], "now": now}).tuples().all())
-            rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
-            wanted = [row for row in rows if self._chat_may_send(row.address)]
-            taken = set(connection.execute(claim.take, {
-                "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
-            }).scalars()) if wanted else set()
-            attachments: dict[int, list[Attachment]] = {}
-            with_files = sorted(row.id for row in wanted if row.id in taken and row.has_attachments)
-            if with_files:
-                for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
-                    attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
-            claimed = [self._outgoing(row, attachments.get(row.id, []), row.id in followed)
-                       for row in wanted if row.id in taken]
-            if claimed and self.prepare is not None:
-                self.prepare(session, claimed)
-            return claimed
+            due = connection.execute(claim.oldest_due, {"now": now, "limit": limit}).tuples().all()
+            return self._claim(session, due, now)
+
+    def _claim(self, session: Session, due: list[tuple[int, int]], now: datetime) -> list[OutgoingMessage]:
+        """Claim, of each chat's oldest due message (with how many of the chat's messages are due), those that
+        are first in their chat's line and whose chat may be sent to now."""
+        claim, connection = self.statements, session.connection()
+        oldest_due = [first for first, _count in due]
+        followed = {first for first, count in due if count > 1}
+        candidates = connection.execute(claim.candidates, {"ids": oldest_due}).all() if oldest_due else []
+        first_in_line: dict[str, int] = {}
+        addresses = sorted({row.address for row in candidates})
+        for start in range(0, len(addresses), 500):
+            first_in_line.update(connection.execute(
+                claim.first_in_line, {"addresses": addresses[start:start + 500], "now": now}).tuples().all())
+        rows = [row for row in candidates if first_in_line.get(row.address) == row.id]
+        wanted = [row for row in rows if self._chat_may_send(row.address)]
+        taken = set(connection.execute(claim.take, {
+            "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
+        }).scalars()) if wanted else set()
+        attachments: dict[int, list[Attachment]] = {}
+        with_files = sorted(row.id for row in wanted if row.id in taken and row.has_attachments)
+        if with_files:
+            for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
+                attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
+        claimed = [self._outgoing(row, attachments.get(row.id, []), row.id in followed)
+                   for row in wanted if row.id in taken]
+        if claimed and self.prepare is not None:
+            self.prepare(session, claimed)
+        return claimed
 
     def _chat_may_send(self, address: str) -> bool:
         rate = self.transport.limits.per_chat_per_second
@@ -311,10 +322,7 @@ class ChannelSender:
             # "sending" while pacing lets them out.
             limit = min(limit, max(1, int(self.overall.rate * 4)))
         batch = await asyncio.to_thread(self._claim_due, limit)
-        sends = [asyncio.ensure_future(self._deliver(message)) for message in batch]
-        self.under_way.update(sends)
-        for send in sends:
-            send.add_done_callback(self.under_way.discard)
+        self._send_claimed(batch)
         if overlap and self.overall is not None and batch:
             while len(self.under_way) > self.overall.rate:
                 await asyncio.wait(self.under_way, return_when=asyncio.FIRST_COMPLETED)
@@ -324,6 +332,12 @@ class ChannelSender:
         # Otherwise the next claim would find nothing but this one's messages, still under way.
         self.more_may_be_due = len(batch) >= limit or bool(batch) and not self.under_way
         return len(batch)
+
+    def _send_claimed(self, messages: list[OutgoingMessage]) -> None:
+        sends = [asyncio.ensure_future(self._deliver(message)) for message in messages]
+        self.under_way.update(sends)
+        for send in sends:
+            send.add_done_callback(self.under_way.discard)
 
     async def settle(self) -> None:
         """Wait for every send under way."""
@@ -364,14 +378,19 @@ class ChannelSender:
         try:
             while self.outcomes:
                 batch, self.outcomes = self.outcomes, []
+                # Not while Telegram asks us to wait, nor in an instance that stands by (Matrix).
+                chain = (asyncio.get_running_loop().time() >= self.paused_until
+                         and getattr(self.transport, "active", True))
+                following: list[OutgoingMessage] = []
                 try:
-                    await asyncio.to_thread(self._finish, [outcome for outcome, _written in batch])
+                    following = await asyncio.to_thread(self._finish, [outcome for outcome, _written in batch],
+                                                        chain)
                     failed: list[BaseException | None] = [None] * len(batch)
                 except Exception:  # one bad row must not keep the others "sending" (they would go out again)
                     failed = []
                     for outcome, _written in batch:
                         try:
-                            await asyncio.to_thread(self._finish, [outcome])
+                            await asyncio.to_thread(self._finish, [outcome], False)
                             failed.append(None)
                         except Exception as exc:
                             failed.append(exc)
@@ -382,10 +401,12 @@ class ChannelSender:
                         written.set_result(None)
                     else:
                         written.set_exception(exc)
+                self._send_claimed(following)
+                going = {message.address for message in following}
                 if self.chat_freed is not None and any(
-                        outcome.message.followed for (outcome, _w), exc in zip(batch, failed, strict=True)
-                        if exc is None):
-                    self.chat_freed()  # the chat's next message may go now, not at the next poll
+                        outcome.message.followed and outcome.message.address not in going
+                        for (outcome, _w), exc in zip(batch, failed, strict=True) if exc is None):
+                    self.chat_freed()  # the chat's next message may go now (if not yet due: at the next poll)
         except asyncio.CancelledError:  # stopping: as after a crash, the leases run out and they go again
             for _outcome, written in self.outcomes:
                 written.cancel()
@@ -404,9 +425,13 @@ class ChannelSender:
                 self.overall.pause(exc.seconds)
                 raise
 
-    def _finish(self, outcomes: list[Outcome]) -> None:
+    def _finish(self, outcomes: list[Outcome], chain: bool = False) -> list[OutgoingMessage]:
         """Record the outcomes in one transaction: plain UPDATEs of each row (and its chat's open question),
-        nothing loaded. (One chat has one message out at a time, so no two of them concern one chat.)"""
+        nothing loaded. (One chat has one message out at a time, so no two of them concern one chat.)
+
+        ``chain``: a sent message's chat had more due behind it (a turn's second reply): the chat's next
+        message is claimed in the same transaction and returned, to go at once. Otherwise it waited for
+        a claim of its own, a transaction and a delivery round more per message."""
         now = self.clock.now()
         with self.sessions.begin() as session:
             for message, status, external_id, error in outcomes:
@@ -421,6 +446,13 @@ class ChannelSender:
                     session.execute(update(ChatIdentity).where(ChatIdentity.id == identity_id)
                                     .values(blocked_at=now))
                     log.info("chat %s/%s blocked the bot; not retried", message.channel, message.address)
+            freed = sorted({outcome.message.address for outcome in outcomes
+                            if outcome.status == OutboxStatus.SENT and outcome.message.followed})
+            if not chain or not freed:
+                return []
+            due = session.connection().execute(self.statements.oldest_due_in_chats,
+                                               {"now": now, "addresses": freed}).tuples().all()
+            return self._claim(session, due, now) if due else []
 
     def _retry(self, message: OutgoingMessage, wait: timedelta | None, error: str, counts: bool) -> None:
         now = self.clock.now()

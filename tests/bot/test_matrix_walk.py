@@ -64,10 +64,11 @@ class Delivered:
         sender = self.running.channel.dispatcher.senders["matrix"]
         finish = sender._finish
 
-        def finishing(outcomes: list[Outcome]) -> None:
-            finish(outcomes)
+        def finishing(outcomes: list[Outcome], chain: bool = False) -> list[OutgoingMessage]:
+            following = finish(outcomes, chain)
             for outcome in outcomes:
                 self.by_room.setdefault(outcome.message.address, []).append(outcome.message)
+            return following
 
         sender._finish = finishing  # type: ignore[method-assign]
 

@@ -127,3 +127,31 @@ def test_a_reply_that_cannot_be_marked_sent_does_not_keep_the_others_of_its_roun
     with app.sessions() as session:
         rows = session.execute(select(OutboxMessage.address, OutboxMessage.status)).all()
     assert sorted(rows) == [("a", OutboxStatus.SENT), ("b", OutboxStatus.SENT)]
+
+
+def test_a_chats_next_message_goes_as_soon_as_the_one_before_it_is_marked_sent(app, clock):
+    """A turn's second reply does not wait for a delivery round of its own: it is claimed with the first
+    one's sent mark and goes at once, and still only after the first is marked sent (the order holds)."""
+    with app.sessions.begin() as session:
+        for part in ("Teil 1", "Teil 2", "Teil 3"):
+            enqueue(session, channel=CHANNEL, address="a", reply=Reply(part), now=clock.now(), language="de")
+        enqueue(session, channel=CHANNEL, address="b", reply=Reply("Hallo b"), now=clock.now(), language="de")
+
+    out_of_order: list[str] = []
+
+    class Watching(CollectingTransport):
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            with app.sessions() as session:
+                before = session.scalars(select(OutboxMessage.status).where(
+                    OutboxMessage.address == message.address, OutboxMessage.id < message.id)).all()
+            if any(status != OutboxStatus.SENT for status in before):
+                out_of_order.append(message.text)
+            return await super().send(message)
+
+    transport = Watching()
+    assert deliver(app, transport) == 2  # one claim: the oldest message of each chat
+    assert [m.text for m in transport.sent if m.address == "a"] == ["Teil 1", "Teil 2", "Teil 3"]
+    assert [m.text for m in transport.sent if m.address == "b"] == ["Hallo b"]
+    assert out_of_order == []
+    with app.sessions() as session:
+        assert set(session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
