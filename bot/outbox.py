@@ -310,10 +310,8 @@ class ChannelSender:
         sends is left, so the next claim is made while they go out instead of in a gap after them.
         Without it (tests, shutdown) every claimed message has been sent when this returns.
         """
-        loop = asyncio.get_running_loop()
         self.more_may_be_due = False
-        if loop.time() < self.paused_until or not getattr(self.transport, "active", True):
-            # (not active: Matrix in an instance that stands by; another one syncs and sends)
+        if not self._may_send_now():
             if not overlap:
                 await self.settle()
             return 0
@@ -332,6 +330,11 @@ class ChannelSender:
         # Otherwise the next claim would find nothing but this one's messages, still under way.
         self.more_may_be_due = len(batch) >= limit or bool(batch) and not self.under_way
         return len(batch)
+
+    def _may_send_now(self) -> bool:
+        """Not while the network asks us to wait (a 429), nor in an instance that stands by (Matrix: another
+        one syncs and sends)."""
+        return asyncio.get_running_loop().time() >= self.paused_until and getattr(self.transport, "active", True)
 
     def _send_claimed(self, messages: list[OutgoingMessage]) -> None:
         sends = [asyncio.ensure_future(self._deliver(message)) for message in messages]
@@ -378,13 +381,10 @@ class ChannelSender:
         try:
             while self.outcomes:
                 batch, self.outcomes = self.outcomes, []
-                # Not while Telegram asks us to wait, nor in an instance that stands by (Matrix).
-                chain = (asyncio.get_running_loop().time() >= self.paused_until
-                         and getattr(self.transport, "active", True))
                 following: list[OutgoingMessage] = []
                 try:
                     following = await asyncio.to_thread(self._finish, [outcome for outcome, _written in batch],
-                                                        chain)
+                                                        self._may_send_now())
                     failed: list[BaseException | None] = [None] * len(batch)
                 except Exception:  # one bad row must not keep the others "sending" (they would go out again)
                     failed = []

@@ -155,3 +155,27 @@ def test_a_chats_next_message_goes_as_soon_as_the_one_before_it_is_marked_sent(a
     assert out_of_order == []
     with app.sessions() as session:
         assert set(session.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
+
+
+def test_while_the_network_asks_us_to_wait_the_chats_next_message_is_not_taken_along(app, clock):
+    """A 429 elsewhere pauses the channel: the next message of a chat just served stays in line (pending),
+    for the round after the pause, instead of being claimed and held "sending"."""
+    with app.sessions.begin() as session:
+        for part in ("Teil 1", "Teil 2"):
+            enqueue(session, channel=CHANNEL, address="a", reply=Reply(part), now=clock.now(), language="de")
+
+    class PausedMeanwhile(CollectingTransport):
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            sender.paused_until = asyncio.get_running_loop().time() + 60  # another chat's send got a 429
+            return await super().send(message)
+
+    transport = PausedMeanwhile()
+    sender = ChannelSender(app.sessions, clock, transport)
+    assert asyncio.run(sender.deliver_due()) == 1
+    assert [m.text for m in transport.sent] == ["Teil 1"]
+    with app.sessions() as session:
+        assert session.execute(select(OutboxMessage.text, OutboxMessage.status).order_by(OutboxMessage.id)).all() \
+            == [("Teil 1", OutboxStatus.SENT), ("Teil 2", OutboxStatus.PENDING)]
+    sender.paused_until = 0.0  # the pause is over
+    assert asyncio.run(sender.deliver_due()) == 1
+    assert [m.text for m in transport.sent] == ["Teil 1", "Teil 2"]
