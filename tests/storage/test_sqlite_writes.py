@@ -96,3 +96,17 @@ def test_many_threads_writing_at_once_all_get_their_rows_in(engine):
     with engine.connect() as reader:
         assert reader.execute(text("SELECT count(DISTINCT words) FROM note")).scalar_one() == 200
     assert not write_lock(engine).locked()
+
+
+def test_a_connection_dropped_in_the_middle_of_a_write_lets_the_lock_go(engine):
+    lock = write_lock(engine)
+    connection = engine.connect()
+    connection.execute(text("INSERT INTO note (words) VALUES ('half')"))
+    assert lock.locked()
+    connection.invalidate()  # e.g. the thread's work failed and the pool throws the connection away
+    connection.close()
+    assert not lock.locked()
+    with engine.begin() as writer:  # the next writer goes at once, and nothing half-written is there
+        writer.execute(text("INSERT INTO note (words) VALUES ('whole')"))
+    with engine.connect() as reader:
+        assert reader.execute(text("SELECT words FROM note")).scalars().all() == ["whole"]
