@@ -219,8 +219,8 @@ async def main(args: argparse.Namespace) -> None:
         bot = server.register("wegbegleiter")
         env, codes = wegbegleiter_data(workdir, args.people)
         env |= {"MATRIX_HOMESERVER": server.url, "MATRIX_USER_ID": bot.user_id, "MATRIX_PASSWORD": bot.password}
-        child = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env={**os.environ, **env})
-        children.append(child)
+        wegbegleiter = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env={**os.environ, **env})
+        children.append(wegbegleiter)
         people = await family(server, workdir, args.people, "w")
         rooms = await open_rooms(people, bot, not args.plain)
         await asyncio.gather(*(p.until(r, "Code", timeout=60) for p, r in zip(people, rooms, strict=True)))
@@ -231,11 +231,11 @@ async def main(args: argparse.Namespace) -> None:
             cpu = cpu_seconds(echo_bot_process.pid)
             elapsed, latencies = await drive(echo_people, echo_rooms, args.turns, echo_step)
             bare = report("echo bot", elapsed, latencies, cpu_seconds(echo_bot_process.pid) - cpu)
-            spy = profiler(child.pid, args.profile) if args.profile and run == 0 else None
-            cpu, threads = cpu_seconds(child.pid), thread_cpu(child.pid)
+            spy = profiler(wegbegleiter.pid, args.profile) if args.profile and run == 0 else None
+            cpu, threads = cpu_seconds(wegbegleiter.pid), thread_cpu(wegbegleiter.pid)
             elapsed, latencies = await drive(people, rooms, args.turns, flow_step)
-            full = report("wegbegleiter", elapsed, latencies, cpu_seconds(child.pid) - cpu)
-            print(f"{'':12s} bot CPU: {split(child.pid, threads, len(latencies))}")
+            full = report("wegbegleiter", elapsed, latencies, cpu_seconds(wegbegleiter.pid) - cpu)
+            print(f"{'':12s} bot CPU: {split(wegbegleiter.pid, threads, len(latencies))}")
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(60)
