@@ -207,6 +207,46 @@ async def test_a_message_that_arrives_while_the_database_is_away_is_answered_lat
     assert [i.text for i in matrix_bot.seen if i.address == room] == ["", "hallo"]
 
 
+async def test_messages_written_in_the_same_moment_come_in_one_sync_each_answered_once(
+        matrix_bot, family, synapse, tmp_path):
+    lena, jonas, mia = [await person(family, synapse, tmp_path, name) for name in ("lena", "jonas", "mia")]
+    rooms = [await someone.direct_chat(matrix_bot.user.user_id, encrypted=False) for someone in (lena, jonas, mia)]
+    for someone, room in zip((lena, jonas, mia), rooms, strict=True):
+        await someone.next_text(room)
+    channel = matrix_bot.channel
+    channel.busy_sync_pause = 3.0  # (wide, so that a slow machine still writes inside it)
+    syncs, sync = [0], channel.client.sync
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        syncs[0] += 1
+        return await sync(*args, **kwargs)
+
+    channel.client.sync = counted  # type: ignore[method-assign]
+    seen_in: dict[str, int] = {}
+    handle = channel.app.engine.handle
+
+    def noting_the_sync(incoming: Incoming):  # type: ignore[no-untyped-def]
+        seen_in[incoming.address] = syncs[0]
+        return handle(incoming)
+
+    channel.app.engine.handle = noting_the_sync  # type: ignore[method-assign]
+    await lena.say(rooms[0], "hallo")
+    await lena.next_text(rooms[0])  # answered at once; the bot pauses before its next sync
+    await jonas.say(rooms[1], "hallo")
+    await asyncio.sleep(0.5)  # (without the pause, Jonas's message alone would have ended the bot's next sync)
+    await mia.say(rooms[2], "hallo")
+    answers = await asyncio.gather(jonas.next_text(rooms[1]), mia.next_text(rooms[2]))
+    assert all("nicht verwenden" in answer for answer in answers)  # each answered
+    assert seen_in[rooms[1]] == seen_in[rooms[2]] > seen_in[rooms[0]], "the two came in one sync after a pause"
+    await asyncio.sleep(0.5)
+    assert [len(someone.received[room]) for someone, room in zip((lena, jonas, mia), rooms, strict=True)] == [2, 2, 2]
+
+    channel.busy_sync_pause = 600.0
+    await lena.say(rooms[0], "noch da?")
+    await lena.next_text(rooms[0])
+    await asyncio.wait_for(matrix_bot.stop(), 20)  # a stop does not wait for the pause
+
+
 async def test_undecryptable_message_gets_a_kind_answer(matrix_bot, family, synapse, tmp_path):
     ayse = await person(family, synapse, tmp_path, "ayse")
     room = await ayse.direct_chat(matrix_bot.user.user_id)
