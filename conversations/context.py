@@ -178,7 +178,12 @@ class Context:
         return self.stack[-1] if self.stack else None
 
     def start(self, flow_name: str, **data: Any) -> None:
-        """Start a flow on top of the current one; the current one continues when it finishes."""
+        """Start a flow on top of the current one; the current one continues when it finishes.
+
+        A flow already open for the same thing (someone sent /sprache twice before answering) is not
+        stacked again: its older frame goes. Otherwise, once the new one is done, the old question
+        would come back as often as it had been asked, and the stored stack would grow with every ask."""
+        self.stack[:] = [open_ for open_ in self.stack if (open_.flow, open_.data) != (flow_name, data)]
         frame = Frame(flow=flow_name, data=data)
         self.stack.append(frame)
         REGISTRY.flows[flow_name].begin(self, frame)

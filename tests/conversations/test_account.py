@@ -18,6 +18,16 @@ def test_language_can_be_changed_any_time_and_back(bot, codes):
     assert "ich schreibe ab jetzt auf Deutsch" in ayse.press("Deutsch")[0]
 
 
+def test_asking_for_the_language_again_before_answering_asks_once(bot, codes):
+    ayse = bot.link("ayse", codes["Ayşe"])
+    for _impatient in range(3):  # a slow network: the command sent again and again
+        assert "In welcher Sprache" in ayse.say("/sprache")[0]
+    answer = ayse.say("3")  # English
+    assert "I will write in English from now on" in answer[0]
+    assert "What would you like to do?" in answer[-1], answer  # the menu, not the language question again
+    assert "Which language" not in " ".join(ayse.say("/menu"))
+
+
 def test_my_data_shows_only_my_own_data_and_is_audited(bot, codes, app):
     bot.link("ayse", codes["Ayşe"])
     olga = bot.link("olga", codes["Olga"])
