@@ -38,7 +38,7 @@ from conversations.messages import Attachment, Incoming
 from conversations.milestone import core
 from conversations.registry import REGISTRY
 from conversations.rules.outcomes import AppointmentKind
-from storage.models import Case, ChatIdentity, FamilyMember, StaffMember
+from storage.models import Case, ChatIdentity, ConversationState, FamilyMember, StaffMember
 from tests.support.harness import CollectingTransport
 
 OPS = Actor("fuzz")
@@ -92,6 +92,9 @@ class Act:
         shown = self.text if len(self.text) < 60 else f"{self.text[:30]}…({len(self.text)} chars)"
         return f"{self.who} {self.kind} {shown!r} {self.payload or ''}{' +file' if self.attachments else ''}" \
                f"{' +' + str(self.advance) if self.advance else ''}"
+
+
+MAX_OPEN_FLOWS = 6  # the menu, a flow, a side remark and what they start: more means frames are left behind
 
 
 @dataclass
@@ -194,7 +197,17 @@ class World:
         if len(asking) > 1 or (asking and asking[-1] != len(replies) - 1 and any(
                 m.attachments == [] and not m.choices for m in replies[asking[-1] + 1:])):
             self.problems.append(f"{act}: the turn offered {len(asking)} lists, not one at its end")
+        self.check_stack(act)
         self.check_privacy(arrived, act)
+
+    def check_stack(self, act: Act) -> None:
+        """Each open flow once (a question asked twice came back after its answer), and few of them."""
+        with self.app.sessions() as session:
+            stack = session.scalar(select(ConversationState.stack).where(
+                ConversationState.channel == CHANNEL, ConversationState.address == act.who)) or []
+        frames = [(frame.get("flow"), repr(sorted((frame.get("data") or {}).items()))) for frame in stack]
+        if len(frames) != len(set(frames)) or len(frames) > MAX_OPEN_FLOWS:
+            self.problems.append(f"{act}: {len(frames)} flows open: {[flow for flow, _data in frames]}")
 
     def check_privacy(self, arrived: list[OutgoingMessage], act: Act) -> None:
         for message in arrived:
