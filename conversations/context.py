@@ -180,10 +180,13 @@ class Context:
     def start(self, flow_name: str, **data: Any) -> None:
         """Start a flow on top of the current one; the current one continues when it finishes.
 
-        A flow already open for the same thing (someone sent /sprache twice before answering) is not
-        stacked again: its older frame goes. Otherwise, once the new one is done, the old question
-        would come back as often as it had been asked, and the stored stack would grow with every ask."""
-        self.stack[:] = [open_ for open_ in self.stack if (open_.flow, open_.data) != (flow_name, data)]
+        A flow already open for the same thing (someone sent /sprache twice before answering, or starts a
+        new appointment again halfway through the first try) is not stacked again: its older frame goes,
+        with what it had gathered (its data hold the ones it was started with, and its answers so far).
+        Otherwise, once the new one is done, the old question would come back as often as it had been
+        asked, and the stored stack would grow with every ask."""
+        self.stack[:] = [open_ for open_ in self.stack if not (
+            open_.flow == flow_name and all(open_.data.get(key) == value for key, value in data.items()))]
         frame = Frame(flow=flow_name, data=data)
         self.stack.append(frame)
         REGISTRY.flows[flow_name].begin(self, frame)

@@ -120,6 +120,20 @@ def test_overlapping_appointments_warn_the_fachkraft(bot, codes, app):
         assert len(session.scalars(select(Appointment)).all()) == 2
 
 
+def test_starting_a_new_appointment_over_again_halfway_enters_one_and_asks_nothing_after_it(bot, codes, app):
+    jana = bot.link("jana", codes["Jana"])
+    jana.say("/termin")
+    assert "An welchem Tag?" in jana.say("Hilfeplangespräch")[0]
+    assert "Welche Art von Termin?" in jana.say("/termin")[0]  # second thoughts: from the start
+    for typed in ("Hausbesuch", "16.03.2027", "11:00", "1", "Einmal"):
+        jana.say(typed)
+    done = jana.say("Ja, eintragen")
+    assert "1 Termin eingetragen" in done[0]
+    assert "Was möchten Sie tun?" in done[-1], done  # the menu, not the first try's "which day?" again
+    with app.sessions() as session:
+        assert [a.kind for a in session.scalars(select(Appointment))] == [AppointmentKind.HAUSBESUCH]
+
+
 def test_a_second_meilensteingespraech_at_the_same_time_is_refused(bot, codes, app):
     enter(app, berlin(2027, 4, 14, 10), 90, AppointmentKind.MEILENSTEINGESPRAECH)
     with pytest.raises(AdminError, match="already planned"):
