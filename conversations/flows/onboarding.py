@@ -127,6 +127,13 @@ class Onboarding(Flow):
         self._speak_to_invited(ctx, frame)
         super().handle(ctx, frame)
 
+    def resume(self, ctx: Context, frame: Frame) -> None:
+        # The language chosen with /sprache while this flow asked for it: that question is answered.
+        if frame.step == "language" and (ctx.choice or "").startswith("lang:"):
+            self.goto(ctx, frame, "privacy")
+            return
+        super().resume(ctx, frame)
+
     def cancel(self, ctx: Context, frame: Frame) -> None:
         self._speak_to_invited(ctx, frame)
         ctx.reset()

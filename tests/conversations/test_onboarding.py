@@ -32,6 +32,16 @@ def test_a_mother_links_her_chat_in_german_and_asks_for_help(bot, codes):
     assert "0391 555 0100" in help_text and "116 111" in help_text
 
 
+def test_the_language_chosen_with_the_command_while_onboarding_asks_for_it_answers_that_question(bot, codes):
+    murat = bot.chat("murat")
+    murat.say(codes["Murat"])
+    assert "In welcher Sprache" in murat.say("/sprache")[0]  # the command instead of the options before it
+    answer = murat.say("3")  # English
+    assert "I will write in English from now on" in answer[0]
+    assert "Before we start" in answer[-1], answer  # on to the privacy notice, not the language question again
+    assert "This chat is now linked" in murat.press("I agree")[0]
+
+
 def test_a_father_links_in_english_and_everything_after_is_english(bot, codes):
     murat = bot.chat("murat")
     murat.say(codes["Murat"])
