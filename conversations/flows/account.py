@@ -218,8 +218,10 @@ def show_help(ctx: Context, _arg: str) -> None:
             org=org.name, phone=org.phone, hours=org.phone_hours or "")]
     lines += ["", _("In an emergency call 110 (police) or 112 (ambulance). "
                     "Nummer gegen Kummer for children and young people: 116 111.")]
-    if ctx.person is None:
+    if ctx.addressee is None:
         lines += ["", _("To start, send me the code from your invitation letter.")]
+    elif ctx.person is None:  # the code was right: the language or the consent is left
+        lines += ["", _("Almost there: please answer this question first, then this chat is linked.")]
     ctx.say("\n".join(lines))
     ctx.offer_way_back()  # answers from any state: the interrupted flow is not entered
 

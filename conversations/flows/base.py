@@ -14,6 +14,7 @@ from conversations.messages import Choice
 
 if TYPE_CHECKING:
     from conversations.context import Context
+    from storage.models import FamilyMember, StaffMember
 
 CANCEL_CHOICE = "nav:cancel"  # the option "Cancel" that leaves a guided flow (Flow.cancel)
 WORDS = "words"  # a typed answer that is kept as written
@@ -84,3 +85,8 @@ class Flow:
     def resume(self, ctx: Context, frame: Frame) -> None:
         """Ask the current question again (after an interruption or an answer that did not fit)."""
         self.ask(ctx, frame)
+
+    def addressed(self, ctx: Context, frame: Frame) -> FamilyMember | StaffMember | None:
+        """Whom this open flow knows a chat not linked yet to be (onboarding: the invited person, once their
+        code was right): everything said in the chat then addresses them as they are addressed (du or Sie)."""
+        return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from conversations import address, invites
+from conversations import invites
 from conversations.context import Context
 from conversations.flows.base import VALUE, Flow, Frame
 from conversations.i18n import Translator, available_languages, language_name
@@ -114,18 +114,9 @@ class Onboarding(Flow):
 
     # Once the code is known, the chat speaks to the invited person as they are addressed: a young person
     # reads du from the welcome on (the chat is linked only at the end, so ctx.person is still empty).
-    def _speak_to_invited(self, ctx: Context, frame: Frame) -> None:
+    def addressed(self, ctx: Context, frame: Frame) -> FamilyMember | StaffMember | None:
         invite = ctx.session.get(InviteCode, frame.data["invite_id"]) if frame.data.get("invite_id") else None
-        if invite is not None and ctx.person is None:
-            ctx.tr = address.translator_for(invited_person(invite), ctx.now, ctx.tr.lang)
-
-    def ask(self, ctx: Context, frame: Frame) -> None:
-        self._speak_to_invited(ctx, frame)
-        super().ask(ctx, frame)
-
-    def handle(self, ctx: Context, frame: Frame) -> None:
-        self._speak_to_invited(ctx, frame)
-        super().handle(ctx, frame)
+        return invited_person(invite) if invite is not None else None
 
     def resume(self, ctx: Context, frame: Frame) -> None:
         # The language chosen with /sprache while this flow asked for it: that question is answered.
@@ -135,7 +126,6 @@ class Onboarding(Flow):
         super().resume(ctx, frame)
 
     def cancel(self, ctx: Context, frame: Frame) -> None:
-        self._speak_to_invited(ctx, frame)
         ctx.reset()
         ctx.say(ctx._("That is all right. Nothing has been recorded. If you change your mind, "
                       "just send your code again."))
@@ -176,8 +166,7 @@ class Onboarding(Flow):
             # Greet in the language the Fachkraft noted on the invitation (Ayşe: Turkish), unless the
             # person already chose one here; the next question lets them pick any other.
             ctx.state.language = person.language
-            ctx.refresh_language()
-        self._speak_to_invited(ctx, frame)
+        ctx.refresh_language()  # (and as the invited person is addressed: see addressed)
         _ = ctx._
         ctx.say(_("Hello {name}, welcome!").format(name=person.first_name if isinstance(person, FamilyMember)
                                                     else person.name))

@@ -54,6 +54,19 @@ def test_emre_is_spoken_to_with_du_from_his_code_on_in_every_flow(bot, codes, ap
     assert polite(seen) == []
 
 
+def test_what_emre_types_before_he_agreed_is_answered_with_du_and_the_code_is_not_asked_again(bot, codes):
+    emre = bot.chat("emre")
+    seen = emre.say(codes["Emre"])
+    for command in ("/beschwerde", "/hilfe"):  # commands before the chat is linked, after the right code
+        seen += emre.say(command)
+    seen += emre.press("Deutsch")
+    seen += emre.say("/datenschutz")
+    assert "Fast geschafft: Bitte beantworte zuerst diese Frage, dann ist der Chat verbunden." in seen
+    assert not [t for t in seen if "Code aus deinem Einladungsbrief" in t or "Code aus Ihrem" in t], seen
+    assert polite(seen) == []
+    assert "Du kannst jederzeit /hilfe schreiben" in emre.press("Ich bin einverstanden")[0]
+
+
 def test_his_mother_keeps_sie(bot, codes, app):
     ayse, seen = onboard(bot, "ayse", codes["Ayşe"])
     seen += ayse.say("/hilfe")
