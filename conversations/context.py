@@ -152,11 +152,17 @@ class Context:
         person = self.person
         lang = person.language if person else (self.state.language or offered_language(self.incoming.language)
                                                 or self.services.settings.default_language)
-        # Not linked yet, but known (onboarding, after the code): addressed as that person is, from the first
-        # word of the turn on, also in what the engine says around the flow ("Almost there …").
-        self.addressee: FamilyMember | StaffMember | None = person or next((known for frame in reversed(self.stack)
-                                         if (known := REGISTRY.flows[frame.flow].addressed(self, frame))), None)
+        self.addressee: FamilyMember | StaffMember | None = person or self._known_from_open_flows()
         self.tr: Translator = address.translator_for(self.addressee, self.now, lang)  # du for a young person
+
+    def _known_from_open_flows(self) -> FamilyMember | StaffMember | None:
+        """Not linked yet, but known (onboarding, after the code): addressed as that person is, from the first
+        word of the turn on, also in what the engine says around the flow ("Almost there …")."""
+        for frame in reversed(self.stack):
+            known = REGISTRY.flows[frame.flow].addressed(self, frame)
+            if known is not None:
+                return known
+        return None
 
     def _(self, message: str) -> str:
         return self.tr.gettext(message)
