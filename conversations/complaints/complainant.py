@@ -80,16 +80,27 @@ class ComplaintFlow(Flow):
 
     # --- every step: the draft must still be there; "Cancel" works everywhere ----------------
     def handle(self, ctx: Context, frame: Frame) -> None:
-        draft = own_complaint(ctx, frame.data.get("complaint"), authz.may_write_complaint, Status.DRAFT)
+        draft = self._draft_still_there(ctx, frame)
         if draft is None:
-            ctx.say(ctx._("This complaint was not sent in time and has been deleted. "
-                          "Please start again with /{command}.").format(command=complaint_word(ctx)))
-            ctx.finish()
             return
         if ctx.choice == "cancel":
             self.cancel(ctx, frame)
             return
         getattr(self, f"on_{frame.step}")(ctx, frame, draft)
+
+    def resume(self, ctx: Context, frame: Frame) -> None:
+        # (also after a side flow on top of it, /sprache: meanwhile the draft may have run out)
+        if self._draft_still_there(ctx, frame) is not None:
+            super().resume(ctx, frame)
+
+    def _draft_still_there(self, ctx: Context, frame: Frame) -> Complaint | None:
+        """The draft, or None after saying that it ran out (``DRAFT_LIFETIME``) and ending the flow."""
+        draft = own_complaint(ctx, frame.data.get("complaint"), authz.may_write_complaint, Status.DRAFT)
+        if draft is None:
+            ctx.say(ctx._("This complaint was not sent in time and has been deleted. "
+                          "Please start again with /{command}.").format(command=complaint_word(ctx)))
+            ctx.finish()
+        return draft
 
     def cancel(self, ctx: Context, frame: Frame) -> None:
         """"Abbrechen" typed or chosen: the draft and what was written are deleted."""

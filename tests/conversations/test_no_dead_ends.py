@@ -39,10 +39,22 @@ def test_a_complaint_draft_removed_by_the_nightly_cleanup_leaves_no_one_unanswer
     assert "116 111" in emergency[0] and "Jetzt meinen Fachkräften Bescheid geben" in emergency[0]
     helped = olga.say("/hilfe")
     assert "/beschwerde" in helped[0]
-    back = olga.say("1")  # "Weiter, wo wir waren": the question comes back
-    assert "Bitte erzählen Sie, was passiert ist" in back[-1]
-    gone = olga.say("Und am Dienstag auch.")
-    assert "nicht rechtzeitig abgeschickt" in gone[0] and MENU in gone[-1]
+    back = olga.say("1")  # "Weiter, wo wir waren": that the draft ran out is said at once, not after more typing
+    assert "nicht rechtzeitig abgeschickt" in back[0] and MENU in back[-1]
+
+
+def test_a_complaint_draft_that_runs_out_under_a_language_change_is_said_so_not_a_failure(bot, codes, app, clock):
+    olga = bot.link("olga", codes["Olga"])
+    olga.say("/beschwerde")
+    olga.say("Termine")
+    assert "In welcher Sprache" in olga.say("/sprache")[0]  # and then the phone is put away
+    clock.advance(timedelta(days=3))
+    run_all(app.services)  # the cleanup deletes the unfinished draft
+    answer = olga.say("3")  # English, days later
+    assert "I will write in English from now on" in answer[0]
+    assert "not sent in time and has been deleted" in answer[1], answer
+    assert "What would you like to do?" in answer[-1]
+    assert not any(SORRY in text or "could not continue" in text for text in answer)
 
 
 def test_notfall_and_hilfe_answer_without_entering_a_broken_flow(bot, codes, app):
