@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import sys
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -111,7 +113,11 @@ class World:
         handle = self.app.engine._apologise
 
         def counting(incoming: Incoming):  # type: ignore[no-untyped-def]
-            self.counts["apologies"] += 1
+            self.counts["apologies"] += 1  # (called while the turn's exception is handled: it is a bug)
+            failure = sys.exc_info()[1]
+            self.problems.append(f"{incoming.address} {incoming.text[:40] or incoming.payload!r}: the turn failed "
+                                 f"({failure!r} in {traceback.extract_tb(failure.__traceback__)[-1].name if failure else '?'})"
+                                 " and was apologised for")
             return handle(incoming)
 
         self.app.engine._apologise = counting
