@@ -7,7 +7,7 @@ Several linked people (two families, Fachkräfte, the complaint office, the Leit
 script, every command word, their own options by button, number and words, forged and other people's
 buttons, files, time jumps with the periodic tasks run). After every turn: nothing escaped the engine and
 no turn failed (an apology is a bug caught), a reply came, a turn offered at most one list and only at its
-end, each open flow is open once, no family read the other's data. The world
+end, each open flow is open once (and at most ten), no family read the other's data. The world
 is built afresh every ``--world`` acts (the months run out: appointments end, questionnaires close), on
 SQLite in a temporary folder or the database in DATABASE_URL (emptied: never point it at real data).
 Prints the counts and every problem found; exits 1 if there was any.
