@@ -515,9 +515,8 @@ class MatrixChannel:
             self.sync_ok = True
             self.synced.set()
             self.synced.clear()
-            if self._written != written and self.busy_sync_pause:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.busy_sync_pause)
+            if self._written != written:
+                await asyncio.sleep(self.busy_sync_pause)  # (a stop cancels this task, pause and all)
 
     async def _publish_fallback_key(self) -> None:
         """Upload a fallback key (nio does not): when many new senders claim all one-time keys before the
