@@ -73,14 +73,16 @@ class TakingTurnsCursor(sqlite3.Cursor):
     connection: TakingTurnsToWrite
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
-        if sql[:6].upper() in OPENS_WRITE:
-            self.connection.before_write()
+        self._before(sql)
         return super().execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        self._before(sql)
+        return super().executemany(sql, parameters)
+
+    def _before(self, sql: str) -> None:
         if sql[:6].upper() in OPENS_WRITE:
             self.connection.before_write()
-        return super().executemany(sql, parameters)
 
 
 CONNECT_ARGS: dict[str, Any] = {"factory": TakingTurnsToWrite}
