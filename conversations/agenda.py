@@ -3,7 +3,8 @@
 A family member sees the coming appointments they are expected at, each with confirm · cancel · ask for
 another date (the same actions as the reminders' buttons, so they stay possible after confirming and
 long after the reminder scrolled away). A Fachkraft sees today, tomorrow or the coming week of her cases,
-and the appointments that are over but not yet recorded, each leading to "what happened?".
+and the appointments that are over but not yet recorded, each leading to "what happened?"; each coming one
+leads to "what has changed?" (the family phoned to cancel, we cancel, a new date).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from sqlalchemy import select
 
 from conversations import appointments as appts
 from conversations import authz
-from conversations.appointment_chat import continue_after, family_appointment, staff_appointment, staff_cases
+from conversations.appointment_chat import (
+    continue_after,
+    family_appointment,
+    staff_appointment,
+    staff_cases,
+    still_coming,
+)
 from conversations.appointment_jobs import OUTCOME_LOOKBACK, outcome_choices
 from conversations.clock import BERLIN
 from conversations.context import Context
@@ -26,6 +33,7 @@ from storage.models import Appointment, Role
 
 COMING_SHOWN = 10  # "Meine Termine" lists the next ten; the reminders bring the later ones
 TO_RECORD_SHOWN = 8  # the agenda offers this many unrecorded appointments, oldest first
+CHANGE_SHOWN = 8  # and this many coming ones to cancel or move, soonest first
 SPANS = ("today", "tomorrow", "week")
 SPAN_WORDS = {  # "/agenda morgen": the span typed after the command, in the staff languages
     "tomorrow": {"morgen", "tomorrow", "yarın", "yarin", "غدا", "غدًا", "завтра"},
@@ -123,6 +131,11 @@ def to_record(ctx: Context) -> list[Appointment]:
             and authz.may_record_outcome(ctx.principal, a)][:TO_RECORD_SHOWN]
 
 
+def changeable(ctx: Context, items: list[Appointment]) -> list[Appointment]:
+    """The coming appointments of ``items`` she may cancel or move (the first few of a long week)."""
+    return [a for a in items if still_coming(ctx, a) and authz.may_cancel_appointment(ctx.principal, a)][:CHANGE_SHOWN]
+
+
 def agenda_line(tr: Translator, appointment: Appointment, now: datetime, *, with_day: bool) -> str:
     _ = tr.gettext
     when = f"{tr.date(appointment.starts_at, 'medium')}, {tr.time(appointment.starts_at)}" if with_day \
@@ -163,6 +176,9 @@ def show_span(ctx: Context, span: str) -> None:
                       f"act:appt_record:{a.id}") for a in pending]
     if pending:
         lines += ["", _("Over, but not recorded yet: what happened?")]
+    # A family that phones to cancel, a visit we must call off: the coming ones can be changed from here.
+    choices += [Choice(_("Change: {appointment}").format(appointment=f"{short_label(ctx.tr, a)}, {a.case.title}"),
+                       f"act:appt_change:{a.id}") for a in changeable(ctx, items)]
     labels = {"today": _("Today"), "tomorrow": _("Tomorrow"), "week": _("The coming seven days")}
     choices += [Choice(labels[s], f"act:agenda:{s}") for s in SPANS if s != span]
     ctx.say("\n".join(lines), choices)

@@ -22,7 +22,7 @@ from conversations.context import Context
 from conversations.flows.base import VALUE, WORDS, Flow, Frame
 from conversations.i18n import N_, Translator
 from conversations.messages import Choice, Reply
-from conversations.outbox import notify_all
+from conversations.outbox import chats_of, notify_all
 from conversations.registry import REGISTRY, Action, Audience, Command
 from conversations.rules import billing
 from conversations.rules.billing import Month
@@ -269,9 +269,81 @@ def on_outcome(ctx: Context, arg: str) -> None:
         return ctx.start("appointment_duration", appointment_id=appointment.id)
     if value == Outcome.CANCELLED_BY_FAMILY:
         return ctx.start("appointment_cancellation_time", appointment_id=appointment.id)
+    if still_coming(ctx, appointment):
+        return ctx.start("appointment_cancel_by_us", appointment_id=appointment.id)
     appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, value)
     say_recorded(ctx, appointment)
     continue_after(ctx)
+
+
+def still_coming(ctx: Context, appointment: Appointment) -> bool:
+    """Still planned and not begun: cancelling it is news for the family, not a record of the past."""
+    return appointment.outcome == Outcome.PLANNED and appointment.starts_at > ctx.now
+
+
+def on_change(ctx: Context, arg: str) -> None:
+    """A coming appointment from the agenda: the family phoned to cancel it, we cancel it, or it moves."""
+    appointment = staff_appointment(ctx, arg, authz.may_cancel_appointment)
+    if appointment is None:
+        return continue_after(ctx)
+    if not still_coming(ctx, appointment):
+        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+            appointment=appts.describe(ctx.tr, appointment)))
+        return continue_after(ctx)
+    _ = ctx._
+    ident = appointment.id
+    ctx.say(_("What has changed? {appointment} ({case})").format(
+        appointment=appts.describe(ctx.tr, appointment), case=appointment.case.title),
+        [Choice(_("Cancelled by the family"), f"act:appt_outcome:{ident}:{Outcome.CANCELLED_BY_FAMILY}"),
+         Choice(_("Cancelled by us"), f"act:appt_outcome:{ident}:{Outcome.CANCELLED_BY_PROVIDER}"),
+         Choice(_("Move the appointment"), f"act:appt_reschedule:{ident}")])
+    ctx.offer_way_back()
+
+
+def say_family_told(ctx: Context, appointment: Appointment) -> None:
+    """After cancelling a coming appointment: who hears of it (after quiet hours), or that nobody can."""
+    reached = [m.first_name for m in appts.members_of(appointment) if chats_of(ctx.session, m)]
+    if reached:
+        ctx.say(ctx._("A message about it goes to: {names}.").format(names=", ".join(reached)))
+    else:
+        ctx.say(ctx._("Nobody in the family can be reached by chat. Please tell them yourself."))
+
+
+class CancelByUs(Flow):
+    """"Cancelled by us" for a coming appointment: the family gets a message at once, so ask once more."""
+
+    name = "appointment_cancel_by_us"
+    first_step = "sure"
+
+    def ask_sure(self, ctx: Context, frame: Frame) -> None:
+        _ = ctx._
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        if appointment is None:
+            no_longer_valid(ctx)
+            return ctx.finish()
+        ctx.say(_("Cancel {appointment} ({case})? The family will get a message about it.").format(
+            appointment=appts.describe(ctx.tr, appointment), case=appointment.case.title),
+            [Choice(_("Yes, cancel it"), "yes"), Choice(_("Keep the appointment"), "keep")])
+
+    def on_sure(self, ctx: Context, frame: Frame) -> None:
+        if ctx.choice == "keep":
+            ctx.say(ctx._("Nothing was changed."))
+            return ctx.finish()
+        if ctx.choice != "yes":
+            ctx.say(ctx._("Please choose one of the buttons."))
+            return self.ask(ctx, frame)
+        appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
+        if appointment is None or not authz.may_cancel_appointment(ctx.principal, appointment):
+            no_longer_valid(ctx)
+            return ctx.finish()
+        if not still_coming(ctx, appointment):
+            ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+                appointment=appts.describe(ctx.tr, appointment)))
+            return ctx.finish()
+        appts.cancel(ctx.session, ctx.services, ctx.actor, appointment, by_family=False)
+        say_recorded(ctx, appointment)
+        say_family_told(ctx, appointment)
+        ctx.finish()
 
 
 def not_started_yet(ctx: Context, appointment: Appointment) -> None:
@@ -291,12 +363,15 @@ class CancellationTime(Flow):
         _ = ctx._
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
         assert appointment is not None
+        if still_coming(ctx, appointment):  # phoned in before it: now, or since then (the call was yesterday)
+            options = [Choice(_("Just now"), "now"), Choice(_("Enter date and time"), "enter")]
+        else:
+            options = [Choice(_("24 hours or more before"), f"notice:{Notice.IN_TIME}"),
+                       Choice(_("Less than 24 hours before"), f"notice:{Notice.SHORT}"),
+                       Choice(_("Enter date and time"), "enter"),
+                       Choice(_("Not known"), "unknown")]
         ctx.say(_("When did the family cancel {appointment}?").format(
-            appointment=appts.describe(ctx.tr, appointment)),
-            [Choice(_("24 hours or more before"), f"notice:{Notice.IN_TIME}"),
-             Choice(_("Less than 24 hours before"), f"notice:{Notice.SHORT}"),
-             Choice(_("Enter date and time"), "enter"),
-             Choice(_("Not known"), "unknown")])
+            appointment=appts.describe(ctx.tr, appointment)), options)
 
     def on_when(self, ctx: Context, frame: Frame) -> None:
         choice = ctx.choice or ""
@@ -304,6 +379,8 @@ class CancellationTime(Flow):
             return self.record(ctx, frame, Notice(choice[7:]))
         if choice == "unknown":
             return self.record(ctx, frame, None)
+        if choice == "now":
+            return self.record(ctx, frame, appts.NOW)
         if choice == "enter":
             return self.goto(ctx, frame, "moment")
         if ctx.text:  # typed straight away: "yesterday 18:00"
@@ -334,6 +411,14 @@ class CancellationTime(Flow):
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
         if appointment is None or not authz.may_record_cancellation_time(ctx.principal, appointment):
             no_longer_valid(ctx)
+            return ctx.finish()
+        if still_coming(ctx, appointment):  # the family is told, its reminders are withdrawn
+            if not authz.may_cancel_appointment(ctx.principal, appointment):
+                no_longer_valid(ctx)
+                return ctx.finish()
+            appts.cancel(ctx.session, ctx.services, ctx.actor, appointment, by_family=True, when=when)
+            say_recorded(ctx, appointment)
+            say_family_told(ctx, appointment)
             return ctx.finish()
         appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, Outcome.CANCELLED_BY_FAMILY,
                              cancelled=when)
@@ -622,12 +707,14 @@ REGISTRY.flow(CancelByFamily())
 REGISTRY.flow(MoveRequest())
 REGISTRY.flow(ActualDuration())
 REGISTRY.flow(CancellationTime())
+REGISTRY.flow(CancelByUs())
 REGISTRY.flow(NewAppointment())
 REGISTRY.action(Action("appt_confirm", on_confirm, Audience.FAMILY))
 REGISTRY.action(Action("appt_cancel", on_cancel, Audience.FAMILY))
 REGISTRY.action(Action("appt_move", on_move, Audience.FAMILY))
 REGISTRY.action(Action("appt_outcome", on_outcome, Audience.STAFF))
 REGISTRY.action(Action("appt_reschedule", on_reschedule, Audience.STAFF))
+REGISTRY.action(Action("appt_change", on_change, Audience.STAFF))
 REGISTRY.action(Action("approve_hours", on_approve, Audience.STAFF))
 REGISTRY.action(Action("hours_case", on_hours_case, Audience.STAFF))
 REGISTRY.command(Command("appointment", {"de": "termin", "en": "appointment"}, N_("New appointment"),

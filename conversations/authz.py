@@ -199,6 +199,12 @@ def may_record_cancellation_time(principal: Principal, appointment: Appointment)
     return may_record_outcome(principal, appointment)
 
 
+def may_cancel_appointment(principal: Principal, appointment: Appointment) -> bool:
+    """Cancel a coming appointment, ours or one the family phoned in to cancel (the family is told at
+    once): whoever plans the case's appointments."""
+    return may_plan_appointment(principal, appointment.case)
+
+
 def may_move_appointment(principal: Principal, appointment: Appointment) -> bool:
     """Give an appointment a new date (the family's wish for another date reaches the Fachkräfte)."""
     return may_plan_appointment(principal, appointment.case)

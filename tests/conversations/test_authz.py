@@ -50,6 +50,7 @@ see_case                          x   x   .   x   .   .   x   x   .   x   .   . 
 plan_appointment                  .   .   .   x   .   .   .   .   .   .   .   .   x
 record_outcome                    .   .   .   x   .   .   .   .   .   .   .   .   x
 record_cancellation_time          .   .   .   x   .   .   .   .   .   .   .   .   x
+cancel_appointment                .   .   .   x   .   .   .   .   .   .   .   .   x
 move_appointment                  .   .   .   x   .   .   .   .   .   .   .   .   x
 answer_appointment                x   .   .   .   .   .   .   .   .   .   .   .   .
 see_hours                         .   .   .   x   .   .   x   .   .   x   .   .   x
@@ -191,6 +192,7 @@ def build_world(session, app) -> World:  # type: ignore[no-untyped-def]
         "plan_appointment": lambda p: authz.may_plan_appointment(p, case),
         "record_outcome": lambda p: authz.may_record_outcome(p, appointment),
         "record_cancellation_time": lambda p: authz.may_record_cancellation_time(p, appointment),
+        "cancel_appointment": lambda p: authz.may_cancel_appointment(p, appointment),
         "move_appointment": lambda p: authz.may_move_appointment(p, appointment),
         "answer_appointment": lambda p: authz.may_answer_appointment(p, appointment),
         "see_hours": lambda p: authz.may_see_hours(p, case),
