@@ -10,7 +10,8 @@ better than a lost reminder (and Matrix and email de-duplicate by the message's 
 oldest undelivered message goes first; a message waiting for a retry holds back the ones after it, a
 message waiting for the end of quiet hours does not. When a message is sent and more of its chat's are
 due, the next one is claimed with the sent mark and goes at once. A failed send is retried within seconds
-first, then less and less often.
+first, then less and less often. Where a network shows numbered text (Matrix), a turn's replies are joined
+into one message: one notification on the person's phone, one send and one sent mark instead of two or three.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ LEASE = timedelta(minutes=2)
 RETRY_AFTER = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 MAX_BACKOFF = RETRY_AFTER[-1]
+JOIN_AT_MOST = 4  # replies of one turn joined into one message (a turn writes two or three)
 SWEEP_EVERY = 5.0  # seconds between looks for claims of instances that died (one small query)
 SHARE_EVERY = 1.0  # seconds between counts of the instances sending side by side (one small query each)
 # After every send, so built once and run on the session's connection without loading the message: on
@@ -118,7 +120,9 @@ class ClaimStatements:
     stale: Update
     oldest_due: Select[tuple[int, int]]
     oldest_due_in_chats: Select[tuple[int, int]]
-    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool]]
+    candidates: Select[tuple[int, str, str, str, list[dict[str, str]], str, str, str | None, bool, str | None, bool,
+                             datetime]]
+    followers: Select[tuple[int, str, str, list[dict[str, str]], bool, str | None, bool, datetime]]
     first_in_line: Select[tuple[str, int]]
     take: ReturningUpdate[tuple[int]]
     attachments: Select[tuple[int, str, str, bytes]]
@@ -146,10 +150,18 @@ class ClaimStatements:
             # their attachments through a loader option) cost more than the queries.
             candidates=select(message.id, message.channel, message.address, message.text, message.choices,
                               message.language, message.kind, message.subject, message.urgent, message.replaces,
-                              exists().where(attachment.outbox_id == message.id).label("has_attachments"))
+                              exists().where(attachment.outbox_id == message.id).label("has_attachments"),
+                              message.created_at)
             .where(message.id.in_(ids))
             .order_by(message.urgent.desc(), message.id)
             .with_for_update(skip_locked=True, of=message),  # PostgreSQL: another instance's claim
+            # The chats' due messages behind the ones claimed, to be joined with them (ix_outbox_waiting).
+            followers=select(message.id, message.address, message.text, message.choices, message.urgent,
+                             message.replaces, exists().where(attachment.outbox_id == message.id).label("has_attachments"),
+                             message.created_at)
+            .where(message.channel == channel, message.address.in_(bindparam("addresses", expanding=True)),
+                   message.status == OutboxStatus.PENDING, message.next_attempt_at <= now)
+            .order_by(message.address, message.id),
             first_in_line=select(OutboxMessage.address, func.min(OutboxMessage.id))
             .where(OutboxMessage.channel == channel,
                    OutboxMessage.address.in_(bindparam("addresses", expanding=True)),
@@ -203,6 +215,7 @@ class ChannelSender:
             transport, "prepare_claimed", None)
         # (asked once: a protocol check costs more than a send's UPDATE)
         self.records_sent = transport if isinstance(transport, RecordsSent) else None
+        self.joins = bool(getattr(transport, "joins_replies", False))  # see _join
         self.more_may_be_due = False  # after the last round (see deliver_due)
         self.stale_checked: datetime | None = None  # when the claim last looked for leases run out
         self.chat_freed: Callable[[], None] | None = None  # the dispatcher's poke
@@ -271,12 +284,16 @@ class ChannelSender:
         taken = set(connection.execute(claim.take, {
             "ids": [row.id for row in wanted], "lease_end": now + LEASE, "instance": locks.INSTANCE_ID,
         }).scalars()) if wanted else set()
+        groups = self._join(connection, [row for row in wanted if row.id in taken and row.id in followed], now) \
+            if self.joins else {}
         attachments: dict[int, list[Attachment]] = {}
-        with_files = sorted(row.id for row in wanted if row.id in taken and row.has_attachments)
+        sending = [row for row in wanted if row.id in taken] + [row for group in groups.values() for row in group]
+        with_files = sorted(row.id for row in sending if row.has_attachments)
         if with_files:
             for outbox_id, filename, mime_type, data in connection.execute(claim.attachments, {"ids": with_files}):
                 attachments.setdefault(outbox_id, []).append(Attachment(filename, mime_type, data))
-        claimed = [self._outgoing(row, attachments.get(row.id, []), row.id in followed)
+        due_count = dict(due)
+        claimed = [self._outgoing(row, attachments, due_count[row.id], groups.get(row.id, []))
                    for row in wanted if row.id in taken]
         if claimed and self.prepare is not None:
             self.prepare(session, claimed)
@@ -293,13 +310,51 @@ class ChannelSender:
             bucket = self.per_chat[address] = TokenBucket(rate, self.transport.limits.per_chat_burst)
         return bucket.try_take()
 
+    def _join(self, connection: Any, firsts: list[Row[Any]], now: datetime) -> dict[int, list[Row[Any]]]:
+        """The replies written with each claimed message (the same turn, so the same moment), to go with it
+        as one message, in their order: up to one that offers options or files, which ends the message
+        (its numbers must be the last ones shown, its files follow the text). Claimed here, with the first.
+
+        Only for a network that shows options as numbered text (Matrix): a message there is a notification
+        on the person's phone, and "Die Sprache ist jetzt Deutsch" and the menu are one answer. (Telegram
+        keeps them apart: its buttons belong to one message, and the first reply may replace the pressed one.)
+        """
+        if not firsts:
+            return {}
+        behind: dict[str, list[Row[Any]]] = {}
+        for row in connection.execute(self.statements.followers, {
+                "addresses": sorted({first.address for first in firsts}), "now": now}):
+            behind.setdefault(row.address, []).append(row)
+        groups: dict[int, list[Row[Any]]] = {}
+        for first in firsts:
+            group, last = [], first
+            for row in behind.get(first.address, []):
+                if row.id <= first.id:
+                    continue
+                if (len(group) + 1 >= JOIN_AT_MOST or last.choices or last.has_attachments or row.replaces
+                        or row.created_at != first.created_at or row.urgent != first.urgent):
+                    break
+                group.append(row)
+                last = row
+            if group:
+                groups[first.id] = group
+        wanted = [row.id for group in groups.values() for row in group]
+        taken = set(connection.execute(self.statements.take, {
+            "ids": wanted, "lease_end": now + LEASE, "instance": locks.INSTANCE_ID}).scalars()) if wanted else set()
+        # (On PostgreSQL another instance may hold one of them: the message then ends before it.)
+        return {first: rows[:next((i for i, r in enumerate(rows) if r.id not in taken), len(rows))]
+                for first, rows in groups.items() if rows[0].id in taken}
+
     @staticmethod
-    def _outgoing(row: Row[Any], attachments: list[Attachment], followed: bool) -> OutgoingMessage:
+    def _outgoing(row: Row[Any], attachments: dict[int, list[Attachment]], due: int,
+                  group: list[Row[Any]]) -> OutgoingMessage:
+        last = group[-1] if group else row
         return OutgoingMessage(
-            id=row.id, channel=row.channel, address=row.address, text=row.text,
-            choices=[Choice(c["label"], c["payload"]) for c in row.choices or []], attachments=attachments,
+            id=row.id, channel=row.channel, address=row.address, text="\n\n".join([row.text, *(r.text for r in group)]),
+            choices=[Choice(c["label"], c["payload"]) for c in last.choices or []],
+            attachments=attachments.get(last.id, []),
             language=row.language, kind=row.kind, subject=row.subject, urgent=row.urgent, replaces=row.replaces,
-            followed=followed,
+            followed=due > 1 + len(group), joined=tuple(r.id for r in group),
         )
 
     # --- sending ------------------------------------------------------------------------------
@@ -435,9 +490,10 @@ class ChannelSender:
         now = self.clock.now()
         with self.sessions.begin() as session:
             for message, status, external_id, error in outcomes:
-                identity_id = session.connection().execute(FINISH, {
-                    "message": message.id, "status": status, "external_id": external_id, "error": error,
+                identity_id = [session.connection().execute(FINISH, {
+                    "message": ident, "status": status, "external_id": external_id, "error": error,
                     "sent": now if status == OutboxStatus.SENT else None}).one()[0]
+                    for ident in (message.id, *message.joined)][0]
                 if status == OutboxStatus.SENT:
                     remember_open_question(session, message)
                     if self.records_sent is not None:  # e.g. Matrix: the choices behind the message
@@ -461,6 +517,9 @@ class ChannelSender:
             assert row is not None
             row.last_error = error
             row.claimed_by = None
+            if message.joined:  # back in line behind it: they go with it again (or alone, if it is given up)
+                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message.joined))
+                                .values(status=OutboxStatus.PENDING, claimed_by=None, next_attempt_at=now))
             if counts:
                 row.attempts += 1
             if counts and row.attempts >= MAX_ATTEMPTS:

@@ -68,6 +68,9 @@ class OutgoingMessage:
     # channel that can edit messages may show this reply in its place (Telegram), or just take its buttons off.
     replaces: str | None = None
     followed: bool = False  # another message of the chat was due behind it when it was claimed
+    # Further outbox rows sent within this one (a turn's replies as one message: see bot.outbox, joining):
+    # marked with it, sent or not, as one.
+    joined: tuple[int, ...] = ()
 
 
 class Transport(Protocol):

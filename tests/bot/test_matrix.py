@@ -116,19 +116,20 @@ async def test_encrypted_direct_chat_onboarding_in_german_with_reaction_and_my_d
     assert ayse.client.rooms[room].encrypted
 
     await ayse.say(room, codes["Ayşe"])
-    assert "Ayşe" in await ayse.next_text(room)
-    question = await ayse.until(room, "Sprache")
+    question = await ayse.next_text(room)  # the turn's replies as one message: the welcome and the question
+    assert "Ayşe" in question and question.index("Ayşe") < question.index("Sprache")
     assert "1. Deutsch" in question and "English" in question
     question_event = ayse.received[room][-1]
 
     await ayse.react(room, question_event.event_id, "1️⃣")  # Deutsch, picked by reacting
     notice = await ayse.until(room, "Bevor es losgeht")
     await ayse.react(room, question_event.event_id, "3️⃣")  # an old question: its choices are used up
-    await ayse.until(room, "Dieser Knopf gilt nicht mehr")
-    notice = await ayse.until(room, "Bevor es losgeht")  # the open question again
+    notice = await ayse.until(room, "Dieser Knopf gilt nicht mehr")
+    assert "Bevor es losgeht" in notice  # and the open question again, below it in the same message
     await ayse.say(room, str(numbered(notice).index("Ich bin einverstanden") + 1))
-    await ayse.until(room, "verbunden")
-    await ayse.until(room, "Was möchten Sie tun?")
+    linked = await ayse.until(room, "verbunden")
+    assert linked.startswith("Danke! Dieser Chat ist jetzt verbunden.")  # and the menu, its numbers last
+    assert "\n\nWas möchten Sie tun?\n  1. Hilfe und Kontakt\n" in linked and linked.endswith("Notfall-Hilfe")
 
     await ayse.say(room, "!meine_daten")  # commands with ! work as with /
     await ayse.until(room, "meine-daten.json")
@@ -147,8 +148,7 @@ async def test_plain_room_in_english_numbers_typed_and_a_photo_received(matrix_b
     await murat.say(room, str(numbered(question).index("English") + 1))  # a typed number picks the option
     notice = await murat.until(room, "Before we start")
     await murat.say(room, str(numbered(notice).index("I agree") + 1))
-    await murat.until(room, "now linked")
-    await murat.until(room, "What would you like to do?")
+    assert "What would you like to do?" in await murat.until(room, "now linked")  # one message, the menu last
 
     await murat.send_file(room, PNG, "photo.png", "image/png", msgtype="m.image")
     await murat.until(room, "Thank you for the file")
@@ -189,11 +189,12 @@ async def test_a_restart_in_the_middle_of_onboarding_resumes_and_answers_nothing
 
     notice = await olga.until(room, "Before we start")
     await olga.say(room, str(numbered(notice).index("I agree") + 1))
-    await olga.until(room, "now linked")
-    await olga.until(room, "What would you like to do?")
+    assert "What would you like to do?" in await olga.until(room, "now linked")
     await asyncio.sleep(0.5)
     bodies = [e.body for e in olga.received[room]]
-    assert len(bodies) == len(set(bodies)) == 6, bodies  # greeting, hello, language, notice, linked, menu
+    # the greeting; hello with the language question; the notice; linked with the menu (a turn's replies
+    # are one message)
+    assert len(bodies) == len(set(bodies)) == 4, bodies
 
 
 async def test_a_message_that_arrives_while_the_database_is_away_is_answered_later(

@@ -120,7 +120,7 @@ class MatrixChat:
         return self.delivered.by_room.setdefault(self.room, [])
 
     def _settled(self) -> bool:
-        return settled(self.running.app, self.room, {m.id for m in self._mine()})
+        return settled(self.running.app, self.room, {i for m in self._mine() for i in (m.id, *m.joined)})
 
     async def _type(self, text: str) -> tuple[TurnResult, list[OutgoingMessage]]:
         results = self.delivered.results.setdefault(self.room, [])
