@@ -63,15 +63,24 @@ def no_longer_valid(ctx: Context) -> None:
     ctx.say(ctx._("That button is no longer valid. Nothing was changed."))
 
 
+def still_coming(ctx: Context, appointment: Appointment) -> bool:
+    """Still planned and not begun: cancelling it is news for the family, not a record of the past."""
+    return appointment.outcome == Outcome.PLANNED and appointment.starts_at > ctx.now
+
+
+def no_longer_open(ctx: Context, appointment: Appointment) -> None:
+    ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
+        appointment=appts.describe(ctx.tr, appointment)))
+
+
 def family_appointment(ctx: Context, arg: str) -> Appointment | None:
     """The appointment, if the pressing family member may answer it and it is still open."""
     appointment = ctx.session.get(Appointment, int(arg)) if arg.isdigit() else None
     if appointment is None or not authz.may_answer_appointment(ctx.principal, appointment):
         no_longer_valid(ctx)
         return None
-    if appointment.outcome != Outcome.PLANNED or appointment.starts_at <= ctx.now:
-        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
-            appointment=appts.describe(ctx.tr, appointment)))
+    if not still_coming(ctx, appointment):
+        no_longer_open(ctx, appointment)
         return None
     return appointment
 
@@ -173,9 +182,8 @@ class CancelByFamily(Flow):
         if ctx.choice == "keep":
             ctx.say(_("Good, the appointment stays as it is."))
             return ctx.finish()
-        if appointment.outcome != Outcome.PLANNED or appointment.starts_at <= ctx.now:
-            ctx.say(_("This appointment is no longer open: {appointment}.").format(
-                appointment=appts.describe(ctx.tr, appointment)))
+        if not still_coming(ctx, appointment):
+            no_longer_open(ctx, appointment)
             return ctx.finish()
         reason = None if ctx.choice == "none" else ctx.text[:1000] or None
         late = billing.short_notice(appointment.starts_at, ctx.now)
@@ -276,19 +284,13 @@ def on_outcome(ctx: Context, arg: str) -> None:
     continue_after(ctx)
 
 
-def still_coming(ctx: Context, appointment: Appointment) -> bool:
-    """Still planned and not begun: cancelling it is news for the family, not a record of the past."""
-    return appointment.outcome == Outcome.PLANNED and appointment.starts_at > ctx.now
-
-
 def on_change(ctx: Context, arg: str) -> None:
     """A coming appointment from the agenda: the family phoned to cancel it, we cancel it, or it moves."""
     appointment = staff_appointment(ctx, arg, authz.may_cancel_appointment)
     if appointment is None:
         return continue_after(ctx)
     if not still_coming(ctx, appointment):
-        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
-            appointment=appts.describe(ctx.tr, appointment)))
+        no_longer_open(ctx, appointment)
         return continue_after(ctx)
     _ = ctx._
     ident = appointment.id
@@ -337,8 +339,7 @@ class CancelByUs(Flow):
             no_longer_valid(ctx)
             return ctx.finish()
         if not still_coming(ctx, appointment):
-            ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
-                appointment=appts.describe(ctx.tr, appointment)))
+            no_longer_open(ctx, appointment)
             return ctx.finish()
         appts.cancel(ctx.session, ctx.services, ctx.actor, appointment, by_family=False)
         say_recorded(ctx, appointment)
@@ -482,8 +483,7 @@ def on_reschedule(ctx: Context, arg: str) -> None:
     if appointment is None:
         return continue_after(ctx)
     if appointment.outcome != Outcome.PLANNED:
-        ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
-            appointment=appts.describe(ctx.tr, appointment)))
+        no_longer_open(ctx, appointment)
         return continue_after(ctx)
     ctx.start("appointment_new", appointment_id=appointment.id)
 
@@ -582,8 +582,7 @@ class NewAppointment(Flow):
         try:
             appts.reschedule(ctx.session, ctx.services, ctx.actor, appointment, start)
         except AdminError:
-            ctx.say(ctx._("This appointment is no longer open: {appointment}.").format(
-                appointment=appts.describe(ctx.tr, appointment)))
+            no_longer_open(ctx, appointment)
         else:
             ctx.say(ctx._("Moved to {appointment}. The family has been told.").format(
                 appointment=appts.describe(ctx.tr, appointment)))
