@@ -408,6 +408,7 @@ def cancel(session: Session, services: Services, actor: ActorLike, appointment: 
 
 
 KEEP = "keep"  # record_outcome: keep the time of cancellation recorded before (or unknown, if none was)
+CANCELLED = (Outcome.CANCELLED_BY_FAMILY, Outcome.CANCELLED_BY_PROVIDER)
 
 
 def record_outcome(session: Session, services: Services, actor: ActorLike, appointment: Appointment,
@@ -431,6 +432,11 @@ def record_outcome(session: Session, services: Services, actor: ActorLike, appoi
                             f"({appointment.starts_at.astimezone(BERLIN):%d.%m.%Y %H:%M}): what happened "
                             "can be recorded from its start on")
     previous = appointment.outcome
+    if previous == Outcome.PLANNED and now < appointment.starts_at and outcome in CANCELLED:
+        # A cancellation recorded before the appointment began (`appointments outcome`, a console form) is
+        # its cancelling: the family is told and its reminders are withdrawn, as with `cancel`.
+        return cancel(session, services, actor, appointment, by_family=outcome == Outcome.CANCELLED_BY_FAMILY,
+                      when=None if cancelled == KEEP else cancelled)
     if outcome == Outcome.CANCELLED_BY_FAMILY:
         if cancelled != KEEP:
             set_cancellation_time(appointment, cancelled, now)

@@ -120,3 +120,22 @@ def test_someone_not_on_the_case_cannot_change_its_appointment(bot, codes, app, 
     with app.sessions() as session:
         row = session.get(Appointment, visit)
         assert row is not None and row.outcome == "planned"
+
+
+def test_a_cancellation_recorded_before_the_visit_elsewhere_tells_the_family_too(bot, codes, app, clock):
+    """`wegbegleiter appointments outcome 12 cancelled_by_provider` (or a console form) before the visit is
+    its cancelling: the family hears of it, with the calendar update, and no reminder comes."""
+    visit = enter_visit(app, berlin(2027, 3, 16, 10))
+    ayse = bot.link("ayse", codes["Ayşe"])
+    clock.set(berlin(2027, 3, 12, 11, 0))
+    ayse.receive()
+    with app.sessions.begin() as session:
+        row = session.get(Appointment, visit)
+        assert row is not None
+        appts.record_outcome(session, app.services, Actor("cli"), row, "cancelled_by_provider")
+    told = ayse.receive()
+    assert len(told) == 1 and told[0].startswith("Dieser Termin fällt aus: Hausbesuch: Dienstag, 16. März 2027")
+    assert b"METHOD:CANCEL" in ayse.last.attachments[0].data
+    clock.set(berlin(2027, 3, 16, 8, 0))
+    run_all(app.services)
+    assert ayse.receive() == []
