@@ -316,7 +316,7 @@ class ChannelSender:
         (its numbers must be the last ones shown, its files follow the text). Claimed here, with the first.
 
         Only for a network that shows options as numbered text (Matrix): a message there is a notification
-        on the person's phone, and "Die Sprache ist jetzt Deutsch" and the menu are one answer. (Telegram
+        on the person's phone, and "Gut, ich schreibe ab jetzt auf Deutsch." and the menu are one answer. (Telegram
         keeps them apart: its buttons belong to one message, and the first reply may replace the pressed one.)
         """
         if not firsts:

@@ -183,7 +183,7 @@ class MatrixTransport:
     # Synapse's default is 0.2 messages/s per user with bursts of 10; a bot account is normally exempt
     # (admin override_ratelimit). M_LIMIT_EXCEEDED is honoured either way.
     limits = Limits(per_second=20, per_chat_per_second=2, per_chat_burst=4)
-    # A turn's replies ("Ich schreibe jetzt auf Deutsch." and the menu) arrive as one message, with its
+    # A turn's replies ("Gut, ich schreibe ab jetzt auf Deutsch." and the menu) arrive as one message, its
     # numbers at the end: one notification, not two (bot.outbox, ChannelSender._join).
     joins_replies = True
 
