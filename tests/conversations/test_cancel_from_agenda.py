@@ -32,7 +32,7 @@ def change_offer(chat, appointment_id: int) -> str:  # type: ignore[no-untyped-d
     return next(c.label for c in chat.last.choices if c.payload == f"act:appt_change:{appointment_id}")
 
 
-def test_a_cancellation_phoned_in_yesterday_evening_and_entered_this_morning_is_short_notice(bot, codes, app, clock):
+def test_a_cancellation_phoned_in_at_five_and_entered_in_the_evening_is_short_notice(bot, codes, app, clock):
     # Monday 15 March, 17:00: Ayşe phones Jana: nobody will be home on Tuesday at 10:00. Jana enters it at
     # 20:30, from the couch; the same-day reminder Tuesday 8:00 must not come.
     visit = enter_visit(app, berlin(2027, 3, 16, 10))
