@@ -410,20 +410,17 @@ class CancellationTime(Flow):
 
     def record(self, ctx: Context, frame: Frame, when: appts.When) -> None:
         appointment = ctx.session.get(Appointment, frame.data["appointment_id"])
-        if appointment is None or not authz.may_record_cancellation_time(ctx.principal, appointment):
+        coming = appointment is not None and still_coming(ctx, appointment)
+        rule = authz.may_cancel_appointment if coming else authz.may_record_cancellation_time
+        if appointment is None or not rule(ctx.principal, appointment):
             no_longer_valid(ctx)
             return ctx.finish()
-        if still_coming(ctx, appointment):  # the family is told, its reminders are withdrawn
-            if not authz.may_cancel_appointment(ctx.principal, appointment):
-                no_longer_valid(ctx)
-                return ctx.finish()
-            appts.cancel(ctx.session, ctx.services, ctx.actor, appointment, by_family=True, when=when)
-            say_recorded(ctx, appointment)
-            say_family_told(ctx, appointment)
-            return ctx.finish()
+        # Before the visit this cancels it (appointments.record_outcome): the family is told, its reminders go.
         appts.record_outcome(ctx.session, ctx.services, ctx.actor, appointment, Outcome.CANCELLED_BY_FAMILY,
                              cancelled=when)
         say_recorded(ctx, appointment)
+        if coming:
+            say_family_told(ctx, appointment)
         ctx.finish()
 
 
