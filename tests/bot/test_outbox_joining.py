@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.outbox import ChannelSender
+from bot.outbox import ChannelSender, release_dead_claims
 from conversations.messages import Attachment, Choice, Incoming, Reply
 from conversations.outbox import enqueue
 from storage.models import OutboxMessage, OutboxStatus
@@ -90,3 +90,19 @@ def test_a_network_with_buttons_gets_each_reply_as_its_own_message(app, clock, c
     while deliver(app, transport):
         pass
     assert [m.text.split()[0] for m in transport.sent] == ["Hallo", "In"]
+
+
+def test_a_joined_message_claimed_by_a_process_that_died_goes_out_once_after_the_restart(app, clock, codes):
+    app.engine.handle(Incoming(CHANNEL, "murat", "ev-1", clock.now(), text=codes["Murat"]))
+    died = ChannelSender(app.sessions, clock, Numbered())
+    [claimed] = died._claim_due(10)  # claimed, joined, then kill -9 before the send
+    assert claimed.joined
+    with app.sessions.begin() as session:
+        session.execute(update(OutboxMessage).values(claimed_by="elsewhere:4711:dead"))
+        assert session.scalars(select(OutboxMessage.status)).all() == [OutboxStatus.SENDING] * 2
+    assert release_dead_claims(app.sessions, clock.now()) == 2  # every row of it, not only the first
+    transport = Numbered()
+    deliver(app, transport)
+    [message] = transport.sent
+    assert "Hallo Murat" in message.text and "In welcher Sprache" in message.text
+    assert rows(app) == [(OutboxStatus.SENT, f"m{message.id}")] * 2
